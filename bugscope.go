@@ -1,0 +1,146 @@
+// Package bugscope holds the domain types of bugscope, a tool that turns the
+// issue trackers of LLM inference and serving engines into an empirical bug
+// study. Subpackages implement storage (sqlite), taxonomies (taxonomy),
+// classifiers (classify), signal extraction (signals), import of issue dumps
+// (importer), metrics (metrics) and reports (report); cmd/bugscope wires them.
+package bugscope
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Issue is one GitHub issue or pull request as bugscope stores it.
+type Issue struct {
+	Repo              string // "owner/name", as GitHub spells it
+	Number            int
+	Title             string
+	Body              string
+	Labels            []string
+	State             string // "open", "closed" or "" when the source did not say
+	AuthorAssociation string
+	CreatedAt         *time.Time
+	UpdatedAt         *time.Time
+	ClosedAt          *time.Time
+	Comments          int
+	Reactions         int // total_count of the reactions object
+	URL               string
+	IsPullRequest     bool
+}
+
+// Ref returns the issue's reference, owner/repo#number.
+func (i *Issue) Ref() IssueRef { return IssueRef{Repo: i.Repo, Number: i.Number} }
+
+// IssueRef names one issue: owner/repo#number.
+type IssueRef struct {
+	Repo   string
+	Number int
+}
+
+func (r IssueRef) String() string { return r.Repo + "#" + strconv.Itoa(r.Number) }
+
+// ParseIssueRef parses "owner/repo#123".
+func ParseIssueRef(s string) (IssueRef, error) {
+	repo, num, ok := strings.Cut(strings.TrimSpace(s), "#")
+	if !ok {
+		return IssueRef{}, fmt.Errorf("issue reference %q: want owner/repo#number", s)
+	}
+	if err := ValidateRepo(repo); err != nil {
+		return IssueRef{}, fmt.Errorf("issue reference %q: %w", s, err)
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 {
+		return IssueRef{}, fmt.Errorf("issue reference %q: %q is not an issue number", s, num)
+	}
+	return IssueRef{Repo: repo, Number: n}, nil
+}
+
+// ValidateRepo checks that s looks like "owner/name".
+func ValidateRepo(s string) error {
+	owner, name, ok := strings.Cut(s, "/")
+	if !ok || owner == "" || name == "" || strings.ContainsAny(name, "/ #") || strings.ContainsAny(owner, " #") {
+		return fmt.Errorf("repository %q: want owner/name", s)
+	}
+	return nil
+}
+
+// Labels is the set of values a classification or a rater gives an issue, by
+// dimension id. A single-valued dimension holds at most one value; a
+// dimension that does not apply (the category of a feature request) is
+// absent or empty.
+type Labels map[string][]string
+
+// One returns the single value of dimension dim, or "".
+func (l Labels) One(dim string) string {
+	if v := l[dim]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Evidence records why a classifier chose a value: the rule (or model
+// feature) that fired and, for text matches, what it matched and where.
+type Evidence struct {
+	Dimension string  `json:"dimension"`
+	Value     string  `json:"value"`
+	Rule      string  `json:"rule"`
+	Field     string  `json:"field,omitempty"`  // title, body, labels, signal, model
+	Match     string  `json:"match,omitempty"`  // the matched text, bounded
+	Offset    int     `json:"offset"`           // byte offset of Match in Field
+	Weight    float64 `json:"weight,omitempty"` // contribution to the decision
+}
+
+func (e Evidence) String() string {
+	switch {
+	case e.Match != "" && e.Field != "":
+		return fmt.Sprintf("%s=%s: %s matched %q at byte %d (rule %s)", e.Dimension, e.Value, e.Field, e.Match, e.Offset, e.Rule)
+	case e.Field != "":
+		return fmt.Sprintf("%s=%s: %s (rule %s)", e.Dimension, e.Value, e.Field, e.Rule)
+	default:
+		return fmt.Sprintf("%s=%s: rule %s", e.Dimension, e.Value, e.Rule)
+	}
+}
+
+// Classification is one classifier's labelling of one issue in one taxonomy.
+type Classification struct {
+	Issue             IssueRef
+	Taxonomy          string
+	TaxonomyVersion   string
+	Classifier        string
+	ClassifierVersion string
+	Labels            Labels
+	// Confidence is the classifier's overall confidence in 0..1;
+	// DimConfidence the same per dimension, where the classifier knows it.
+	Confidence    float64
+	DimConfidence map[string]float64
+	Evidence      []Evidence
+	CreatedAt     time.Time
+}
+
+// Signal is a structured fact extracted from a report: an error signature,
+// an exception type, a GPU model, a CUDA or ROCm version, an engine version
+// or an operating system.
+type Signal struct {
+	Kind   string `json:"kind"`
+	Value  string `json:"value"`
+	Field  string `json:"field"`  // title or body
+	Offset int    `json:"offset"` // byte offset of the match in Field
+}
+
+// Signal kinds.
+const (
+	SignalErrorSignature = "error_signature"
+	SignalException      = "exception"
+	SignalGPU            = "gpu"
+	SignalCUDA           = "cuda_version"
+	SignalROCm           = "rocm_version"
+	SignalEngineVersion  = "engine_version"
+	SignalOS             = "os"
+	SignalBackend        = "backend"
+)
+
+// ErrNotFound is returned when an issue, classification or sample does not exist.
+var ErrNotFound = errors.New("not found")

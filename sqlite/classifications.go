@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/bugscope/bugscope"
+)
+
+// Classified is one issue with its classification and signals, as reports
+// and exports read them.
+type Classified struct {
+	Issue          bugscope.Issue
+	Classification bugscope.Classification
+	Signals        []bugscope.Signal
+}
+
+// SaveClassifications stores classifications and the signals extracted for
+// their issues in one transaction, replacing the same classifier's earlier
+// result for the same issue and taxonomy. Signals replace an issue's earlier
+// signals when signals holds an entry for it.
+func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classification, signals map[bugscope.IssueRef][]bugscope.Signal) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		find, err := tx.PrepareContext(ctx, `SELECT id FROM issues WHERE repo = ? AND number = ?`)
+		if err != nil {
+			return err
+		}
+		defer find.Close()
+		up, err := tx.PrepareContext(ctx, `INSERT INTO classifications
+			(issue_id, taxonomy, taxonomy_version, classifier, classifier_version, confidence, dim_confidence, evidence, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?)
+			ON CONFLICT (issue_id, taxonomy, classifier) DO UPDATE SET
+			taxonomy_version = excluded.taxonomy_version, classifier_version = excluded.classifier_version,
+			confidence = excluded.confidence, dim_confidence = excluded.dim_confidence,
+			evidence = excluded.evidence, created_at = excluded.created_at
+			RETURNING id`)
+		if err != nil {
+			return err
+		}
+		defer up.Close()
+		delLabels, err := tx.PrepareContext(ctx, `DELETE FROM classification_labels WHERE classification_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer delLabels.Close()
+		insLabel, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO classification_labels (classification_id, dimension, value, position) VALUES (?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer insLabel.Close()
+		delSignals, err := tx.PrepareContext(ctx, `DELETE FROM signals WHERE issue_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer delSignals.Close()
+		insSignal, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO signals (issue_id, kind, value, field, offset) VALUES (?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer insSignal.Close()
+
+		issueID := func(ref bugscope.IssueRef) (int64, error) {
+			var id int64
+			err := find.QueryRowContext(ctx, ref.Repo, ref.Number).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, fmt.Errorf("issue %s: %w", ref, bugscope.ErrNotFound)
+			}
+			return id, err
+		}
+		now := d.now().UTC()
+		for i := range cs {
+			c := &cs[i]
+			if c.Confidence < 0 || c.Confidence > 1 {
+				return fmt.Errorf("classification of %s: confidence %v outside 0..1", c.Issue, c.Confidence)
+			}
+			id, err := issueID(c.Issue)
+			if err != nil {
+				return err
+			}
+			created := c.CreatedAt
+			if created.IsZero() {
+				created = now
+			}
+			dimConf, _ := json.Marshal(nonNilMap(c.DimConfidence))
+			evidence := c.Evidence
+			if evidence == nil {
+				evidence = []bugscope.Evidence{}
+			}
+			evJSON, _ := json.Marshal(evidence)
+			var cid int64
+			if err := up.QueryRowContext(ctx, id, c.Taxonomy, c.TaxonomyVersion, c.Classifier, c.ClassifierVersion,
+				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout)).Scan(&cid); err != nil {
+				return fmt.Errorf("store classification of %s: %w", c.Issue, err)
+			}
+			if _, err := delLabels.ExecContext(ctx, cid); err != nil {
+				return err
+			}
+			for dim, vals := range c.Labels {
+				for pos, v := range vals {
+					if _, err := insLabel.ExecContext(ctx, cid, dim, v, pos); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		for ref, sigs := range signals {
+			id, err := issueID(ref)
+			if err != nil {
+				return err
+			}
+			if _, err := delSignals.ExecContext(ctx, id); err != nil {
+				return err
+			}
+			for _, s := range sigs {
+				if _, err := insSignal.ExecContext(ctx, id, s.Kind, s.Value, s.Field, s.Offset); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+func nonNilMap(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
+}
+
+// ClassifiedFilter selects classified issues for a report or an export.
+type ClassifiedFilter struct {
+	IssueFilter
+	Taxonomy   string
+	Classifier string
+	// WithBody loads issue bodies too; reports do not need them.
+	WithBody bool
+	// WithSignals loads the issues' signals.
+	WithSignals bool
+}
+
+// Classified returns the issues the filter selects that the classifier has
+// labelled in the taxonomy, in (repo, number) order.
+func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]Classified, error) {
+	where, args := f.where()
+	body := "''"
+	if f.WithBody {
+		body = "i.body"
+	}
+	q := `SELECT i.id, i.repo, i.number, i.title, ` + body + `, i.labels, i.state, i.author_association, i.created_at,
+		i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request,
+		c.id, c.taxonomy_version, c.classifier_version, c.confidence, c.dim_confidence, c.evidence, c.created_at
+		FROM classifications c JOIN issues i ON i.id = c.issue_id
+		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
+	rows, err := d.db.QueryContext(ctx, q, append([]any{f.Taxonomy, f.Classifier}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Classified
+	byClass := map[int64]int{}
+	byIssue := map[int64]int{}
+	for rows.Next() {
+		var (
+			ci                       Classified
+			issueID, cid             int64
+			labels, dimConf, ev, cAt string
+			created, updated, closed sql.NullString
+		)
+		is := &ci.Issue
+		c := &ci.Classification
+		if err := rows.Scan(&issueID, &is.Repo, &is.Number, &is.Title, &is.Body, &labels, &is.State, &is.AuthorAssociation,
+			&created, &updated, &closed, &is.Comments, &is.Reactions, &is.URL, &is.IsPullRequest,
+			&cid, &c.TaxonomyVersion, &c.ClassifierVersion, &c.Confidence, &dimConf, &ev, &cAt); err != nil {
+			return nil, err
+		}
+		is.CreatedAt, is.UpdatedAt, is.ClosedAt = parseTime(created), parseTime(updated), parseTime(closed)
+		if err := json.Unmarshal([]byte(labels), &is.Labels); err != nil {
+			return nil, fmt.Errorf("issue %s: stored labels: %w", is.Ref(), err)
+		}
+		c.Issue, c.Taxonomy, c.Classifier = is.Ref(), f.Taxonomy, f.Classifier
+		if err := json.Unmarshal([]byte(dimConf), &c.DimConfidence); err != nil {
+			return nil, fmt.Errorf("classification of %s: %w", is.Ref(), err)
+		}
+		if err := json.Unmarshal([]byte(ev), &c.Evidence); err != nil {
+			return nil, fmt.Errorf("classification of %s: %w", is.Ref(), err)
+		}
+		if t, err := time.Parse(time.RFC3339, cAt); err == nil {
+			c.CreatedAt = t
+		}
+		c.Labels = bugscope.Labels{}
+		byClass[cid] = len(out)
+		byIssue[issueID] = len(out)
+		out = append(out, ci)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Labels and signals of the whole taxonomy/classifier in one query each:
+	// cheaper than one query per issue, and the filter already chose the set.
+	lrows, err := d.db.QueryContext(ctx, `SELECT l.classification_id, l.dimension, l.value FROM classification_labels l
+		JOIN classifications c ON c.id = l.classification_id WHERE c.taxonomy = ? AND c.classifier = ?
+		ORDER BY l.classification_id, l.dimension, l.position`, f.Taxonomy, f.Classifier)
+	if err != nil {
+		return nil, err
+	}
+	defer lrows.Close()
+	for lrows.Next() {
+		var cid int64
+		var dim, val string
+		if err := lrows.Scan(&cid, &dim, &val); err != nil {
+			return nil, err
+		}
+		if i, ok := byClass[cid]; ok {
+			l := out[i].Classification.Labels
+			l[dim] = append(l[dim], val)
+		}
+	}
+	if err := lrows.Err(); err != nil {
+		return nil, err
+	}
+	if f.WithSignals {
+		srows, err := d.db.QueryContext(ctx, `SELECT issue_id, kind, value, field, offset FROM signals ORDER BY issue_id, kind, offset`)
+		if err != nil {
+			return nil, err
+		}
+		defer srows.Close()
+		for srows.Next() {
+			var id int64
+			var s bugscope.Signal
+			if err := srows.Scan(&id, &s.Kind, &s.Value, &s.Field, &s.Offset); err != nil {
+				return nil, err
+			}
+			if i, ok := byIssue[id]; ok {
+				out[i].Signals = append(out[i].Signals, s)
+			}
+		}
+		if err := srows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Signals returns the signals stored for one issue.
+func (d *DB) Signals(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Signal, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT s.kind, s.value, s.field, s.offset FROM signals s
+		JOIN issues i ON i.id = s.issue_id WHERE i.repo = ? AND i.number = ? ORDER BY s.kind, s.offset`, ref.Repo, ref.Number)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bugscope.Signal
+	for rows.Next() {
+		var s bugscope.Signal
+		if err := rows.Scan(&s.Kind, &s.Value, &s.Field, &s.Offset); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// ClassificationsOf returns every stored classification of one issue,
+// ordered by taxonomy and classifier.
+func (d *DB) ClassificationsOf(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Classification, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT c.taxonomy, c.classifier FROM classifications c
+		JOIN issues i ON i.id = c.issue_id WHERE i.repo = ? AND i.number = ? ORDER BY c.taxonomy, c.classifier`, ref.Repo, ref.Number)
+	if err != nil {
+		return nil, err
+	}
+	type key struct{ tax, cls string }
+	var keys []key
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.tax, &k.cls); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	var out []bugscope.Classification
+	for _, k := range keys {
+		cs, err := d.Classified(ctx, ClassifiedFilter{IssueFilter: IssueFilter{Repos: []string{ref.Repo}, IncludePulls: true}, Taxonomy: k.tax, Classifier: k.cls})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if c.Issue.Number == ref.Number {
+				out = append(out, c.Classification)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Classifiers lists the classifiers that have labelled issues in a taxonomy,
+// most recently used first.
+func (d *DB) Classifiers(ctx context.Context, taxonomy string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT classifier FROM classifications WHERE taxonomy = ?
+		GROUP BY classifier ORDER BY MAX(created_at) DESC, classifier`, taxonomy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// SignalCount is how often one signal value occurs.
+type SignalCount struct {
+	Kind, Value string
+	Issues      int
+	ByRepo      map[string]int
+}
+
+// TopSignals returns the most frequent values of one signal kind among the
+// issues the filter selects, by number of issues.
+func (d *DB) TopSignals(ctx context.Context, kind string, f IssueFilter, limit int) ([]SignalCount, error) {
+	where, args := f.where()
+	rows, err := d.db.QueryContext(ctx, `SELECT s.value, i.repo, COUNT(*) FROM signals s JOIN issues i ON i.id = s.issue_id
+		WHERE s.kind = ? AND `+where+` GROUP BY s.value, i.repo`, append([]any{kind}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byValue := map[string]*SignalCount{}
+	for rows.Next() {
+		var v, repo string
+		var n int
+		if err := rows.Scan(&v, &repo, &n); err != nil {
+			return nil, err
+		}
+		sc := byValue[v]
+		if sc == nil {
+			sc = &SignalCount{Kind: kind, Value: v, ByRepo: map[string]int{}}
+			byValue[v] = sc
+		}
+		sc.ByRepo[repo] += n
+		sc.Issues += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]SignalCount, 0, len(byValue))
+	for _, sc := range byValue {
+		out = append(out, *sc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Issues != out[j].Issues {
+			return out[i].Issues > out[j].Issues
+		}
+		return out[i].Value < out[j].Value
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}

@@ -1,0 +1,352 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bugscope/bugscope"
+)
+
+// UpsertStats counts what an upsert did.
+type UpsertStats struct {
+	Inserted  int // new issues
+	Updated   int // existing issues replaced by a newer version
+	Unchanged int // identical to what was stored
+	Stale     int // older than what was stored, so left alone
+}
+
+func (s *UpsertStats) Add(o UpsertStats) {
+	s.Inserted += o.Inserted
+	s.Updated += o.Updated
+	s.Unchanged += o.Unchanged
+	s.Stale += o.Stale
+}
+
+// UpsertIssues stores issues in one transaction: either all of them are
+// applied or, on error, none. An issue replaces the stored one with the same
+// (repo, number) unless the stored one is known to be newer: stored
+// updated_at later than the incoming one, or set where the incoming one is
+// missing. progress, when not nil, is called after each issue.
+func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (UpsertStats, error) {
+	var st UpsertStats
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		st, err = upsertIssues(ctx, tx, issues, d.now(), progress)
+		return err
+	})
+	if err != nil {
+		return UpsertStats{}, err
+	}
+	return st, nil
+}
+
+// UpsertIssuesTx is UpsertIssues inside a caller's transaction, for callers
+// that write more in the same transaction (a sync page and its cursor).
+func (d *DB) UpsertIssuesTx(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue) (UpsertStats, error) {
+	return upsertIssues(ctx, tx, issues, d.now(), nil)
+}
+
+// InTx exposes one transaction to other packages' stores.
+func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error { return d.inTx(ctx, fn) }
+
+func upsertIssues(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue, now time.Time, progress func()) (UpsertStats, error) {
+	var st UpsertStats
+	find, err := tx.PrepareContext(ctx, `SELECT id, updated_at, content_hash FROM issues WHERE repo = ? AND number = ?`)
+	if err != nil {
+		return st, err
+	}
+	defer find.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO issues
+		(repo, number, title, body, labels, state, author_association, created_at, updated_at, closed_at,
+		 comments, reactions, url, is_pull_request, content_hash, stored_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return st, err
+	}
+	defer ins.Close()
+	upd, err := tx.PrepareContext(ctx, `UPDATE issues SET
+		title=?, body=?, labels=?, state=?, author_association=?, created_at=?, updated_at=?, closed_at=?,
+		comments=?, reactions=?, url=?, is_pull_request=?, content_hash=?, stored_at=? WHERE id=?`)
+	if err != nil {
+		return st, err
+	}
+	defer upd.Close()
+	delLabels, err := tx.PrepareContext(ctx, `DELETE FROM issue_labels WHERE issue_id = ?`)
+	if err != nil {
+		return st, err
+	}
+	defer delLabels.Close()
+	insLabel, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`)
+	if err != nil {
+		return st, err
+	}
+	defer insLabel.Close()
+
+	stamp := now.UTC().Format(timeLayout)
+	for i := range issues {
+		is := &issues[i]
+		if err := bugscope.ValidateRepo(is.Repo); err != nil {
+			return st, fmt.Errorf("issue #%d: %w", is.Number, err)
+		}
+		labels := is.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		labelsJSON, _ := json.Marshal(labels)
+		hash := contentHash(is)
+		var id int64
+		var storedUpdated sql.NullString
+		var storedHash string
+		err := find.QueryRowContext(ctx, is.Repo, is.Number).Scan(&id, &storedUpdated, &storedHash)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			res, err := ins.ExecContext(ctx, is.Repo, is.Number, is.Title, is.Body, string(labelsJSON), is.State,
+				is.AuthorAssociation, formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
+				is.Comments, is.Reactions, is.URL, is.IsPullRequest, hash, stamp)
+			if err != nil {
+				return st, fmt.Errorf("store %s: %w", is.Ref(), err)
+			}
+			if id, err = res.LastInsertId(); err != nil {
+				return st, err
+			}
+			st.Inserted++
+		case err != nil:
+			return st, err
+		case storedHash == hash:
+			st.Unchanged++
+			if progress != nil {
+				progress()
+			}
+			continue
+		case olderThanStored(is.UpdatedAt, storedUpdated):
+			st.Stale++
+			if progress != nil {
+				progress()
+			}
+			continue
+		default:
+			if _, err := upd.ExecContext(ctx, is.Title, is.Body, string(labelsJSON), is.State, is.AuthorAssociation,
+				formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt), is.Comments, is.Reactions,
+				is.URL, is.IsPullRequest, hash, stamp, id); err != nil {
+				return st, fmt.Errorf("update %s: %w", is.Ref(), err)
+			}
+			if _, err := delLabels.ExecContext(ctx, id); err != nil {
+				return st, err
+			}
+			st.Updated++
+		}
+		for _, l := range labels {
+			if _, err := insLabel.ExecContext(ctx, id, l); err != nil {
+				return st, err
+			}
+		}
+		if progress != nil {
+			progress()
+		}
+	}
+	return st, nil
+}
+
+// olderThanStored reports whether an incoming version must not replace the
+// stored one: the stored one has a time and the incoming one is earlier or
+// has none.
+func olderThanStored(incoming *time.Time, stored sql.NullString) bool {
+	s := parseTime(stored)
+	if s == nil {
+		return false
+	}
+	return incoming == nil || incoming.Before(*s)
+}
+
+func contentHash(is *bugscope.Issue) string {
+	h := sha256.New()
+	b, _ := json.Marshal(struct {
+		T, B, S, A string
+		L          []string
+		C, U, X    any
+		N, R       int
+		URL        string
+		PR         bool
+	}{is.Title, is.Body, is.State, is.AuthorAssociation, is.Labels,
+		formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
+		is.Comments, is.Reactions, is.URL, is.IsPullRequest})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+const issueColumns = `id, repo, number, title, body, labels, state, author_association, created_at, updated_at,
+	closed_at, comments, reactions, url, is_pull_request`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanIssue(r rowScanner) (int64, bugscope.Issue, error) {
+	var (
+		id                        int64
+		is                        bugscope.Issue
+		labels                    string
+		created, updated, closedT sql.NullString
+	)
+	err := r.Scan(&id, &is.Repo, &is.Number, &is.Title, &is.Body, &labels, &is.State, &is.AuthorAssociation,
+		&created, &updated, &closedT, &is.Comments, &is.Reactions, &is.URL, &is.IsPullRequest)
+	if err != nil {
+		return 0, is, err
+	}
+	if err := json.Unmarshal([]byte(labels), &is.Labels); err != nil {
+		return 0, is, fmt.Errorf("issue %s: stored labels: %w", is.Ref(), err)
+	}
+	is.CreatedAt, is.UpdatedAt, is.ClosedAt = parseTime(created), parseTime(updated), parseTime(closedT)
+	return id, is, nil
+}
+
+// Issue returns one stored issue or pull request.
+func (d *DB) Issue(ctx context.Context, ref bugscope.IssueRef) (bugscope.Issue, error) {
+	row := d.db.QueryRowContext(ctx, `SELECT `+issueColumns+` FROM issues WHERE repo = ? AND number = ?`, ref.Repo, ref.Number)
+	_, is, err := scanIssue(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return is, fmt.Errorf("issue %s: %w", ref, bugscope.ErrNotFound)
+	}
+	return is, err
+}
+
+// IssueFilter selects issues. Zero fields select everything; pull requests
+// are left out unless IncludePulls is set.
+type IssueFilter struct {
+	Repos        []string
+	State        string // open, closed, or "" for both
+	Since, Until *time.Time
+	Labels       []string // any of them
+	IncludePulls bool
+}
+
+func (f IssueFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if !f.IncludePulls {
+		conds = append(conds, "i.is_pull_request = 0")
+	}
+	if len(f.Repos) > 0 {
+		conds = append(conds, "i.repo IN ("+placeholders(len(f.Repos))+")")
+		for _, r := range f.Repos {
+			args = append(args, r)
+		}
+	}
+	if f.State != "" {
+		conds = append(conds, "i.state = ?")
+		args = append(args, f.State)
+	}
+	if f.Since != nil {
+		conds = append(conds, "i.created_at >= ?")
+		args = append(args, formatTime(f.Since))
+	}
+	if f.Until != nil {
+		conds = append(conds, "i.created_at < ?")
+		args = append(args, formatTime(f.Until))
+	}
+	if len(f.Labels) > 0 {
+		conds = append(conds, "EXISTS (SELECT 1 FROM issue_labels l WHERE l.issue_id = i.id AND l.label IN ("+placeholders(len(f.Labels))+"))")
+		for _, l := range f.Labels {
+			args = append(args, l)
+		}
+	}
+	if len(conds) == 0 {
+		return "1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// EachIssue calls fn for every issue the filter selects, in (repo, number)
+// order, streaming so that memory stays flat on large databases.
+func (d *DB) EachIssue(ctx context.Context, f IssueFilter, fn func(bugscope.Issue) error) error {
+	where, args := f.where()
+	rows, err := d.db.QueryContext(ctx, `SELECT `+prefixed("i.", issueColumns)+` FROM issues i WHERE `+where+` ORDER BY i.repo, i.number`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		_, is, err := scanIssue(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(is); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// CountIssues counts issues by repository for the filter.
+func (d *DB) CountIssues(ctx context.Context, f IssueFilter) (map[string]int, error) {
+	where, args := f.where()
+	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, COUNT(*) FROM issues i WHERE `+where+` GROUP BY i.repo`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var repo string
+		var n int
+		if err := rows.Scan(&repo, &n); err != nil {
+			return nil, err
+		}
+		out[repo] = n
+	}
+	return out, rows.Err()
+}
+
+// Counts is a summary of the database's contents.
+type Counts struct {
+	Issues          int            `json:"issues"`
+	PullRequests    int            `json:"pull_requests"`
+	IssuesByRepo    map[string]int `json:"issues_by_repo"`
+	Classifications map[string]int `json:"classifications"` // "taxonomy/classifier" -> count
+}
+
+// Counts summarises what the database holds.
+func (d *DB) Counts(ctx context.Context) (Counts, error) {
+	c := Counts{Classifications: map[string]int{}}
+	var err error
+	if c.IssuesByRepo, err = d.CountIssues(ctx, IssueFilter{}); err != nil {
+		return c, err
+	}
+	for _, n := range c.IssuesByRepo {
+		c.Issues += n
+	}
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues WHERE is_pull_request = 1`).Scan(&c.PullRequests); err != nil {
+		return c, err
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT taxonomy || '/' || classifier, COUNT(*) FROM classifications GROUP BY 1`)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return c, err
+		}
+		c.Classifications[k] = n
+	}
+	return c, rows.Err()
+}
