@@ -6,6 +6,7 @@
 package bugscope
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -90,11 +91,15 @@ type Evidence struct {
 	Field     string  `json:"field,omitempty"`  // title, body, labels, signal, model
 	Match     string  `json:"match,omitempty"`  // the matched text, bounded
 	Offset    int     `json:"offset"`           // byte offset of Match in Field
+	Line      string  `json:"line,omitempty"`   // the line the match is on, bounded, for quoting
 	Weight    float64 `json:"weight,omitempty"` // contribution to the decision
+	Note      string  `json:"note,omitempty"`   // why, for decisions no text supports (defaults)
 }
 
 func (e Evidence) String() string {
 	switch {
+	case e.Note != "":
+		return fmt.Sprintf("%s=%s: %s (rule %s)", e.Dimension, e.Value, e.Note, e.Rule)
 	case e.Match != "" && e.Field != "":
 		return fmt.Sprintf("%s=%s: %s matched %q at byte %d (rule %s)", e.Dimension, e.Value, e.Field, e.Match, e.Offset, e.Rule)
 	case e.Field != "":
@@ -118,6 +123,24 @@ type Classification struct {
 	DimConfidence map[string]float64
 	Evidence      []Evidence
 	CreatedAt     time.Time
+}
+
+// Classified is one issue with one classifier's classification of it and
+// the signals extracted from it, as reports and exports read them.
+type Classified struct {
+	Issue          Issue
+	Classification Classification
+	Signals        []Signal
+}
+
+// Classifier labels issues in one taxonomy. The rule classifier, the
+// learned model, the ensemble and the LLM classifier implement it.
+type Classifier interface {
+	// Name and Version are recorded with every classification.
+	Name() string
+	Version() string
+	// Classify returns one classification per issue, in order.
+	Classify(ctx context.Context, issues []Issue) ([]Classification, error)
 }
 
 // Signal is a structured fact extracted from a report: an error signature,

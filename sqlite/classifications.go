@@ -12,14 +12,6 @@ import (
 	"github.com/bugscope/bugscope"
 )
 
-// Classified is one issue with its classification and signals, as reports
-// and exports read them.
-type Classified struct {
-	Issue          bugscope.Issue
-	Classification bugscope.Classification
-	Signals        []bugscope.Signal
-}
-
 // SaveClassifications stores classifications and the signals extracted for
 // their issues in one transaction, replacing the same classifier's earlier
 // result for the same issue and taxonomy. Signals replace an issue's earlier
@@ -146,7 +138,7 @@ type ClassifiedFilter struct {
 
 // Classified returns the issues the filter selects that the classifier has
 // labelled in the taxonomy, in (repo, number) order.
-func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]Classified, error) {
+func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]bugscope.Classified, error) {
 	where, args := f.where()
 	body := "''"
 	if f.WithBody {
@@ -162,12 +154,12 @@ func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]Classified, 
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Classified
+	var out []bugscope.Classified
 	byClass := map[int64]int{}
 	byIssue := map[int64]int{}
 	for rows.Next() {
 		var (
-			ci                       Classified
+			ci                       bugscope.Classified
 			issueID, cid             int64
 			labels, dimConf, ev, cAt string
 			created, updated, closed sql.NullString

@@ -350,3 +350,41 @@ func (d *DB) Counts(ctx context.Context) (Counts, error) {
 	}
 	return c, rows.Err()
 }
+
+// IssueBatches calls fn with the issues the filter selects, bodies
+// included, in batches of at most size, in id order. It pages by id, so fn
+// may write to the database between batches.
+func (d *DB) IssueBatches(ctx context.Context, f IssueFilter, size int, fn func([]bugscope.Issue) error) error {
+	where, args := f.where()
+	q := `SELECT ` + prefixed("i.", issueColumns) + ` FROM issues i WHERE i.id > ? AND ` + where + ` ORDER BY i.id LIMIT ?`
+	var after int64
+	for {
+		rows, err := d.db.QueryContext(ctx, q, append(append([]any{after}, args...), size)...)
+		if err != nil {
+			return err
+		}
+		batch := make([]bugscope.Issue, 0, size)
+		for rows.Next() {
+			id, is, err := scanIssue(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			after = id
+			batch = append(batch, is)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+		if len(batch) < size {
+			return nil
+		}
+	}
+}

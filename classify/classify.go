@@ -1,0 +1,443 @@
+// Package classify is bugscope's explainable rule-based classifier. Rules
+// live in YAML data files (rules/<taxonomy>.yaml, or a team's own file): each
+// rule adds weight to one value of one dimension when its phrases, regular
+// expression, labels or template headings match a region of the report, and
+// the dimension takes the best value of the first precedence tier that
+// reaches its minimum score. Every decision keeps the rules that made it and
+// the text they matched, with its byte offset.
+package classify
+
+import (
+	"context"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// Name is the classifier name recorded with every classification.
+const Name = "rules"
+
+// Classifier applies a rule set.
+type Classifier struct {
+	rs *RuleSet
+}
+
+// New returns a rule classifier.
+func New(rs *RuleSet) *Classifier { return &Classifier{rs: rs} }
+
+// Name returns "rules".
+func (c *Classifier) Name() string { return Name }
+
+// Version returns the rule set's version and content hash.
+func (c *Classifier) Version() string { return c.rs.Version() }
+
+// Taxonomy returns the taxonomy the rules serve.
+func (c *Classifier) Taxonomy() *taxonomy.Taxonomy { return c.rs.Tax }
+
+// Classify labels issues on all cores. Results are in the order of issues.
+func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]bugscope.Classification, error) {
+	out := make([]bugscope.Classification, len(issues))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(issues)/64))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = c.One(&issues[i])
+			}
+		}()
+	}
+	var err error
+feed:
+	for i := range issues {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	return out, err
+}
+
+// One classifies one issue.
+func (c *Classifier) One(is *bugscope.Issue) bugscope.Classification {
+	rs := c.rs
+	doc := prepare(is, rs.roles)
+	matches := rs.match(doc)
+	labels, conf, evidence := rs.decide(matches)
+	return bugscope.Classification{
+		Issue:             is.Ref(),
+		Taxonomy:          rs.Tax.Name,
+		TaxonomyVersion:   rs.Tax.Version,
+		Classifier:        Name,
+		ClassifierVersion: rs.Version(),
+		Labels:            labels,
+		DimConfidence:     conf,
+		Confidence:        overallConfidence(rs.Tax, labels, conf),
+		Evidence:          evidence,
+	}
+}
+
+// overallConfidence is the mean confidence of the kind and category
+// decisions: they are what a reader of the report relies on.
+func overallConfidence(tax *taxonomy.Taxonomy, labels bugscope.Labels, conf map[string]float64) float64 {
+	sum, n := 0.0, 0
+	for _, role := range []string{taxonomy.RoleKind, taxonomy.RoleCategory} {
+		d := tax.ByRole(role)
+		if d == nil {
+			continue
+		}
+		if c, ok := conf[d.ID]; ok && tax.Applies(d, labels) {
+			sum += c
+			n++
+		}
+	}
+	if n == 0 {
+		return 0.5
+	}
+	return sum / float64(n)
+}
+
+// hit is one match of a rule in one issue.
+type hit struct {
+	rule   *compiledRule
+	field  string // title, body, labels, headings
+	region string
+	start  int
+	text   string
+	line   string
+	weight float64
+}
+
+// ruleHit is what a rule contributes to one issue: its score and the best
+// single match, for evidence.
+type ruleHit struct {
+	hit
+	score float64
+}
+
+func (h ruleHit) evidence() bugscope.Evidence {
+	e := bugscope.Evidence{Dimension: h.rule.Dim, Value: h.rule.Value, Rule: h.rule.ID,
+		Field: h.field, Match: h.text, Offset: h.start, Line: h.line, Weight: h.score}
+	if h.rule.Prior {
+		e.Note = h.rule.Note
+		if e.Note == "" {
+			e.Note = "prior given " + describeWhen(h.rule.When)
+		}
+	}
+	return e
+}
+
+// better reports whether h is a better piece of evidence than b: higher
+// weight, then title before labels before headings before body, then earlier.
+func (h hit) better(b hit) bool {
+	if b.rule == nil || h.weight != b.weight {
+		return b.rule == nil || h.weight > b.weight
+	}
+	if fieldRank(h.field) != fieldRank(b.field) {
+		return fieldRank(h.field) < fieldRank(b.field)
+	}
+	return h.start < b.start
+}
+
+// match scores every rule on the document. One Aho-Corasick pass per region
+// covers all phrases of all rules; each distinct phrase counts once, at the
+// best weight it reached, and a rule's score is the sum of its phrases'
+// (and its regex's, labels' and headings') weights, capped.
+func (rs *RuleSet) match(d *document) []ruleHit {
+	phraseBest := make([]hit, len(rs.phrases))
+	other := make([]hit, len(rs.rules)) // regex, labels, headings, priors
+	scan := func(field, region, text string, s span) {
+		seg := text[s.start:s.end]
+		it := rs.ac.IterOverlapping(seg)
+		for m := it.Next(); m != nil; m = it.Next() {
+			p := rs.phrases[m.Pattern()]
+			r := rs.rules[p.rule]
+			w := r.regions[region]
+			if w == 0 {
+				continue
+			}
+			start, end := s.start+m.Start(), s.start+m.End()
+			if p.boundStart && start > 0 && isWordByte(text[start-1]) || p.boundEnd && end < len(text) && isWordByte(text[end]) {
+				continue
+			}
+			h := hit{rule: r, field: field, region: region, start: start, weight: w}
+			if h.better(phraseBest[m.Pattern()]) {
+				h.text, h.line = excerpt(text, start, end), lineAround(text, start, end)
+				phraseBest[m.Pattern()] = h
+			}
+		}
+		for _, r := range rs.rules {
+			w := r.regions[region]
+			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
+				continue
+			}
+			if loc := r.re.FindStringIndex(seg); loc != nil {
+				a, b := s.start+loc[0], s.start+loc[1]
+				other[r.index] = hit{rule: r, field: field, region: region, start: a,
+					text: excerpt(text, a, b), line: lineAround(text, a, b), weight: w}
+			}
+		}
+	}
+	title := d.issue.Title
+	scan("title", RegionTitle, title, span{0, len(title)})
+	for _, region := range []string{RegionText, RegionLog, RegionEnv} {
+		for _, s := range d.regions[region] {
+			scan("body", region, d.issue.Body, s)
+		}
+	}
+	hits := make([]ruleHit, 0, 32)
+	matched := make([]bool, len(rs.rules))
+	for _, r := range rs.rules {
+		var best hit
+		score := 0.0
+		add := func(h hit) {
+			if h.rule == nil {
+				return
+			}
+			score += h.weight
+			if h.better(best) {
+				best = h
+			}
+		}
+		for _, pi := range r.phrases {
+			add(phraseBest[pi])
+		}
+		add(other[r.index])
+		if r.Prior {
+			add(hit{rule: r, weight: r.Weight})
+		}
+		for _, l := range r.labels {
+			if orig, ok := d.labels[l]; ok {
+				add(hit{rule: r, field: "labels", text: orig, weight: r.Weight})
+				break
+			}
+		}
+		for _, h := range r.Headings {
+			if i := headingIndex(d.headings, h); i >= 0 {
+				add(hit{rule: r, field: "headings", start: i, text: d.headings[i], weight: r.Weight})
+				break
+			}
+		}
+		if best.rule != nil {
+			matched[r.index] = true
+			if r.Cap == 0 {
+				score = best.weight
+			}
+			hits = append(hits, ruleHit{hit: best, score: min(score, r.maxScore)})
+		}
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		silenced := false
+		for _, u := range h.rule.unless {
+			silenced = silenced || matched[u]
+		}
+		if !silenced {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func headingIndex(headings []string, prefix string) int {
+	for i, h := range headings {
+		if len(h) >= len(prefix) && h[:len(prefix)] == prefix {
+			return i
+		}
+	}
+	return -1
+}
+
+func fieldRank(f string) int {
+	switch f {
+	case "title":
+		return 0
+	case "labels":
+		return 1
+	case "headings":
+		return 2
+	default:
+		return 3
+	}
+}
+
+// Confidence given to a value chosen by a default rather than by evidence.
+const defaultConfidence = 0.3
+
+// decide turns hits into labels, dimension by dimension in the rule file's
+// order, so that rules can depend on earlier decisions.
+func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, []bugscope.Evidence) {
+	labels := bugscope.Labels{}
+	conf := map[string]float64{}
+	var evidence []bugscope.Evidence
+	for _, dimID := range rs.dimOrder {
+		d := rs.Tax.Dimension(dimID)
+		if !rs.Tax.Applies(d, labels) {
+			continue
+		}
+		dc := rs.File.Dimensions[dimID]
+		type key struct {
+			tier  int
+			value string
+		}
+		score := map[key]float64{}
+		support := map[key][]ruleHit{}
+		total := map[string]float64{}
+		for _, h := range hits {
+			r := h.rule
+			if r.Dim != dimID || !holds(r.When, labels, true) || !holds(r.WhenNot, labels, false) {
+				continue
+			}
+			k := key{r.Tier, r.Value}
+			score[k] += h.score
+			support[k] = append(support[k], h)
+			total[r.Value] += h.score
+		}
+		if d.Multi {
+			var chosen []string
+			minConf := 1.0
+			for _, v := range d.AllValues() {
+				if s := total[v.ID]; s >= dc.MinScore && s > 0 {
+					chosen = append(chosen, v.ID)
+					minConf = min(minConf, s/(s+1))
+					var sup []ruleHit
+					for k, hs := range support {
+						if k.value == v.ID {
+							sup = append(sup, hs...)
+						}
+					}
+					evidence = append(evidence, topEvidence(sup, 2)...)
+				}
+			}
+			if len(chosen) > 0 {
+				labels[dimID] = chosen
+				conf[dimID] = minConf
+				continue
+			}
+			if !applyDefault(dimID, dc.Defaults, labels, conf, &evidence) {
+				conf[dimID] = 0.5 // an empty set, with no evidence either way
+			}
+			continue
+		}
+		tiers := map[int]bool{}
+		for k := range score {
+			tiers[k.tier] = true
+		}
+		order := make([]int, 0, len(tiers))
+		for t := range tiers {
+			order = append(order, t)
+		}
+		sort.Ints(order)
+		decided := false
+		for _, t := range order {
+			bestV, bestS, second := "", 0.0, 0.0
+			for _, v := range d.AllValues() { // taxonomy order breaks ties
+				s := score[key{t, v.ID}]
+				switch {
+				case s > bestS:
+					bestV, second, bestS = v.ID, bestS, s
+				case s > second:
+					second = s
+				}
+			}
+			if bestV == "" || bestS < dc.MinScore {
+				continue
+			}
+			labels[dimID] = []string{bestV}
+			// Evidence from other tiers against the choice lowers confidence too.
+			against := 0.0
+			for v, s := range total {
+				if v != bestV {
+					against = max(against, s)
+				}
+			}
+			conf[dimID] = bestS / (bestS + max(second, against/2) + 1)
+			evidence = append(evidence, topEvidence(support[key{t, bestV}], 3)...)
+			decided = true
+			break
+		}
+		if decided {
+			continue
+		}
+		applyDefault(dimID, dc.Defaults, labels, conf, &evidence)
+	}
+	return labels, conf, evidence
+}
+
+// applyDefault sets the first default whose condition holds; it reports
+// whether one did.
+func applyDefault(dimID string, defaults []Default, labels bugscope.Labels, conf map[string]float64, evidence *[]bugscope.Evidence) bool {
+	for i, df := range defaults {
+		if holds(df.When, labels, true) && holds(df.WhenNot, labels, false) {
+			labels[dimID] = []string{df.Value}
+			conf[dimID] = defaultConfidence
+			*evidence = append(*evidence, bugscope.Evidence{Dimension: dimID, Value: df.Value,
+				Rule: "default-" + dimID + "-" + strconv.Itoa(i+1), Note: df.Note})
+			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether a condition holds (want=true) or, for WhenNot,
+// whether none of it holds (want=false). An empty condition always passes.
+func holds(cond map[string][]string, labels bugscope.Labels, want bool) bool {
+	if len(cond) == 0 {
+		return true
+	}
+	any := false
+	all := true
+	for dim, vals := range cond {
+		got := labels[dim]
+		ok := false
+		for _, v := range vals {
+			for _, g := range got {
+				if g == v {
+					ok = true
+				}
+			}
+		}
+		any = any || ok
+		all = all && ok
+	}
+	if want {
+		return all
+	}
+	return !any
+}
+
+func topEvidence(hs []ruleHit, n int) []bugscope.Evidence {
+	sort.SliceStable(hs, func(i, j int) bool { return hs[i].score > hs[j].score })
+	if len(hs) > n {
+		hs = hs[:n]
+	}
+	out := make([]bugscope.Evidence, len(hs))
+	for i, h := range hs {
+		out[i] = h.evidence()
+	}
+	return out
+}
+
+func describeWhen(cond map[string][]string) string {
+	keys := make([]string, 0, len(cond))
+	for k := range cond {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " in " + strings.Join(cond[k], "|")
+	}
+	return strings.Join(parts, " and ")
+}

@@ -1,0 +1,256 @@
+package classify
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bugscope/bugscope"
+)
+
+// Regions of a report that rules can look at. Issue templates split a body
+// into sections; checklists and instructions are boilerplate that every
+// report repeats, and environment dumps name GPUs, NCCL and CUDA whatever the
+// bug is, so rules must be able to tell them apart from the description.
+const (
+	RegionTitle = "title" // the title
+	RegionText  = "text"  // prose of the description sections
+	RegionLog   = "log"   // fenced code blocks of the description sections
+	RegionEnv   = "env"   // environment and version sections
+	RegionBody  = "body"  // text and log together (a shorthand in rule files)
+)
+
+// Bounds on the text a rule looks at: the first and the last part of a body,
+// since logs end in the error. Keeps the cost flat on multi-megabyte bodies.
+const (
+	scanHead = 256 << 10
+	scanTail = 64 << 10
+)
+
+// span is a byte range of the title or the body.
+type span struct {
+	start, end int
+}
+
+// document is an issue prepared for rule matching.
+type document struct {
+	issue    *bugscope.Issue
+	regions  map[string][]span // body regions (text, log, env) as ranges of issue.Body
+	headings []string          // normalised section headings present
+	labels   map[string]string // lower-cased label -> label as written
+}
+
+// sectionRoles maps normalised heading prefixes to what the section holds.
+type sectionRoles struct {
+	boilerplate []string
+	environment []string
+}
+
+func (r sectionRoles) role(heading string) string {
+	for _, p := range r.boilerplate {
+		if strings.HasPrefix(heading, p) {
+			return "boilerplate"
+		}
+	}
+	for _, p := range r.environment {
+		if strings.HasPrefix(heading, p) {
+			return RegionEnv
+		}
+	}
+	return ""
+}
+
+// prepare splits the body into regions. It walks the body line by line,
+// tracking code fences (a "#" inside a fence is a comment, not a heading) and
+// HTML comments (template instructions), and assigns every line to the
+// region of the section it is in.
+func prepare(is *bugscope.Issue, roles sectionRoles) *document {
+	d := &document{issue: is, regions: map[string][]span{}, labels: map[string]string{}}
+	for _, l := range is.Labels {
+		d.labels[strings.ToLower(strings.TrimSpace(l))] = l
+	}
+	body := is.Body
+	section := "" // role of the current section
+	fence := ""   // the fence marker when inside a code block
+	inComment := false
+	add := func(region string, s span) {
+		if s.end <= s.start {
+			return
+		}
+		rs := d.regions[region]
+		if n := len(rs); n > 0 && rs[n-1].end == s.start {
+			rs[n-1].end = s.end // merge adjacent lines
+		} else {
+			rs = append(rs, s)
+		}
+		d.regions[region] = rs
+	}
+	for pos := 0; pos < len(body); {
+		end := strings.IndexByte(body[pos:], '\n')
+		if end < 0 {
+			end = len(body)
+		} else {
+			end += pos + 1
+		}
+		line := body[pos:end]
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case fence != "":
+			if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, fence[:1]) == "" {
+				fence = ""
+			} else if section != "boilerplate" && !isInfoLine(line) {
+				region := RegionLog
+				if section == RegionEnv {
+					region = RegionEnv
+				}
+				add(region, span{pos, end})
+			}
+		case inComment:
+			if i := strings.Index(line, "-->"); i >= 0 {
+				inComment = false
+				if section != "boilerplate" {
+					add(regionOf(section), span{pos + i + 3, end})
+				}
+			}
+		case strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~"):
+			fence = trimmed[:3]
+		case strings.HasPrefix(trimmed, "#"):
+			if h, ok := headingText(trimmed); ok {
+				d.headings = append(d.headings, h)
+				section = roles.role(h)
+				break
+			}
+			if section != "boilerplate" {
+				add(regionOf(section), span{pos, end})
+			}
+		case strings.HasPrefix(trimmed, "<!--"):
+			start := strings.Index(line, "<!--")
+			if i := strings.Index(line[start:], "-->"); i >= 0 {
+				if section != "boilerplate" {
+					add(regionOf(section), span{pos + start + i + 3, end})
+				}
+			} else {
+				inComment = true
+			}
+		case section != "boilerplate" && !isInfoLine(line):
+			add(regionOf(section), span{pos, end})
+		}
+		pos = end
+	}
+	for r, spans := range d.regions {
+		d.regions[r] = clip(spans, len(body))
+	}
+	return d
+}
+
+func regionOf(section string) string {
+	if section == RegionEnv {
+		return RegionEnv
+	}
+	return RegionText
+}
+
+// headingText returns the normalised text of a Markdown ATX heading line:
+// lower case, without leading emoji or punctuation.
+func headingText(line string) (string, bool) {
+	level := 0
+	for level < len(line) && line[level] == '#' {
+		level++
+	}
+	if level > 6 || level == len(line) || line[level] != ' ' && line[level] != '\t' {
+		return "", false
+	}
+	return normaliseHeading(line[level:]), true
+}
+
+func normaliseHeading(h string) string {
+	h = strings.TrimLeftFunc(h, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	h = strings.TrimRight(strings.ToLower(h), " \t\r:.#*")
+	return h
+}
+
+// clip restricts spans to the scanned part of a body: the first scanHead and
+// the last scanTail bytes, cut at rune boundaries.
+func clip(spans []span, n int) []span {
+	if n <= scanHead+scanTail {
+		return spans
+	}
+	var out []span
+	windows := []span{{0, scanHead}, {n - scanTail, n}}
+	for _, s := range spans {
+		for _, w := range windows {
+			a, b := max(s.start, w.start), min(s.end, w.end)
+			if a < b {
+				out = append(out, span{a, b})
+			}
+		}
+	}
+	return out
+}
+
+// excerpt returns the matched text[start:end] for evidence, bounded.
+func excerpt(text string, start, end int) string { return bounded(text, start, end, 120) }
+
+// bounded returns text[start:end] cut to maxLen bytes and widened to rune
+// boundaries, with invalid UTF-8 replaced.
+func bounded(text string, start, end, maxLen int) string {
+	if end-start > maxLen {
+		end = start + maxLen
+	}
+	for start > 0 && !utf8.RuneStart(text[start]) {
+		start--
+	}
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	return strings.ToValidUTF8(text[start:end], "\uFFFD")
+}
+
+// isInfoLine reports whether a log line is an informational or warning
+// message ("INFO 01-20 ...", "WARNING ...", glog's "[W0120 ...]"). Engines
+// log "to avoid OOM, ..." and "custom allreduce is disabled" at start-up
+// whatever the bug is; such lines are not the error and rules skip them.
+func isInfoLine(line string) bool {
+	head := line
+	if len(head) > 100 {
+		head = head[:100]
+	}
+	i := strings.Index(head, "INFO")
+	if i < 0 {
+		i = strings.Index(head, "WARN")
+	}
+	if i < 0 {
+		i = strings.Index(head, "DEBUG")
+	}
+	if i < 0 {
+		for j := 0; j+2 < len(head); j++ {
+			if head[j] == '[' && (head[j+1] == 'W' || head[j+1] == 'I') && head[j+2] >= '0' && head[j+2] <= '9' {
+				i = j + 1
+				break
+			}
+		}
+	}
+	if i < 0 || i > 0 && isWordByte(head[i-1]) {
+		return false
+	}
+	return !strings.Contains(line, "Error") && !strings.Contains(line, "ERROR") && !strings.Contains(line, "error")
+}
+
+// lineAround returns the line of text that holds text[start:end], trimmed
+// and bounded around the match, for quoting as evidence.
+func lineAround(text string, start, end int) string {
+	const maxLen = 200
+	a := strings.LastIndexByte(text[:start], '\n') + 1
+	b := strings.IndexByte(text[end:], '\n')
+	if b < 0 {
+		b = len(text)
+	} else {
+		b += end
+	}
+	if b-a > maxLen {
+		// Keep the match in view: centre the window on it.
+		a = max(a, start-(maxLen-(end-start))/2)
+		b = min(b, a+maxLen)
+	}
+	return strings.TrimSpace(bounded(text, a, b, maxLen))
+}

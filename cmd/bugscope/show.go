@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bugscope/bugscope"
+)
+
+func (a *app) showCmd() *cobra.Command {
+	var (
+		asJSON bool
+		body   bool
+	)
+	c := &cobra.Command{
+		Use:   "show owner/repo#N",
+		Short: "Show one issue with its classifications, evidence and signals",
+		Example: `  bugscope show vllm-project/vllm#21170
+  bugscope show ggml-org/llama.cpp#8660 --body`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ref, err := bugscope.ParseIssueRef(args[0])
+			if err != nil {
+				return usageError("%v", err)
+			}
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			is, err := db.Issue(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			cls, err := db.ClassificationsOf(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			sigs, err := db.Signals(cmd.Context(), ref)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if !body {
+					is.Body = ""
+				}
+				return a.printJSON(struct {
+					Issue           bugscope.Issue            `json:"issue"`
+					Classifications []bugscope.Classification `json:"classifications"`
+					Signals         []bugscope.Signal         `json:"signals"`
+				}{is, cls, sigs})
+			}
+			a.writeIssue(is, cls, sigs, body)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&body, "body", false, "include the issue body")
+	return c
+}
+
+// writeIssue prints an issue for a person. The text is a stranger's: it is
+// printed as data, with control characters (terminal escapes) removed.
+func (a *app) writeIssue(is bugscope.Issue, cls []bugscope.Classification, sigs []bugscope.Signal, body bool) {
+	w := a.stdout
+	kind := "issue"
+	if is.IsPullRequest {
+		kind = "pull request"
+	}
+	fmt.Fprintf(w, "%s  %s\n%s\n", is.Ref(), printable(is.Title), is.URL)
+	fmt.Fprintf(w, "%s, state %s", kind, orDash(is.State))
+	if is.CreatedAt != nil {
+		fmt.Fprintf(w, ", opened %s", is.CreatedAt.Format("2006-01-02"))
+	}
+	if is.ClosedAt != nil {
+		fmt.Fprintf(w, ", closed %s", is.ClosedAt.Format("2006-01-02"))
+	}
+	fmt.Fprintf(w, ", %d comments, %d reactions, author %s\n", is.Comments, is.Reactions, orDash(strings.ToLower(is.AuthorAssociation)))
+	if len(is.Labels) > 0 {
+		fmt.Fprintf(w, "labels: %s\n", printable(strings.Join(is.Labels, ", ")))
+	}
+	for _, c := range cls {
+		fmt.Fprintf(w, "\n%s %s in %s %s — confidence %.2f\n", c.Classifier, c.ClassifierVersion, c.Taxonomy, c.TaxonomyVersion, c.Confidence)
+		for _, dim := range sortedDims(c.Labels) {
+			conf := ""
+			if v, ok := c.DimConfidence[dim]; ok {
+				conf = fmt.Sprintf("  (%.2f)", v)
+			}
+			fmt.Fprintf(w, "  %-12s %s%s\n", dim, strings.Join(c.Labels[dim], ", "), conf)
+		}
+		if len(c.Evidence) > 0 {
+			fmt.Fprintln(w, "  evidence:")
+			for _, e := range c.Evidence {
+				fmt.Fprintf(w, "    %s\n", printable(e.String()))
+				if e.Line != "" && e.Line != e.Match {
+					fmt.Fprintf(w, "      > %s\n", printable(e.Line))
+				}
+			}
+		}
+	}
+	if len(sigs) > 0 {
+		fmt.Fprintln(w, "\nsignals:")
+		for _, s := range sigs {
+			fmt.Fprintf(w, "  %-16s %s  (%s, byte %d)\n", s.Kind, printable(s.Value), s.Field, s.Offset)
+		}
+	}
+	if body {
+		fmt.Fprintf(w, "\n%s\n", printableBody(is.Body))
+	}
+}
+
+func sortedDims(l bugscope.Labels) []string {
+	order := []string{"kind", "category", "symptom", "root_cause", "severity", "patterns"}
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range order {
+		if _, ok := l[d]; ok {
+			out = append(out, d)
+			seen[d] = true
+		}
+	}
+	var rest []string
+	for d := range l {
+		if !seen[d] {
+			rest = append(rest, d)
+		}
+	}
+	sortStrings(rest)
+	return append(out, rest...)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable drops control characters so that untrusted text cannot move
+// the cursor or change the terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// printableBody is printable but keeps line breaks and tabs.
+func printableBody(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			return -1
+		}
+		return r
+	}, s)
+}

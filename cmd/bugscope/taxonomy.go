@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+func (a *app) taxonomyCmd() *cobra.Command {
+	var (
+		name   string
+		asJSON bool
+		list   bool
+	)
+	c := &cobra.Command{
+		Use:   "taxonomy",
+		Short: "Print a taxonomy: its dimensions, values and definitions",
+		Long: `Taxonomy prints the taxonomy named by --name (a built-in one), or the one
+--taxonomy selects (a built-in name or a YAML file), with every dimension,
+value, definition and source section. --list lists the built-in ones.`,
+		Example: `  bugscope taxonomy
+  bugscope taxonomy --name first-look-2025
+  bugscope --taxonomy team.yaml taxonomy --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				for _, n := range taxonomy.Builtins() {
+					t, err := taxonomy.Builtin(n)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.stdout, "%-18s version %-4s %s\n", n, t.Version, t.Title)
+				}
+				return nil
+			}
+			var tax *taxonomy.Taxonomy
+			var err error
+			if name != "" {
+				if tax, err = taxonomy.Builtin(name); err != nil {
+					return usageError("--name: %v", err)
+				}
+			} else if tax, err = a.loadTaxonomy(); err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(tax)
+			}
+			a.writeTaxonomy(tax)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&name, "name", "", "a built-in taxonomy ("+strings.Join(taxonomy.Builtins(), ", ")+")")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&list, "list", false, "list the built-in taxonomies")
+	return c
+}
+
+func (a *app) writeTaxonomy(t *taxonomy.Taxonomy) {
+	w := a.stdout
+	fmt.Fprintf(w, "%s (version %s): %s\nsource: %s\n", t.Name, t.Version, t.Title, t.Source)
+	if t.Description != "" {
+		fmt.Fprintf(w, "\n%s\n", wrap(t.Description, 78, ""))
+	}
+	for _, d := range t.Dimensions {
+		card := "one value"
+		if d.Multi {
+			card = "any number of values"
+		}
+		fmt.Fprintf(w, "\n== %s (%s): %s", d.ID, d.Name, card)
+		if d.Ordinal {
+			fmt.Fprint(w, ", ordered")
+		}
+		if len(d.AppliesWhen) > 0 {
+			var conds []string
+			for k, v := range d.AppliesWhen {
+				conds = append(conds, k+"="+strings.Join(v, "|"))
+			}
+			sort.Strings(conds)
+			fmt.Fprintf(w, ", only when %s", strings.Join(conds, " and "))
+		}
+		fmt.Fprintf(w, "  [%s]\n", d.Source)
+		if d.Description != "" {
+			fmt.Fprintf(w, "%s\n", wrap(d.Description, 78, "   "))
+		}
+		value := func(v *taxonomy.Value, indent string) {
+			fmt.Fprintf(w, "%s%-24s %s  [%s]\n%s\n", indent, v.ID, v.Name, v.Source, wrap(v.Description, 78, indent+"    "))
+		}
+		if len(d.Groups) > 0 {
+			for _, g := range d.Groups {
+				accepted := ""
+				if d.AcceptGroups {
+					accepted = " (accepted as a value)"
+				}
+				fmt.Fprintf(w, "  %s: %s%s  [%s]\n", g.ID, g.Name, accepted, g.Source)
+				for _, v := range g.Values {
+					value(v, "    ")
+				}
+			}
+		} else {
+			for _, v := range d.Values {
+				value(v, "  ")
+			}
+		}
+	}
+}
+
+// wrap breaks text into lines of at most width columns, each indented.
+func wrap(text string, width int, indent string) string {
+	var lines []string
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	if len(line) > len(indent) {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,238 @@
+// Package pipeline runs bugscope's main job over a database: import issue
+// dumps, classify the stored issues and extract their signals, and build the
+// study report. The command line and the web server share it.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/report"
+	"github.com/bugscope/bugscope/signals"
+	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// ImportOptions control Import.
+type ImportOptions struct {
+	// Repo is the repository of objects that do not name theirs.
+	Repo string
+	// Progress, when set, is called as issues of a file are stored.
+	Progress func(file string, done, total int)
+}
+
+// FileResult is what importing one file did.
+type FileResult struct {
+	File         string `json:"file"`
+	Issues       int    `json:"issues"`
+	PullRequests int    `json:"pull_requests"`
+	Duplicates   int    `json:"duplicates_in_file"`
+	sqlite.UpsertStats
+}
+
+// Import reads every file first and stores nothing unless all of them
+// parse; then it stores each file in its own transaction. A bad file thus
+// fails the import with an error naming it and the place, and leaves the
+// database as it was.
+func Import(ctx context.Context, db *sqlite.DB, files []string, opt ImportOptions) ([]FileResult, error) {
+	parsed := make([][]bugscope.Issue, len(files))
+	results := make([]FileResult, len(files))
+	for i, f := range files {
+		res := &results[i]
+		res.File = f
+		issues, err := importer.ParseFile(f, importer.Options{Repo: opt.Repo, OnDuplicate: func(bugscope.IssueRef) { res.Duplicates++ }})
+		if err != nil {
+			return nil, err
+		}
+		parsed[i] = issues
+		for _, is := range issues {
+			if is.IsPullRequest {
+				res.PullRequests++
+			} else {
+				res.Issues++
+			}
+		}
+	}
+	for i, issues := range parsed {
+		done := 0
+		var progress func()
+		if opt.Progress != nil {
+			file, total := files[i], len(issues)
+			progress = func() { done++; opt.Progress(file, done, total) }
+		}
+		st, err := db.UpsertIssues(ctx, issues, progress)
+		if err != nil {
+			return results[:i], fmt.Errorf("%s: %w", files[i], err)
+		}
+		results[i].UpsertStats = st
+	}
+	return results, nil
+}
+
+// ClassifyOptions control Classify.
+type ClassifyOptions struct {
+	Filter sqlite.IssueFilter
+	// BatchSize issues are classified and stored at a time (default 2000),
+	// bounding memory on large databases.
+	BatchSize int
+	// Progress, when set, is called after each batch with the issues done.
+	Progress func(done int)
+}
+
+// ClassifyStats summarises a classification run.
+type ClassifyStats struct {
+	Issues   int            `json:"issues"`
+	ByKind   map[string]int `json:"by_kind"`
+	Signals  int            `json:"signals"`
+	Duration time.Duration  `json:"duration_ns"`
+}
+
+// Classify labels the selected issues with c in taxonomy tax, extracts
+// their signals, and stores both, a batch per transaction.
+func Classify(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, c bugscope.Classifier, opt ClassifyOptions) (ClassifyStats, error) {
+	start := time.Now()
+	st := ClassifyStats{ByKind: map[string]int{}}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 2000
+	}
+	kindDim := tax.ByRole(taxonomy.RoleKind)
+	err := db.IssueBatches(ctx, opt.Filter, opt.BatchSize, func(batch []bugscope.Issue) error {
+		cs, err := c.Classify(ctx, batch)
+		if err != nil {
+			return err
+		}
+		sigs := ExtractSignals(batch)
+		for _, s := range sigs {
+			st.Signals += len(s)
+		}
+		if err := db.SaveClassifications(ctx, cs, sigs); err != nil {
+			return err
+		}
+		st.Issues += len(batch)
+		if kindDim != nil {
+			for _, cl := range cs {
+				st.ByKind[cl.Labels.One(kindDim.ID)]++
+			}
+		}
+		if opt.Progress != nil {
+			opt.Progress(st.Issues)
+		}
+		return nil
+	})
+	st.Duration = time.Since(start)
+	return st, err
+}
+
+// ExtractSignals extracts the signals of issues on all cores.
+func ExtractSignals(issues []bugscope.Issue) map[bugscope.IssueRef][]bugscope.Signal {
+	out := make([][]bugscope.Signal, len(issues))
+	parallel(len(issues), func(i int) {
+		is := &issues[i]
+		out[i] = signals.Extract(is.Repo, is.Title, is.Body)
+	})
+	m := make(map[bugscope.IssueRef][]bugscope.Signal, len(issues))
+	for i := range issues {
+		m[issues[i].Ref()] = out[i]
+	}
+	return m
+}
+
+// parallel runs fn(0..n-1) on all cores.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// Preferred classifiers for a report, best first, when none is named.
+var preferred = []string{"ensemble", "model", "llm", "rules"}
+
+// PickClassifier returns name when set; otherwise the best classifier that
+// has labelled issues in the taxonomy.
+func PickClassifier(ctx context.Context, db *sqlite.DB, tax string, name string) (string, error) {
+	have, err := db.Classifiers(ctx, tax)
+	if err != nil {
+		return "", err
+	}
+	if name != "" {
+		for _, h := range have {
+			if h == name {
+				return name, nil
+			}
+		}
+		return "", fmt.Errorf("no issues classified by %q in taxonomy %s (have: %v); run bugscope classify", name, tax, have)
+	}
+	for _, p := range preferred {
+		for _, h := range have {
+			if h == p {
+				return p, nil
+			}
+		}
+	}
+	if len(have) > 0 {
+		return have[0], nil
+	}
+	return "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first", tax)
+}
+
+// ReportOptions control BuildReport.
+type ReportOptions struct {
+	Filter     sqlite.IssueFilter
+	Classifier string // "" picks one (PickClassifier)
+	Title      string
+	Now        time.Time
+}
+
+// BuildReport loads the classified issues and computes the report.
+func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt ReportOptions) (*report.Report, error) {
+	cls, err := PickClassifier(ctx, db, tax.Name, opt.Classifier)
+	if err != nil {
+		return nil, err
+	}
+	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: opt.Filter, Taxonomy: tax.Name, Classifier: cls, WithSignals: true})
+	if err != nil {
+		return nil, err
+	}
+	version := ""
+	if len(items) > 0 {
+		version = items[0].Classification.ClassifierVersion
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	return report.Build(tax, items, report.Options{
+		Title:      opt.Title,
+		Now:        now,
+		Classifier: report.NameVer{Name: cls, Version: version},
+		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
+			Until: opt.Filter.Until, State: opt.Filter.State},
+	})
+}
+
+// Records turns stored classifications into label records, the format of
+// hand labels, so that classifier output and gold are the same kind of
+// file. The classifier's confidence is written as a number.
+func Records(items []bugscope.Classified) []labelrec.Record {
+	recs := make([]labelrec.Record, len(items))
+	for i, it := range items {
+		conf := it.Classification.Confidence
+		recs[i] = labelrec.Record{Issue: it.Issue.Ref(), Labels: it.Classification.Labels, ConfidenceValue: &conf}
+	}
+	return recs
+}

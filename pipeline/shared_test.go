@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/classify"
+	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/metrics"
+	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// sharedDir returns ../shared beside the repository, or skips the test:
+// the real issues and hand labels are never part of the repository.
+func sharedDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skip("repository root not found")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(dir, "..", "shared")
+	if _, err := os.Stat(filepath.Join(shared, "data")); err != nil {
+		tb.Skipf("%s absent: %v", shared, err)
+	}
+	return shared
+}
+
+func sharedFiles(tb testing.TB) []string {
+	files, err := filepath.Glob(filepath.Join(sharedDir(tb), "data", "*.json"))
+	if err != nil || len(files) == 0 {
+		tb.Skipf("no issue dumps in ../shared/data: %v", err)
+	}
+	return files
+}
+
+// TestSharedData is the acceptance test of part 1 on the real issues:
+// counts, idempotent re-import, a truncated file that changes nothing, the
+// report's categories and examples, and the rule classifier's accuracy
+// against the hand labels.
+func TestSharedData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: the real data")
+	}
+	files := sharedFiles(t)
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	want := map[string]int{"vllm-project/vllm": 1416, "ggml-org/llama.cpp": 1541, "sgl-project/sglang": 1062}
+	check := func(when string) {
+		t.Helper()
+		got, err := db.CountIssues(ctx, sqlite.IssueFilter{IncludePulls: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for repo, n := range want {
+			if got[repo] != n {
+				t.Errorf("%s: %s has %d issues, want %d", when, repo, got[repo], n)
+			}
+			total += got[repo]
+		}
+		if len(got) != len(want) || total != 4019 {
+			t.Errorf("%s: %v", when, got)
+		}
+	}
+	if _, err := Import(ctx, db, files, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	check("first import")
+	res, err := Import(ctx, db, files, ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Inserted+r.Updated != 0 {
+			t.Errorf("re-import of %s changed rows: %+v", r.File, r.UpsertStats)
+		}
+	}
+	check("second import")
+
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(t.TempDir(), "truncated.json")
+	if err := os.WriteFile(truncated, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Import(ctx, db, []string{truncated}, ImportOptions{}); err == nil {
+		t.Error("a truncated dump imported without error")
+	} else {
+		t.Logf("truncated dump: %v", err)
+	}
+	check("failed import")
+
+	tax, err := taxonomy.Builtin(taxonomy.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := classify.BuiltinRules(tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Classify(ctx, db, tax, classify.New(rs), ClassifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := BuildReport(ctx, db, tax, ReportOptions{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Categories) != 9 {
+		t.Errorf("report has %d categories, want the 7 of the source document plus build and other", len(rep.Categories))
+	}
+	for _, c := range rep.Categories {
+		for _, s := range c.Subcategories {
+			if s.Count.Count > 0 && len(s.Examples) == 0 {
+				t.Errorf("subcategory %s has %d bugs and no example", s.ID, s.Count.Count)
+			}
+			for _, e := range s.Examples {
+				if e.URL == "" || e.Evidence == "" {
+					t.Errorf("example %s of %s lacks a link or evidence", e.ID, s.ID)
+				}
+			}
+		}
+	}
+
+	gold := filepath.Join(sharedDir(t), "gold", "dev.jsonl")
+	recs, err := labelrec.ReadFile(gold, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := map[bugscope.IssueRef]bugscope.Labels{}
+	for _, it := range items {
+		pred[it.Issue.Ref()] = it.Classification.Labels
+	}
+	cmp := metrics.Compare(tax, labelrec.LabelMap(recs), pred)
+	for _, d := range cmp.Dimensions {
+		t.Logf("%-10s %-5s n=%3d accuracy %.3f macro-F1 %.3f kappa %.3f", d.Dimension, d.Level, d.N, d.Accuracy, d.MacroF1, d.Kappa)
+		switch {
+		case d.Dimension == "kind" && d.Accuracy < 0.85:
+			t.Errorf("kind accuracy %.3f, want at least 0.85", d.Accuracy)
+		case d.Dimension == "category" && d.Level == metrics.LevelGroup && d.Accuracy < 0.60:
+			t.Errorf("top-level category accuracy on gold bugs %.3f, want at least 0.60", d.Accuracy)
+		}
+	}
+}
+
+// BenchmarkStudy measures the main job on the real issues: import,
+// classify and report of the 4,019 issues into a fresh database.
+func BenchmarkStudy(b *testing.B) {
+	files := sharedFiles(b)
+	ctx := context.Background()
+	tax, err := taxonomy.Builtin(taxonomy.Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rs, err := classify.BuiltinRules(tax)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Import(ctx, db, files, ImportOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Classify(ctx, db, tax, classify.New(rs), ClassifyOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := BuildReport(ctx, db, tax, ReportOptions{Now: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+	}
+}

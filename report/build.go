@@ -1,0 +1,434 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/preset"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// Options shape a report.
+type Options struct {
+	Title      string
+	Now        time.Time
+	Filters    Filters
+	Classifier NameVer
+	// Examples per subcategory (default 3) and entries per signal list
+	// (default 15).
+	Examples   int
+	TopSignals int
+}
+
+// Build computes the report from classified issues. Only issues classified
+// in tax are expected; an issue's labels decide whether it is a bug (the
+// category dimension applies to it).
+func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*Report, error) {
+	if opt.Examples == 0 {
+		opt.Examples = 3
+	}
+	if opt.TopSignals == 0 {
+		opt.TopSignals = 15
+	}
+	catDim := tax.ByRole(taxonomy.RoleCategory)
+	if catDim == nil {
+		return nil, fmt.Errorf("taxonomy %s has no dimension with role %q; a report needs one", tax.Name, taxonomy.RoleCategory)
+	}
+	r := &Report{
+		Title:             opt.Title,
+		GeneratedAt:       opt.Now.UTC(),
+		Taxonomy:          NameVer{tax.Name, tax.Version},
+		Classifier:        opt.Classifier,
+		Filters:           opt.Filters,
+		CategoryDimension: catDim.ID,
+	}
+	if r.Title == "" {
+		r.Title = "Bug study of LLM inference and serving engines"
+	}
+	bugs := bugsOf(tax, catDim, items)
+	r.Engines = engines(items)
+	r.Totals = totals(items, bugs)
+	if d := tax.ByRole(taxonomy.RoleKind); d != nil {
+		r.Kinds = distribution(tax, d, items, items)
+	}
+	r.Categories = categories(tax, catDim, bugs, opt.Examples)
+	if d := tax.ByRole(taxonomy.RolePatterns); d != nil {
+		r.Patterns = enginePatterns(d, r.Engines, bugs)
+	}
+	if d := tax.ByRole(taxonomy.RoleRootCause); d != nil {
+		r.RootCauses = distribution(tax, d, bugs, bugs)
+	}
+	if d := tax.ByRole(taxonomy.RoleSeverity); d != nil {
+		r.Severities = distribution(tax, d, bugs, bugs)
+	}
+	for _, d := range tax.Dimensions {
+		if d.Role == "" {
+			base := items
+			if len(d.AppliesWhen) > 0 {
+				base = bugs
+			}
+			r.OtherDimensions = append(r.OtherDimensions, distribution(tax, d, base, base))
+		}
+	}
+	r.Signatures = topSignals(bugs, bugscope.SignalErrorSignature, opt.TopSignals)
+	r.Exceptions = topSignals(bugs, bugscope.SignalException, opt.TopSignals)
+	r.Hardware = topSignals(bugs, bugscope.SignalGPU, opt.TopSignals)
+	r.Backends = topSignals(bugs, bugscope.SignalBackend, opt.TopSignals)
+	r.Systems = topSignals(bugs, bugscope.SignalOS, opt.TopSignals)
+	for _, b := range bugs {
+		if b.Classification.Confidence < 0.5 {
+			r.LowConfidence++
+		}
+	}
+	return r, nil
+}
+
+// bugsOf keeps the issues the category dimension applies to.
+func bugsOf(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified) []bugscope.Classified {
+	var bugs []bugscope.Classified
+	for _, it := range items {
+		if tax.Applies(catDim, it.Classification.Labels) {
+			bugs = append(bugs, it)
+		}
+	}
+	return bugs
+}
+
+// engines lists the repositories, most issues first.
+func engines(items []bugscope.Classified) []Engine {
+	n := map[string]int{}
+	for _, it := range items {
+		n[it.Issue.Repo]++
+	}
+	out := make([]Engine, 0, len(n))
+	for repo := range n {
+		out = append(out, Engine{Repo: repo, Name: preset.DisplayName(repo)})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if n[out[i].Repo] != n[out[j].Repo] {
+			return n[out[i].Repo] > n[out[j].Repo]
+		}
+		return out[i].Repo < out[j].Repo
+	})
+	return out
+}
+
+func totals(items, bugs []bugscope.Classified) Totals {
+	t := Totals{Issues: len(items), ByRepo: map[string]int{}, Bugs: len(bugs), BugsByRepo: map[string]int{}}
+	for _, it := range items {
+		t.ByRepo[it.Issue.Repo]++
+	}
+	for _, b := range bugs {
+		t.BugsByRepo[b.Issue.Repo]++
+	}
+	return t
+}
+
+// distribution counts the values (and groups) of dimension d over items;
+// shares are of the issues in base.
+func distribution(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, items, base []bugscope.Classified) Distribution {
+	dist := Distribution{Dimension: d.ID, Name: d.Name, Base: len(base), BaseByRepo: map[string]int{}, Multi: d.Multi}
+	for _, b := range base {
+		dist.BaseByRepo[b.Issue.Repo]++
+	}
+	values := map[string]*Count{}
+	var order []string
+	for _, v := range d.AllValues() {
+		values[v.ID] = &Count{ID: v.ID, Name: v.Name, Group: v.Group, ByRepo: map[string]int{}}
+		order = append(order, v.ID)
+	}
+	groups := map[string]*Count{}
+	for _, g := range d.Groups {
+		groups[g.ID] = &Count{ID: g.ID, Name: g.Name, ByRepo: map[string]int{}}
+		if d.AcceptGroups {
+			// A group accepted as a label counts as a value of its own.
+			if _, ok := values[g.ID]; !ok {
+				values[g.ID] = &Count{ID: g.ID, Name: g.Name + " (group)", Group: g.ID, ByRepo: map[string]int{}}
+				order = append(order, g.ID)
+			}
+		}
+	}
+	for _, it := range items {
+		seenGroup := map[string]bool{}
+		for _, v := range it.Classification.Labels[d.ID] {
+			c := values[v]
+			if c == nil {
+				continue // a value the taxonomy no longer has
+			}
+			c.Count++
+			c.ByRepo[it.Issue.Repo]++
+			if g := groups[d.GroupOf(v)]; g != nil && !seenGroup[g.ID] {
+				seenGroup[g.ID] = true
+				g.Count++
+				g.ByRepo[it.Issue.Repo]++
+			}
+		}
+	}
+	for _, id := range order {
+		c := values[id]
+		c.Share = share(c.Count, len(base))
+		dist.Values = append(dist.Values, *c)
+	}
+	for _, g := range d.Groups {
+		c := groups[g.ID]
+		c.Share = share(c.Count, len(base))
+		dist.Groups = append(dist.Groups, *c)
+	}
+	return dist
+}
+
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+// categories computes the main section: every group of the category
+// dimension with its subcategories, their counts per engine, frequency
+// levels, what is seen in their bugs, and examples. A category dimension
+// without groups makes every value a category with itself as only
+// subcategory.
+func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []bugscope.Classified, nExamples int) []Category {
+	dist := distribution(tax, d, bugs, bugs)
+	byValue := map[string][]bugscope.Classified{}
+	for _, b := range bugs {
+		for _, v := range b.Classification.Labels[d.ID] {
+			byValue[v] = append(byValue[v], b)
+		}
+	}
+	sub := func(c Count) Subcategory {
+		s := Subcategory{Count: c}
+		if v := d.Value(c.ID); v != nil {
+			s.Source, s.Description = v.Source, v.Description
+		}
+		in := byValue[c.ID]
+		if sev := tax.ByRole(taxonomy.RoleSeverity); sev != nil {
+			s.Severities = nonZero(distribution(tax, sev, in, in).Values)
+		}
+		if rc := tax.ByRole(taxonomy.RoleRootCause); rc != nil {
+			s.RootCauses = nonZero(distribution(tax, rc, in, in).Values)
+		}
+		if p := tax.ByRole(taxonomy.RolePatterns); p != nil {
+			s.Patterns = nonZero(distribution(tax, p, in, in).Values)
+			sort.SliceStable(s.Patterns, func(i, j int) bool { return s.Patterns[i].Count > s.Patterns[j].Count })
+		}
+		s.Signatures = topSignals(in, bugscope.SignalErrorSignature, 3)
+		s.Examples = examples(d.ID, c.ID, in, nExamples)
+		return s
+	}
+	var out []Category
+	if len(d.Groups) == 0 {
+		for _, c := range dist.Values {
+			out = append(out, Category{Count: c, Subcategories: []Subcategory{sub(c)}})
+		}
+	} else {
+		for _, g := range dist.Groups {
+			cat := Category{Count: g}
+			cat.Source = d.Group(g.ID).Source
+			for _, c := range dist.Values {
+				if c.Group == g.ID {
+					cat.Subcategories = append(cat.Subcategories, sub(c))
+				}
+			}
+			out = append(out, cat)
+		}
+	}
+	setFrequencies(out)
+	return out
+}
+
+// setFrequencies gives every category and subcategory its level; the
+// largest of each is Highest.
+func setFrequencies(cats []Category) {
+	maxCat, maxSub := 0, 0
+	for _, c := range cats {
+		maxCat = max(maxCat, c.Count.Count)
+		for _, s := range c.Subcategories {
+			maxSub = max(maxSub, s.Count.Count)
+		}
+	}
+	for i := range cats {
+		cats[i].Frequency = frequency(cats[i].Count, maxCat)
+		for j := range cats[i].Subcategories {
+			s := &cats[i].Subcategories[j]
+			s.Frequency = frequency(s.Count, maxSub)
+		}
+	}
+}
+
+func frequency(c Count, largest int) string {
+	switch {
+	case c.Count == 0:
+		return FrequencyNone
+	case c.Count == largest:
+		return FrequencyHighest
+	}
+	for _, t := range FrequencyThresholds {
+		if c.Share >= t.Share {
+			return t.Level
+		}
+	}
+	return FrequencyLow
+}
+
+func nonZero(cs []Count) []Count {
+	var out []Count
+	for _, c := range cs {
+		if c.Count > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// examples picks up to n issues of one value to show: those whose evidence
+// for the value quotes text, most confident first, taking engines in turn so
+// that each engine is shown.
+func examples(dim, value string, in []bugscope.Classified, n int) []Example {
+	type cand struct {
+		ex     Example
+		quoted bool
+		weight float64
+	}
+	byRepo := map[string][]cand{}
+	var repos []string
+	for _, it := range in {
+		c := cand{ex: Example{
+			ID:         it.Issue.Ref().String(),
+			Repo:       it.Issue.Repo,
+			Number:     it.Issue.Number,
+			URL:        it.Issue.URL,
+			Title:      it.Issue.Title,
+			Confidence: it.Classification.Confidence,
+		}}
+		for _, e := range it.Classification.Evidence {
+			if e.Dimension == dim && e.Value == value {
+				c.ex.Evidence = e.String()
+				if e.Field != "title" {
+					c.ex.Quote = e.Line // a title is shown anyway
+				}
+				c.quoted = e.Match != ""
+				c.weight = e.Weight
+				break
+			}
+		}
+		if c.ex.Evidence == "" {
+			continue // no evidence to show
+		}
+		if _, ok := byRepo[it.Issue.Repo]; !ok {
+			repos = append(repos, it.Issue.Repo)
+		}
+		byRepo[it.Issue.Repo] = append(byRepo[it.Issue.Repo], c)
+	}
+	for _, cs := range byRepo {
+		sort.SliceStable(cs, func(i, j int) bool {
+			a, b := cs[i], cs[j]
+			if a.quoted != b.quoted {
+				return a.quoted
+			}
+			if a.ex.Confidence != b.ex.Confidence {
+				return a.ex.Confidence > b.ex.Confidence
+			}
+			if a.weight != b.weight {
+				return a.weight > b.weight
+			}
+			return a.ex.Number > b.ex.Number
+		})
+	}
+	// Engines with the most examples first, so that the big engines lead.
+	sort.SliceStable(repos, func(i, j int) bool {
+		if len(byRepo[repos[i]]) != len(byRepo[repos[j]]) {
+			return len(byRepo[repos[i]]) > len(byRepo[repos[j]])
+		}
+		return repos[i] < repos[j]
+	})
+	var out []Example
+	for round := 0; len(out) < n; round++ {
+		added := false
+		for _, repo := range repos {
+			if cs := byRepo[repo]; round < len(cs) && len(out) < n {
+				out = append(out, cs[round].ex)
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	return out
+}
+
+// enginePatterns counts each pattern in each engine's bugs, with its lift
+// over all engines.
+func enginePatterns(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified) []EnginePatterns {
+	bugsOfRepo := map[string]int{}
+	count := map[string]map[string]int{} // repo -> pattern -> bugs
+	overall := map[string]int{}
+	for _, b := range bugs {
+		bugsOfRepo[b.Issue.Repo]++
+		for _, p := range b.Classification.Labels[d.ID] {
+			if count[b.Issue.Repo] == nil {
+				count[b.Issue.Repo] = map[string]int{}
+			}
+			count[b.Issue.Repo][p]++
+			overall[p]++
+		}
+	}
+	var out []EnginePatterns
+	for _, e := range engs {
+		ep := EnginePatterns{Engine: e, Bugs: bugsOfRepo[e.Repo]}
+		for _, v := range d.AllValues() {
+			n := count[e.Repo][v.ID]
+			if n == 0 {
+				continue
+			}
+			pc := PatternCount{ID: v.ID, Name: v.Name, Count: n, Share: share(n, ep.Bugs)}
+			if all := share(overall[v.ID], len(bugs)); all > 0 {
+				pc.Lift = pc.Share / all
+			}
+			ep.Patterns = append(ep.Patterns, pc)
+		}
+		sort.SliceStable(ep.Patterns, func(i, j int) bool { return ep.Patterns[i].Count > ep.Patterns[j].Count })
+		out = append(out, ep)
+	}
+	return out
+}
+
+// topSignals counts the issues that show each value of a signal kind.
+func topSignals(items []bugscope.Classified, kind string, limit int) []SignalCount {
+	byValue := map[string]*SignalCount{}
+	for _, it := range items {
+		seen := map[string]bool{}
+		for _, s := range it.Signals {
+			if s.Kind != kind || seen[s.Value] {
+				continue
+			}
+			seen[s.Value] = true
+			sc := byValue[s.Value]
+			if sc == nil {
+				sc = &SignalCount{Value: s.Value, ByRepo: map[string]int{}}
+				byValue[s.Value] = sc
+			}
+			sc.Count++
+			sc.ByRepo[it.Issue.Repo]++
+		}
+	}
+	out := make([]SignalCount, 0, len(byValue))
+	for _, sc := range byValue {
+		out = append(out, *sc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return strings.ToLower(out[i].Value) < strings.ToLower(out[j].Value)
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}

@@ -1,0 +1,99 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Formats a report can be written in.
+var Formats = []string{"markdown", "json", "csv"}
+
+// Write writes the report in one of Formats ("md" is markdown).
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case "markdown", "md":
+		return r.WriteMarkdown(w)
+	case "json":
+		return r.WriteJSON(w)
+	case "csv":
+		return r.WriteCSV(w)
+	}
+	return fmt.Errorf("unknown report format %q (markdown, json, csv)", format)
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// CSVHeader is the header of the CSV form: one row per figure, with repo
+// "all" for the figure over all engines. base is what share is a fraction of.
+var CSVHeader = []string{"section", "dimension", "group", "id", "name", "repo", "count", "base", "share", "lift"}
+
+// WriteCSV writes every figure of the report as one CSV row, in long form
+// for spreadsheets and data frames.
+func (r *Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	row := func(section, dim, group, id, name, repo string, count, base int, lift float64) {
+		l := ""
+		if lift != 0 {
+			l = strconv.FormatFloat(lift, 'f', 4, 64)
+		}
+		cw.Write([]string{section, dim, group, id, name, repo, strconv.Itoa(count), strconv.Itoa(base),
+			strconv.FormatFloat(share(count, base), 'f', 4, 64), l})
+	}
+	perRepo := func(section, dim, group, id, name string, all int, byRepo map[string]int, base int, baseByRepo map[string]int) {
+		row(section, dim, group, id, name, "all", all, base, 0)
+		for _, e := range r.Engines {
+			row(section, dim, group, id, name, e.Repo, byRepo[e.Repo], baseByRepo[e.Repo], 0)
+		}
+	}
+	t := r.Totals
+	perRepo("totals", "", "", "issues", "Issues", t.Issues, t.ByRepo, t.Issues, t.ByRepo)
+	perRepo("totals", "", "", "bugs", "Bugs", t.Bugs, t.BugsByRepo, t.Issues, t.ByRepo)
+	dist := func(section string, d Distribution) {
+		for _, c := range d.Values {
+			perRepo(section, d.Dimension, c.Group, c.ID, c.Name, c.Count, c.ByRepo, d.Base, d.BaseByRepo)
+		}
+		for _, g := range d.Groups {
+			perRepo(section+"_group", d.Dimension, "", g.ID, g.Name, g.Count, g.ByRepo, d.Base, d.BaseByRepo)
+		}
+	}
+	dist("kind", r.Kinds)
+	for _, c := range r.Categories {
+		perRepo("category", r.CategoryDimension, "", c.ID, c.Name, c.Count.Count, c.ByRepo, t.Bugs, t.BugsByRepo)
+		for _, s := range c.Subcategories {
+			perRepo("subcategory", r.CategoryDimension, c.ID, s.ID, s.Name, s.Count.Count, s.ByRepo, t.Bugs, t.BugsByRepo)
+		}
+	}
+	for _, e := range r.Patterns {
+		for _, p := range e.Patterns {
+			row("pattern", "patterns", "", p.ID, p.Name, e.Repo, p.Count, e.Bugs, p.Lift)
+		}
+	}
+	dist("root_cause", r.RootCauses)
+	dist("severity", r.Severities)
+	for _, d := range r.OtherDimensions {
+		dist("dimension", d)
+	}
+	signals := func(section string, ss []SignalCount) {
+		for _, s := range ss {
+			perRepo(section, "", "", s.Value, s.Value, s.Count, s.ByRepo, t.Bugs, t.BugsByRepo)
+		}
+	}
+	signals("error_signature", r.Signatures)
+	signals("exception", r.Exceptions)
+	signals("gpu", r.Hardware)
+	signals("backend", r.Backends)
+	signals("os", r.Systems)
+	cw.Flush()
+	return cw.Error()
+}

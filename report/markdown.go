@@ -1,0 +1,208 @@
+package report
+
+import (
+	"embed"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"text/template"
+	"unicode"
+)
+
+//go:embed templates/*.tmpl
+var templates embed.FS
+
+var markdownTemplate = template.Must(template.New("report.md.tmpl").Funcs(template.FuncMap{
+	"md":           escapeMarkdown,
+	"inc":          func(i int) int { return i + 1 },
+	"pct":          pct,
+	"plural":       plural,
+	"engineCounts": engineCounts,
+	"filters":      describeFilters,
+	"flat":         func(c Category) bool { return len(c.Subcategories) == 1 && c.Subcategories[0].ID == c.ID },
+	"countList":    countList,
+	"signalList":   signalList,
+	"exampleLink":  exampleLink,
+	"distTable":    distTable,
+	"groupTable":   groupTable,
+	"signalTable":  signalTable,
+}).ParseFS(templates, "templates/report.md.tmpl"))
+
+// WriteMarkdown writes the report as Markdown.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	return markdownTemplate.Execute(w, r)
+}
+
+// escapeMarkdown makes untrusted text (issue titles, quoted lines) inert in
+// Markdown: no links, images, emphasis, code, HTML or table breaks, on one
+// line. It escapes only what can start markup, so that text stays readable.
+func escapeMarkdown(s string) string {
+	rs := []rune(s)
+	var b strings.Builder
+	word := func(i int) bool {
+		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
+	}
+	for i, r := range rs {
+		switch r {
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			// Only an entity-like sequence needs escaping.
+			if word(i+1) || i+1 < len(rs) && rs[i+1] == '#' {
+				b.WriteString("&amp;")
+			} else {
+				b.WriteRune(r)
+			}
+		case '_':
+			// Intra-word underscores never make emphasis (snake_case names).
+			if word(i-1) && word(i+1) {
+				b.WriteRune(r)
+			} else {
+				b.WriteString("\\_")
+			}
+		case '\\', '`', '*', '[', ']', '|', '~':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '#':
+			if i == 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// code renders text as an inline code span; backticks inside become quotes.
+func code(s string) string {
+	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+	return "`" + s + "`"
+}
+
+func pct(f float64) string {
+	switch {
+	case f == 0:
+		return "0%"
+	case f < 0.001:
+		return "<0.1%"
+	case f < 0.1:
+		return fmt.Sprintf("%.1f%%", f*100)
+	}
+	return fmt.Sprintf("%.0f%%", f*100)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// engineCounts says "44 in vLLM, 52 in llama.cpp, 0 in SGLang".
+func engineCounts(engs []Engine, byRepo map[string]int) string {
+	parts := make([]string, 0, len(engs))
+	for _, e := range engs {
+		parts = append(parts, fmt.Sprintf("%d in %s", byRepo[e.Repo], escapeMarkdown(e.Name)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeFilters(f Filters) string {
+	var parts []string
+	if len(f.Repos) > 0 {
+		parts = append(parts, "repositories "+strings.Join(f.Repos, ", "))
+	}
+	if f.Since != nil {
+		parts = append(parts, "opened since "+f.Since.Format("2006-01-02"))
+	}
+	if f.Until != nil {
+		parts = append(parts, "opened before "+f.Until.Format("2006-01-02"))
+	}
+	if f.State != "" {
+		parts = append(parts, "state "+f.State)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// countList says "Critical 3 (5%) · High 20 (31%)", largest first; the
+// shares are the counts' own (of the subcategory's bugs).
+func countList(cs []Count) string {
+	sorted := append([]Count(nil), cs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Count > sorted[j].Count })
+	parts := make([]string, len(sorted))
+	for i, c := range sorted {
+		parts[i] = fmt.Sprintf("%s %d (%s)", escapeMarkdown(c.Name), c.Count, pct(c.Share))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func signalList(ss []SignalCount) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = fmt.Sprintf("%s (%d)", code(s.Value), s.Count)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// exampleLink links an example to its issue; only http(s) URLs are linked.
+func exampleLink(e Example) string {
+	text := escapeMarkdown(e.ID)
+	u, err := url.Parse(e.URL)
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return text
+	}
+	return "[" + text + "](" + u.String() + ")"
+}
+
+// distTable lays out a distribution: one row per value with its count and
+// share overall and per engine.
+func distTable(d Distribution, engs []Engine) string {
+	return countTable(d.Name, d.Values, d.Base, d.BaseByRepo, engs)
+}
+
+func groupTable(d Distribution, engs []Engine) string {
+	return countTable("Group", d.Groups, d.Base, d.BaseByRepo, engs)
+}
+
+func countTable(header string, cs []Count, base int, baseByRepo map[string]int, engs []Engine) string {
+	var b strings.Builder
+	b.WriteString("| " + escapeMarkdown(header) + " | All |")
+	for _, e := range engs {
+		b.WriteString(" " + escapeMarkdown(e.Name) + " |")
+	}
+	b.WriteString("\n|---|---:|" + strings.Repeat("---:|", len(engs)) + "\n")
+	for _, c := range cs {
+		fmt.Fprintf(&b, "| %s (%s) | %d (%s) |", escapeMarkdown(c.Name), code(c.ID), c.Count, pct(share(c.Count, base)))
+		for _, e := range engs {
+			n := c.ByRepo[e.Repo]
+			fmt.Fprintf(&b, " %d (%s) |", n, pct(share(n, baseByRepo[e.Repo])))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func signalTable(ss []SignalCount, engs []Engine, header string) string {
+	var b strings.Builder
+	b.WriteString("| " + header + " | Bugs |")
+	for _, e := range engs {
+		b.WriteString(" " + escapeMarkdown(e.Name) + " |")
+	}
+	b.WriteString("\n|---|---:|" + strings.Repeat("---:|", len(engs)) + "\n")
+	for _, s := range ss {
+		fmt.Fprintf(&b, "| %s | %d |", code(s.Value), s.Count)
+		for _, e := range engs {
+			fmt.Fprintf(&b, " %d |", s.ByRepo[e.Repo])
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}

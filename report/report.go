@@ -1,0 +1,181 @@
+// Package report computes the figures of a bug study from classified issues
+// and writes them as Markdown, JSON or CSV. Build computes every figure;
+// the writers only format them, so the three formats always agree. Each
+// section of the report has one function in build.go that computes it.
+package report
+
+import (
+	"time"
+)
+
+// Report is the bug study: every figure the Markdown, JSON and CSV outputs
+// show. Counts are of issues; shares are fractions (0..1) of the base named
+// beside them.
+type Report struct {
+	Title       string    `json:"title"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Taxonomy    NameVer   `json:"taxonomy"`
+	Classifier  NameVer   `json:"classifier"`
+	Filters     Filters   `json:"filters"`
+	Engines     []Engine  `json:"engines"`
+	Totals      Totals    `json:"totals"`
+
+	// Kinds: what sort of reports, per engine (base: all issues).
+	Kinds Distribution `json:"kinds"`
+	// Categories: the main symptom axis, by top-level group with its
+	// subcategories (base: bugs).
+	CategoryDimension string     `json:"category_dimension"`
+	Categories        []Category `json:"categories"`
+	// Patterns: the framework-specific patterns, per engine (base: bugs).
+	Patterns []EnginePatterns `json:"patterns"`
+	// RootCauses, Severities: distributions over bugs.
+	RootCauses Distribution `json:"root_causes"`
+	Severities Distribution `json:"severities"`
+	// Other dimensions of a team's taxonomy, in its order.
+	OtherDimensions []Distribution `json:"other_dimensions,omitempty"`
+	// Signals extracted from bug reports: error signatures, exceptions,
+	// GPUs, back ends, operating systems.
+	Signatures []SignalCount `json:"error_signatures"`
+	Exceptions []SignalCount `json:"exceptions"`
+	Hardware   []SignalCount `json:"gpus"`
+	Backends   []SignalCount `json:"backends"`
+	Systems    []SignalCount `json:"operating_systems"`
+	// Confidence of the classifier over the bugs: how many labels are sure.
+	LowConfidence int `json:"low_confidence_bugs"`
+}
+
+// NameVer names a taxonomy or classifier and its version.
+type NameVer struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Filters records what the report was restricted to.
+type Filters struct {
+	Repos []string   `json:"repos,omitempty"`
+	Since *time.Time `json:"since,omitempty"`
+	Until *time.Time `json:"until,omitempty"`
+	State string     `json:"state,omitempty"`
+}
+
+// Engine is one repository in the report.
+type Engine struct {
+	Repo string `json:"repo"`
+	Name string `json:"name"`
+}
+
+// Totals counts the issues the report covers.
+type Totals struct {
+	Issues     int            `json:"issues"`
+	ByRepo     map[string]int `json:"by_repo"`
+	Bugs       int            `json:"bugs"`
+	BugsByRepo map[string]int `json:"bugs_by_repo"`
+}
+
+// Count is how many issues carry one value, overall and per repository,
+// and the share of the base.
+type Count struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Group  string         `json:"group,omitempty"`
+	Count  int            `json:"count"`
+	ByRepo map[string]int `json:"by_repo"`
+	Share  float64        `json:"share"`
+}
+
+// Distribution is the count of every value of one dimension.
+type Distribution struct {
+	Dimension string `json:"dimension"`
+	Name      string `json:"name"`
+	// Base is the number of issues the shares are fractions of; for a
+	// multi-valued dimension the shares can sum to more than 1.
+	Base       int            `json:"base"`
+	BaseByRepo map[string]int `json:"base_by_repo"`
+	Multi      bool           `json:"multi"`
+	Values     []Count        `json:"values"`
+	// Groups, for dimensions whose values are grouped.
+	Groups []Count `json:"groups,omitempty"`
+}
+
+// Category is a top-level group of the category dimension.
+type Category struct {
+	Count
+	Source        string        `json:"source,omitempty"`
+	Frequency     string        `json:"frequency"`
+	Subcategories []Subcategory `json:"subcategories"`
+}
+
+// Subcategory is one value of the category dimension with what is seen in
+// its bugs.
+type Subcategory struct {
+	Count
+	Source      string        `json:"source,omitempty"`
+	Frequency   string        `json:"frequency"`
+	Description string        `json:"description,omitempty"`
+	Severities  []Count       `json:"severities"`
+	RootCauses  []Count       `json:"root_causes"`
+	Patterns    []Count       `json:"patterns"`
+	Signatures  []SignalCount `json:"error_signatures"`
+	Examples    []Example     `json:"examples"`
+}
+
+// Example is a real issue shown for a subcategory, with the evidence the
+// classifier quoted.
+type Example struct {
+	ID         string  `json:"id"`
+	Repo       string  `json:"repo"`
+	Number     int     `json:"number"`
+	URL        string  `json:"url"`
+	Title      string  `json:"title"`
+	Evidence   string  `json:"evidence"`
+	Quote      string  `json:"quote,omitempty"`
+	Confidence float64 `json:"confidence"`
+}
+
+// EnginePatterns counts the framework-specific patterns in one engine's bugs.
+type EnginePatterns struct {
+	Engine
+	Bugs     int            `json:"bugs"`
+	Patterns []PatternCount `json:"patterns"`
+}
+
+// PatternCount is one pattern in one engine: its count, share of the
+// engine's bugs, and lift (that share over the share in all engines'
+// bugs): above 1, the pattern is more typical of this engine.
+type PatternCount struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name"`
+	Count int     `json:"count"`
+	Share float64 `json:"share"`
+	Lift  float64 `json:"lift"`
+}
+
+// SignalCount is how many bug reports show one extracted signal.
+type SignalCount struct {
+	Value  string         `json:"value"`
+	Count  int            `json:"count"`
+	ByRepo map[string]int `json:"by_repo"`
+}
+
+// Frequency levels of a category, from its share of all bugs. The source
+// document gives levels without thresholds; these are bugscope's, and the
+// category with the most bugs is "Highest".
+const (
+	FrequencyHighest  = "Highest"
+	FrequencyVeryHigh = "Very High"
+	FrequencyHigh     = "High"
+	FrequencyMedium   = "Medium"
+	FrequencyLow      = "Low"
+	FrequencyNone     = "None"
+)
+
+// FrequencyThresholds are the lowest shares of bugs for each level.
+var FrequencyThresholds = []struct {
+	Level string
+	Share float64
+}{
+	{FrequencyVeryHigh, 0.20},
+	{FrequencyHigh, 0.10},
+	{FrequencyMedium, 0.04},
+	{FrequencyLow, 0},
+}
