@@ -159,6 +159,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 	other := make([]hit, len(rs.rules)) // regex, labels, headings, priors
 	scan := func(field, region, text string, s span) {
 		seg := text[s.start:s.end]
+		var near []int // prefilter hits: rule index, then byte offset
 		it := rs.ac.IterOverlapping(seg)
 		for m := it.Next(); m != nil; m = it.Next() {
 			p := rs.phrases[m.Pattern()]
@@ -168,6 +169,10 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 				continue
 			}
 			start, end := s.start+m.Start(), s.start+m.End()
+			if p.prefilter {
+				near = append(near, p.rule, start)
+				continue
+			}
 			if p.boundStart && start > 0 && isWordByte(text[start-1]) || p.boundEnd && end < len(text) && isWordByte(text[end]) {
 				continue
 			}
@@ -177,16 +182,37 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 				phraseBest[m.Pattern()] = h
 			}
 		}
-		for _, r := range rs.rules {
+		try := func(r *compiledRule, a, b int) {
 			w := r.regions[region]
 			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
-				continue
+				return
 			}
-			if loc := r.re.FindStringIndex(seg); loc != nil {
-				a, b := s.start+loc[0], s.start+loc[1]
+			if loc := r.re.FindStringIndex(text[a:b]); loc != nil {
+				a, b := a+loc[0], a+loc[1]
 				other[r.index] = hit{rule: r, field: field, region: region, start: a,
 					text: excerpt(text, a, b), line: lineAround(text, a, b), weight: w}
 			}
+		}
+		if field == "title" {
+			for _, r := range rs.rules {
+				try(r, s.start, s.end)
+			}
+			return
+		}
+		// In the body a regex is tried only on the lines around its
+		// prefilter literals.
+		var tried map[int]int // rule -> end of the last window tried
+		for i := 0; i < len(near); i += 2 {
+			ri, pos := near[i], near[i+1]
+			if end, ok := tried[ri]; ok && pos < end {
+				continue // this line was tried for the rule already
+			}
+			a, b := lineWindow(text, pos, s)
+			if tried == nil {
+				tried = map[int]int{}
+			}
+			tried[ri] = b
+			try(rs.rules[ri], a, b)
 		}
 	}
 	title := d.issue.Title

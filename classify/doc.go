@@ -254,3 +254,24 @@ func lineAround(text string, start, end int) string {
 	}
 	return strings.TrimSpace(bounded(text, a, b, maxLen))
 }
+
+// lineWindow returns the line around offset pos and the line after it,
+// within span s: where a prefilter literal enables a regex.
+// Windows are bounded to a few hundred bytes each side: a log can be one
+// huge line.
+func lineWindow(text string, pos int, s span) (int, int) {
+	const reach = 400
+	lo := max(s.start, pos-reach)
+	a := strings.LastIndexByte(text[lo:pos], '\n') + 1 + lo
+	b := pos
+	hi := min(s.end, pos+reach)
+	for lines := 0; lines < 2 && b < hi; lines++ {
+		i := strings.IndexByte(text[b:hi], '\n')
+		if i < 0 {
+			b = hi
+			break
+		}
+		b += i + 1
+	}
+	return a, b
+}

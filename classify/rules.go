@@ -74,19 +74,23 @@ type Default struct {
 // Headings. When and WhenNot make it depend on dimensions decided before;
 // Unless names rules that, when they match, silence this one.
 type Rule struct {
-	ID       string              `yaml:"id"`
-	Dim      string              `yaml:"dim"`
-	Value    string              `yaml:"value"`
-	Tier     int                 `yaml:"tier"`
-	In       map[string]float64  `yaml:"in"`
-	Phrases  []string            `yaml:"phrases"`
-	Regex    string              `yaml:"regex"`
-	Labels   []string            `yaml:"labels"`
-	Headings []string            `yaml:"headings"`
-	Weight   float64             `yaml:"weight"`
-	When     map[string][]string `yaml:"when"`
-	WhenNot  map[string][]string `yaml:"when_not"`
-	Unless   []string            `yaml:"unless"`
+	ID      string             `yaml:"id"`
+	Dim     string             `yaml:"dim"`
+	Value   string             `yaml:"value"`
+	Tier    int                `yaml:"tier"`
+	In      map[string]float64 `yaml:"in"`
+	Phrases []string           `yaml:"phrases"`
+	Regex   string             `yaml:"regex"`
+	// Prefilter names literals (case-insensitive) of which one must occur
+	// on a line of the body for the regex to be tried there. Required for a
+	// regex over the body: it keeps the cost of a regex flat on long logs.
+	Prefilter []string            `yaml:"prefilter"`
+	Labels    []string            `yaml:"labels"`
+	Headings  []string            `yaml:"headings"`
+	Weight    float64             `yaml:"weight"`
+	When      map[string][]string `yaml:"when"`
+	WhenNot   map[string][]string `yaml:"when_not"`
+	Unless    []string            `yaml:"unless"`
 	// Cap, when set, makes every distinct phrase that matches add its
 	// region's weight to the rule's score, up to Cap. Without it a rule
 	// scores the weight of its best match: one match is as good as many.
@@ -125,6 +129,8 @@ type compiledRule struct {
 type phraseRef struct {
 	rule   int
 	phrase string
+	// prefilter marks a literal that only enables the rule's regex nearby.
+	prefilter bool
 	// word boundaries are required at the start / end of the match
 	boundStart, boundEnd bool
 }
@@ -357,6 +363,21 @@ func (rs *RuleSet) compile() error {
 				bad("%s: regex: %v", where, err)
 			}
 			r.re = re
+			bodyRegions := len(r.regions) > 0 && (r.regions[RegionText] > 0 || r.regions[RegionLog] > 0 || r.regions[RegionEnv] > 0)
+			if bodyRegions && len(r.Prefilter) == 0 {
+				bad("%s: a regex over the body needs a prefilter (literals one of which must be on the line)", where)
+			}
+		}
+		if len(r.Prefilter) > 0 && r.Regex == "" {
+			bad("%s: prefilter without regex", where)
+		}
+		for _, p := range r.Prefilter {
+			if strings.TrimSpace(p) == "" {
+				bad("%s: empty prefilter literal", where)
+				continue
+			}
+			patterns = append(patterns, p)
+			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p, prefilter: true})
 		}
 		for _, p := range r.Phrases {
 			if strings.TrimSpace(p) == "" {
