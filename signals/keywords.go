@@ -28,6 +28,109 @@ func requiredKeywords(expr string, minLen int) []string {
 	return best
 }
 
+// prefixKeywords derives from a regular expression a set of keywords one
+// of which every match starts with, or nil. A rule with such a set is tried
+// only at the keyword's position (anchored), the cheapest way to run it.
+func prefixKeywords(expr string, minLen int) []string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	if hasLineAnchor(re) {
+		// The anchored run starts at the keyword and ends a bounded way
+		// after it, not at line ends.
+		return nil
+	}
+	set, ok := prefixSet(re)
+	if !ok || len(set) == 0 || len(set) > maxSet || minKeyLen(set) < minLen {
+		return nil
+	}
+	for _, x := range set {
+		if t, _, _ := splitKeyword(x); t == "" {
+			return nil
+		}
+	}
+	return set
+}
+
+func hasLineAnchor(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return true
+	}
+	for _, sub := range re.Sub {
+		if hasLineAnchor(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func prefixSet(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := strings.ToLower(string(re.Rune))
+		if !isASCII(s) {
+			// Keep the ASCII head: still a prefix of every match.
+			i := 0
+			for i < len(s) && s[i] < utf8.RuneSelf {
+				i++
+			}
+			if i == 0 {
+				return nil, false
+			}
+			s = s[:i]
+		}
+		return []string{s}, true
+	case syntax.OpWordBoundary:
+		return []string{boundary}, true
+	case syntax.OpEmptyMatch:
+		return []string{""}, true
+	case syntax.OpCharClass:
+		k := litSet(re)
+		return k.set, k.exact
+	case syntax.OpCapture, syntax.OpPlus:
+		return prefixSet(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min == 0 {
+			return nil, false
+		}
+		return prefixSet(re.Sub[0])
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			p, ok := prefixSet(sub)
+			if !ok {
+				return nil, false
+			}
+			all = union(all, p)
+		}
+		return all, len(all) <= maxSet
+	case syntax.OpConcat:
+		acc := []string{""}
+		for _, sub := range re.Sub {
+			if k := litSet(sub); k.exact {
+				p := product(acc, k.set)
+				if p == nil {
+					return acc, true
+				}
+				acc = p
+				continue
+			}
+			if p, ok := prefixSet(sub); ok {
+				if q := product(acc, p); q != nil {
+					acc = q
+				}
+			}
+			return acc, true
+		}
+		return acc, true
+	}
+	// ^ and $ (a keyword's position need not be a line start), x*, x?, .
+	return nil, false
+}
+
 // boundary marks a required word boundary at either end of a keyword.
 const boundary = "\x01"
 

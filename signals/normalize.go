@@ -175,6 +175,10 @@ func closingQuote(s string, i int) int {
 	return 0
 }
 
+// trailing is what tidy cuts from the end of a value: punctuation, and the
+// backticks of the Markdown code span a message was pasted in.
+const trailing = " .,;:!-=|`"
+
 // tidy collapses white space, drops trailing punctuation, makes the value
 // valid UTF-8 and bounds its length.
 func tidy(s string, max int) string {
@@ -182,13 +186,13 @@ func tidy(s string, max int) string {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	s = strings.TrimRight(s, " .,;:!-=|")
+	s = strings.TrimRight(s, trailing)
 	if len(s) > max {
 		cut := max
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
-		s = strings.TrimRight(s[:cut], " .,;:!-=|")
+		s = strings.TrimRight(s[:cut], trailing)
 	}
 	return s
 }
@@ -262,7 +266,9 @@ var gpuWords = map[string]string{
 func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 func isWord(c byte) bool   { return isDigit(c) || isLetter(c) || c == '_' }
-func isSpace(c byte) bool  { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func isDigits(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -27,6 +27,7 @@ type ruleSpec struct {
 	Repos    []string `yaml:"repos"`
 	Verbatim bool     `yaml:"verbatim"`
 	Fallback bool     `yaml:"fallback"`
+	Anchor   string   `yaml:"anchor"`
 	Examples []struct {
 		Text  string `yaml:"text"`
 		Value string `yaml:"value"`
@@ -77,12 +78,19 @@ type rule struct {
 	kind     string
 	name     string // kind[index], for messages
 	re       *regexp.Regexp
-	value    []segment
-	at, msg  int // indexes of the groups named "at" and "msg", or -1
-	unless   *regexp.Regexp
-	repos    []string
-	verbatim bool
-	fallback bool
+	anchored *regexp.Regexp // ^(?:re), when matches start at a known place
+	// wordAnchor: matches start one byte before the word that ends in the
+	// keyword (anchor: word), else at the keyword itself.
+	wordAnchor bool
+	value      []segment
+	at, msg    int // indexes of the groups named "at" and "msg", or -1
+	unless     *regexp.Regexp
+	repos      []string
+	verbatim   bool
+	fallback   bool
+	// once: the value does not depend on the match and overlaps do not
+	// matter, so the first match in a field is all the rule can give.
+	once     bool
 	examples []example
 }
 
@@ -115,6 +123,14 @@ func rulesOrPanic() *ruleSet {
 	}
 	return rs
 }
+
+// maxKeywordLen bounds the keywords handed to the automaton.
+const maxKeywordLen = 12
+
+// minPrefix is the weakest keyword that anchors a rule (a boundary counts
+// as a byte): anchored rules run at every keyword hit, so the keyword must
+// be rarer than for rules that run once per line.
+const minPrefix = 3
 
 // minKeyword is the shortest keyword derived automatically; shorter ones
 // would send too many lines to the regexp.
@@ -149,6 +165,11 @@ func compileRules(data []byte) (*ruleSet, error) {
 			rs.rules = append(rs.rules, r)
 			for _, kw := range kws {
 				text, before, after := splitKeyword(kw)
+				if len(text) > maxKeywordLen {
+					// A keyword's head is as good a filter and keeps the
+					// automaton small; a head is still a prefix.
+					text, after = text[:maxKeywordLen], false
+				}
 				id, ok := kwID[text]
 				if !ok {
 					id = len(rs.kws)
@@ -156,7 +177,7 @@ func compileRules(data []byte) (*ruleSet, error) {
 					rs.kws = append(rs.kws, text)
 					rs.kwRules = append(rs.kwRules, nil)
 				}
-				rs.kwRules[id] = append(rs.kwRules[id], kwRef{r.id, before, after})
+				rs.kwRules[id] = addRef(rs.kwRules[id], kwRef{r.id, before, after})
 			}
 		}
 	}
@@ -184,6 +205,12 @@ func compileRule(kind string, i int, sp ruleSpec) (*rule, []string, error) {
 	if r.value, err = parseTemplate(sp.Value, re); err != nil {
 		return nil, nil, fmt.Errorf("patterns.yaml: %s: %w", name, err)
 	}
+	r.once = kind != bugscope.SignalErrorSignature
+	for _, seg := range r.value {
+		if seg.group >= 0 {
+			r.once = false
+		}
+	}
 	if sp.Unless != "" {
 		if r.unless, err = regexp.Compile(sp.Unless); err != nil {
 			return nil, nil, fmt.Errorf("patterns.yaml: %s: unless: %w", name, err)
@@ -206,6 +233,22 @@ func compileRule(kind string, i int, sp ruleSpec) (*rule, []string, error) {
 		}
 		kws = append(kws, kw)
 	}
+	switch sp.Anchor {
+	case "":
+		if len(kws) == 0 {
+			if kws = prefixKeywords(sp.Match, minPrefix); kws != nil {
+				r.anchored = regexp.MustCompile(`^(?:` + sp.Match + `)`)
+			}
+		}
+	case "word":
+		if len(kws) == 0 {
+			return nil, nil, fmt.Errorf("patterns.yaml: %s: anchor: word needs keywords", name)
+		}
+		r.anchored = regexp.MustCompile(`^(?:` + sp.Match + `)`)
+		r.wordAnchor = true
+	default:
+		return nil, nil, fmt.Errorf("patterns.yaml: %s: anchor %q: want word or nothing", name, sp.Anchor)
+	}
 	if len(kws) == 0 {
 		kws = requiredKeywords(sp.Match, minKeyword)
 		if kws == nil {
@@ -220,6 +263,20 @@ func compileRule(kind string, i int, sp ruleSpec) (*rule, []string, error) {
 		kws[j] = kw
 	}
 	return r, kws, nil
+}
+
+// addRef adds ref to refs; a rule that already wants the keyword (two of
+// its keywords cut to the same head) keeps one reference with the weaker
+// boundary requirements, so that it runs once per occurrence.
+func addRef(refs []kwRef, ref kwRef) []kwRef {
+	for i, o := range refs {
+		if o.rule == ref.rule {
+			refs[i].before = o.before && ref.before
+			refs[i].after = o.after && ref.after
+			return refs
+		}
+	}
+	return append(refs, ref)
 }
 
 // parseTemplate splits a value template at $1, ${1} and ${name}.
@@ -324,8 +381,8 @@ func (r *rule) expand(s string, m []int) string {
 	case bugscope.SignalROCm:
 		v = majorMinor(strings.TrimSpace(v), 1, 9)
 	case bugscope.SignalException:
-		if strings.ContainsAny(v, " \t\r\n") {
-			return ""
+		if strings.ContainsAny(v, " \t\r\n") || len(v) > maxValue {
+			return "" // a cut name would be a wrong name
 		}
 	}
 	return tidy(v, maxValue)

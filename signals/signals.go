@@ -3,17 +3,22 @@
 // versions, engine versions, operating systems and compute back ends.
 //
 // The patterns live in patterns.yaml, embedded at build time, so that a new
-// error signature or GPU model is a data change. Matching is bounded and
-// linear: a keyword automaton finds the lines worth looking at in one pass,
-// and only those lines meet the rules' regular expressions. A body is read
-// in its first 256 KiB and its last 64 KiB, where logs put the error.
+// error signature or GPU model is a data change (the file's header explains
+// its format). Matching is bounded and close to linear: a keyword automaton
+// (Aho–Corasick) finds every keyword of every rule in one pass over the
+// text, and a rule's regular expression runs only where one of its keywords
+// occurs: at the keyword itself when every match starts with one, else on
+// the keyword's line. A body is read in its first 256 KiB and its last
+// 64 KiB, where logs put the error.
 //
 // Issue text is written by strangers, so Extract accepts any bytes: values
 // are valid UTF-8 of at most 120 bytes, and offsets index the field given.
+// Extract is safe for concurrent use.
 package signals
 
 import (
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/bugscope/bugscope"
@@ -24,6 +29,10 @@ const (
 	tailScan = 64 << 10  // and from its end
 	maxSide  = 512       // bytes of a line read on each side of a keyword
 	maxHits  = 32        // matches kept per rule and field
+
+	// maxAnchored bounds the text after a keyword that an anchored rule
+	// sees; the regexp's work grows with it, and values are short.
+	maxAnchored = 240
 )
 
 // Field names of Signal.Field.
@@ -65,9 +74,11 @@ type hit struct {
 // signature rule of patterns.yaml.
 const genericPrio = 1 << 30
 
+// scratch is the per-call state, pooled to spare the allocations.
 type scratch struct {
-	lastLo, lastHi []int // per rule, the window last searched
-	count          []int // per rule, matches kept in this field
+	lastLo, lastHi []int  // per rule, the window last searched
+	count          []int  // per rule, matches kept in this field
+	applies        []int8 // per rule, whether it applies to the repository: 0 unknown, 1 yes, -1 no
 	hits           []hit
 }
 
@@ -86,7 +97,9 @@ func collect(rs *ruleSet, repo, title, body string, done func([]hit) []hit) []hi
 		sc.lastLo = make([]int, len(rs.rules))
 		sc.lastHi = make([]int, len(rs.rules))
 		sc.count = make([]int, len(rs.rules))
+		sc.applies = make([]int8, len(rs.rules))
 	}
+	clear(sc.applies)
 	sc.hits = sc.hits[:0]
 	scanField(rs, sc, repo, FieldTitle, 0, title)
 	scanField(rs, sc, repo, FieldBody, 1, body)
@@ -100,14 +113,15 @@ func scanField(rs *ruleSet, sc *scratch, repo, name string, fieldRank int, s str
 	for i := range sc.lastLo {
 		sc.lastLo[i], sc.lastHi[i], sc.count[i] = -1, -1, 0
 	}
-	applies := make([]int8, len(rs.rules)) // 0 unknown, 1 yes, -1 no
+	applies := sc.applies
+	f := fieldScan{sc: sc, name: name, rank: fieldRank, s: s}
 	scanSeg := func(lo, hi int) {
 		rs.ac.scan(s[lo:hi], func(start, kw int) {
 			a := lo + start
 			b := a + len(rs.kws[kw])
 			for _, ref := range rs.kwRules[kw] {
 				id := ref.rule
-				if sc.lastLo[id] <= a && b <= sc.lastHi[id] || sc.count[id] >= maxHits {
+				if sc.count[id] >= maxHits || sc.lastLo[id] <= a && b <= sc.lastHi[id] {
 					continue
 				}
 				if ref.before && !wordBoundary(s, a) || ref.after && !wordBoundary(s, b) {
@@ -123,9 +137,26 @@ func scanField(rs *ruleSet, sc *scratch, repo, name string, fieldRank int, s str
 				if applies[id] < 0 {
 					continue
 				}
+				if r.anchored != nil {
+					// Matches start at the keyword (or its word): try
+					// there only.
+					p := a
+					if r.wordAnchor {
+						p = wordAnchor(s, lo, a)
+					}
+					we := lineEnd(s, b, min(hi, b+maxAnchored))
+					if m := r.anchored.FindStringSubmatchIndex(s[p:we]); m != nil {
+						f.emit(r, lo, hi, p, m)
+					}
+					continue
+				}
 				ws, we := window(s, lo, hi, a, b)
 				sc.lastLo[id], sc.lastHi[id] = ws, we
-				matchWindow(r, sc, name, fieldRank, s, ws, we)
+				for _, m := range r.re.FindAllStringSubmatchIndex(s[ws:we], maxHits) {
+					if !f.emit(r, lo, hi, ws, m) {
+						break
+					}
+				}
 			}
 		})
 	}
@@ -143,6 +174,39 @@ func wordBoundary(s string, p int) bool {
 	return (p > 0 && isWord(s[p-1])) != (p < len(s) && isWord(s[p]))
 }
 
+// wordAnchor returns where a rule with anchor: word is tried for a keyword
+// at a: one byte before the run of word characters and dots that leads to
+// the keyword, so that the pattern sees what precedes the word, or at the
+// colour code the run starts after ("\x1b[1;31mRuntimeError", or the
+// "[1;31m" left when the escape byte was lost).
+func wordAnchor(s string, lo, a int) int {
+	q := a
+	for q > lo && a-q < 256 && (isWord(s[q-1]) || s[q-1] == '.') {
+		q--
+	}
+	i := q
+	for i < a && isDigit(s[i]) {
+		i++
+	}
+	if i > q && i < a && s[i] == 'm' { // the run took in the code's "31m"
+		k := q
+		for k > lo && q-k < 16 && (isDigit(s[k-1]) || s[k-1] == ';') {
+			k--
+		}
+		if k > lo && s[k-1] == '[' {
+			k--
+			if k > lo && s[k-1] == 0x1b {
+				k--
+			}
+			return k
+		}
+	}
+	if q > lo {
+		q--
+	}
+	return q
+}
+
 // window returns the line around s[a:b], at most maxSide bytes either side
 // and within [lo, hi), without its line ending.
 func window(s string, lo, hi, a, b int) (int, int) {
@@ -153,74 +217,88 @@ func window(s string, lo, hi, a, b int) (int, int) {
 			break
 		}
 	}
-	we := min(hi, b+maxSide)
-	for i := b; i < we; i++ {
-		if s[i] == '\n' {
-			we = i
-			break
-		}
-	}
-	if we > ws && s[we-1] == '\r' && we-1 >= b {
-		we--
-	}
-	return ws, we
+	return ws, lineEnd(s, b, min(hi, b+maxSide))
 }
 
-func matchWindow(r *rule, sc *scratch, field string, fieldRank int, s string, ws, we int) {
-	w := s[ws:we]
-	if DebugBytes != nil {
-		DebugBytes[r.id] += len(w)
-		DebugCalls[r.id]++
+// lineEnd returns where the line holding s[b-1] ends, without its line
+// ending, looking no further than limit.
+func lineEnd(s string, b, limit int) int {
+	we := limit
+	if i := strings.IndexByte(s[b:limit], '\n'); i >= 0 {
+		we = b + i
 	}
-	ms := r.re.FindAllStringSubmatchIndex(w, maxHits)
-	if len(ms) == 0 {
-		return
+	if we > b && s[we-1] == '\r' {
+		we--
 	}
-	if r.unless != nil && r.unless.MatchString(w) {
-		return
+	return we
+}
+
+// fieldScan is what emit needs to know about the field being scanned.
+type fieldScan struct {
+	sc   *scratch
+	name string
+	rank int
+	s    string
+}
+
+// emit turns match m of rule r, relative to s[base:], into a candidate
+// signal, and reports whether the rule may give more in this field. lo and
+// hi bound the segment, for the line the unless pattern looks at.
+func (f *fieldScan) emit(r *rule, lo, hi, base int, m []int) bool {
+	sc, s := f.sc, f.s
+	if sc.count[r.id] >= maxHits {
+		return false
 	}
-	for _, m := range ms {
-		if sc.count[r.id] >= maxHits {
-			return
-		}
-		lo, hi := m[0], m[1]
-		if r.at >= 0 && m[2*r.at] >= 0 {
-			lo, hi = m[2*r.at], m[2*r.at+1]
-		}
-		if hi <= lo {
-			continue
-		}
-		v := r.expand(w, m)
-		if v == "" {
-			continue
-		}
-		sc.count[r.id]++
-		h := hit{
-			Signal:   bugscope.Signal{Kind: r.kind, Value: v, Field: field, Offset: ws + lo},
-			text:     w[lo:hi],
-			end:      ws + m[1],
-			prio:     r.id,
-			field:    fieldRank,
-			kind:     kindRank(r.kind),
-			fallback: r.fallback,
-		}
-		sc.hits = append(sc.hits, h)
-		// An exception with a message also gives a generic signature.
-		if r.msg >= 0 && m[2*r.msg] >= 0 {
-			msg := w[m[2*r.msg]:m[2*r.msg+1]]
-			if len(msg) > 4*maxMessage {
-				msg = msg[:4*maxMessage]
-			}
-			if msg = tidy(normMessage(msg), maxMessage); msg != "" && hasLetterOrDigit(msg) {
-				g := h
-				g.Kind = bugscope.SignalErrorSignature
-				g.kind = kindRank(g.Kind)
-				g.Value = tidy(v+": "+msg, maxValue)
-				g.prio = genericPrio
-				sc.hits = append(sc.hits, g)
-			}
+	start, end := m[0], m[1]
+	if r.at >= 0 && m[2*r.at] >= 0 {
+		start, end = m[2*r.at], m[2*r.at+1]
+	}
+	if end <= start {
+		return true
+	}
+	w := s[base:]
+	v := r.expand(w, m)
+	if v == "" {
+		return true
+	}
+	if r.unless != nil {
+		// The line up to a little after the match: enough for the
+		// phrases unless patterns look for, and bounded work.
+		ls, le := window(s, lo, hi, base+m[0], base+m[1])
+		if r.unless.MatchString(s[ls:min(le, base+m[1]+64)]) {
+			return true
 		}
 	}
+	sc.count[r.id]++
+	if r.once {
+		sc.count[r.id] = maxHits
+	}
+	h := hit{
+		Signal:   bugscope.Signal{Kind: r.kind, Value: v, Field: f.name, Offset: base + start},
+		text:     w[start:end],
+		end:      base + m[1],
+		prio:     r.id,
+		field:    f.rank,
+		kind:     kindRank(r.kind),
+		fallback: r.fallback,
+	}
+	sc.hits = append(sc.hits, h)
+	// An exception with a message also gives a generic signature.
+	if r.msg >= 0 && m[2*r.msg] >= 0 {
+		msg := w[m[2*r.msg]:m[2*r.msg+1]]
+		if len(msg) > 4*maxMessage {
+			msg = msg[:4*maxMessage]
+		}
+		if msg = tidy(normMessage(msg), maxMessage); msg != "" && hasLetterOrDigit(msg) {
+			g := h
+			g.Kind = bugscope.SignalErrorSignature
+			g.kind = kindRank(g.Kind)
+			g.Value = tidy(v+": "+msg, maxValue)
+			g.prio = genericPrio
+			sc.hits = append(sc.hits, g)
+		}
+	}
+	return sc.count[r.id] < maxHits
 }
 
 // finish resolves overlapping error signatures (the rule listed first
@@ -323,5 +401,3 @@ func extended(hs []hit, h hit) bool {
 	}
 	return false
 }
-
-var DebugBytes, DebugCalls []int

@@ -73,6 +73,9 @@ func TestCompileErrors(t *testing.T) {
 		{"missing group", "gpu:\n  - {value: 'x $2', match: 'a(b)c'}\n", "no group"},
 		{"msg outside exception", "gpu:\n  - {value: x, match: 'ab(?P<msg>c)'}\n", "msg group"},
 		{"bad unless", "gpu:\n  - {value: x, match: abc, unless: '('}\n", "unless"},
+		{"bad anchor", "gpu:\n  - {value: x, match: abc, anchor: line}\n", "anchor"},
+		{"word anchor without keywords", "gpu:\n  - {value: x, match: abc, anchor: word}\n", "needs keywords"},
+		{"empty keyword", "gpu:\n  - {value: x, match: abc, keywords: ['\\b']}\n", "non-empty"},
 		{"empty", "", "no rules"},
 	}
 	for _, tt := range tests {
@@ -445,7 +448,7 @@ func TestRequiredKeywords(t *testing.T) {
 		{`(?i)\bTPUs?\b`, []string{"\x01tpu\x01", "\x01tpus\x01"}},
 		{`(?i)CUDA out of memory`, []string{"cuda out of memory"}},
 		{`(?i)\bMI(\d{3}[XA]?)\b`, []string{"\x01mi"}},
-		{`(?i)\bRTX\s*(\d{4})`, []string{"rtx"}},
+		{`(?i)\bRTX\s*(\d{4})`, []string{"\x01rtx"}},
 		{`foo|bar`, []string{"foo", "bar"}},
 		{`[Kk]elvin`, []string{"kelvin"}},
 		{`(?i)kelvin`, []string{"kelvin"}},
@@ -459,6 +462,53 @@ func TestRequiredKeywords(t *testing.T) {
 		sort.Strings(tt.want)
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("requiredKeywords(%q) = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+}
+
+func TestPrefixKeywords(t *testing.T) {
+	tests := []struct {
+		expr string
+		want []string
+	}{
+		{`(?i)\bvllm\s*==\s*(\d+)`, []string{"\x01vllm"}},
+		{`CUDA out of memory`, []string{"cuda out of memory"}},
+		{`(?i)\bMI(\d{3})`, []string{"\x01mi0", "\x01mi1", "\x01mi2", "\x01mi3", "\x01mi4", "\x01mi5", "\x01mi6", "\x01mi7", "\x01mi8", "\x01mi9"}},
+		{`foo|\bbar\b`, []string{"foo", "\x01bar\x01"}},
+		{`(?i)\b[Hh]ip\b`, []string{"\x01hip\x01"}},
+		{`(?:Apple\s+)?M([1-5])`, nil}, // may start with either
+		{`^Killed$`, nil},              // a keyword is not a line start
+		{`x*abc`, nil},
+		{`\ba`, nil}, // too weak to run at every hit
+		{`abc$`, nil},
+	}
+	for _, tt := range tests {
+		got := prefixKeywords(tt.expr, minPrefix)
+		sort.Strings(got)
+		sort.Strings(tt.want)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("prefixKeywords(%q) = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+}
+
+func TestWordAnchor(t *testing.T) {
+	tests := []struct {
+		s    string
+		kw   string // the keyword, found in s
+		want string // s from the anchor on
+	}{
+		{"x torch.cuda.OutOfMemoryError: boom", "error:", " torch.cuda.OutOfMemoryError: boom"},
+		{"ValueError: bad", "error:", "ValueError: bad"},
+		{"a\nKeyError: 1", "error:", "\nKeyError: 1"},
+		{"see \x1b[1;31mRuntimeError\x1b[0m: x", "error\x1b[", "\x1b[1;31mRuntimeError\x1b[0m: x"},
+		{"see [1;31mRuntimeError[0m: x", "error[", "[1;31mRuntimeError[0m: x"},
+		{"torch==2.5.0+rocm6.2", "rocm", "+rocm6.2"},
+	}
+	for _, tt := range tests {
+		a := strings.Index(asciiLower(tt.s), tt.kw)
+		if got := tt.s[wordAnchor(tt.s, 0, a):]; got != tt.want {
+			t.Errorf("wordAnchor(%q) starts at %q, want %q", tt.s, got, tt.want)
 		}
 	}
 }
@@ -552,4 +602,30 @@ func asciiLower(s string) string {
 		b[i] = lowerByte(b[i])
 	}
 	return string(b)
+}
+
+// TestConcurrent: Extract shares its rules and pools its scratch space;
+// run with -race.
+func TestConcurrent(t *testing.T) {
+	bodies := []string{fixtureCollectEnv, fixtureTraceback, fixtureLlamaCrash, fixtureSGLangLog, fixtureWindowsVulkan}
+	want := make([][]bugscope.Signal, len(bodies))
+	for i, b := range bodies {
+		want[i] = Extract("ggml-org/llama.cpp", "", b)
+	}
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func() {
+			ok := true
+			for n := 0; n < 50; n++ {
+				i := (g + n) % len(bodies)
+				ok = ok && reflect.DeepEqual(Extract("ggml-org/llama.cpp", "", bodies[i]), want[i])
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if !<-done {
+			t.Error("concurrent Extract gave a different result")
+		}
+	}
 }
