@@ -249,7 +249,7 @@ func lineAround(text string, start, end int) string {
 	}
 	if b-a > maxLen {
 		// Keep the match in view: centre the window on it.
-		a = max(a, start-(maxLen-(end-start))/2)
+		a = max(a, start-max(0, maxLen-(end-start))/2)
 		b = min(b, a+maxLen)
 	}
 	return strings.TrimSpace(bounded(text, a, b, maxLen))

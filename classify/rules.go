@@ -380,6 +380,10 @@ func (rs *RuleSet) compile() error {
 			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p, prefilter: true})
 		}
 		for _, p := range r.Phrases {
+			// A trailing * makes the phrase a prefix ("quantiz*" matches
+			// quantize, quantized, quantization).
+			prefix := strings.HasSuffix(p, "*")
+			p = strings.TrimSuffix(p, "*")
 			if strings.TrimSpace(p) == "" {
 				bad("%s: empty phrase", where)
 				continue
@@ -387,7 +391,7 @@ func (rs *RuleSet) compile() error {
 			patterns = append(patterns, p)
 			r.phrases = append(r.phrases, len(rs.phrases))
 			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p,
-				boundStart: isWordByte(p[0]), boundEnd: isWordByte(p[len(p)-1])})
+				boundStart: isAlnum(p[0]), boundEnd: !prefix && isAlnum(p[len(p)-1])})
 		}
 		for _, l := range r.Labels {
 			r.labels = append(r.labels, strings.ToLower(l))
@@ -430,6 +434,14 @@ func normaliseAll(hs []string) []string {
 	return out
 }
 
+// isAlnum decides whether a phrase needs a word boundary at that end: only
+// where it begins or ends with a letter or digit.
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// isWordByte tells what continues a word in the text: a phrase that needs a
+// boundary does not match next to one.
 func isWordByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
 }
