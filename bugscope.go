@@ -167,3 +167,52 @@ const (
 
 // ErrNotFound is returned when an issue, classification or sample does not exist.
 var ErrNotFound = errors.New("not found")
+
+// Comment is one comment on an issue or pull request, as mined with
+// `bugscope sync --comments`.
+type Comment struct {
+	Repo              string
+	IssueNumber       int
+	ID                int64 // GitHub's comment id, unique within the host
+	Author            string
+	AuthorAssociation string
+	Body              string
+	CreatedAt         *time.Time
+	UpdatedAt         *time.Time
+	URL               string
+}
+
+// Fix links an issue to a merged pull request that fixed it, with the
+// pull request's size when it is known: the study's fix-effort figures.
+type Fix struct {
+	Issue       IssueRef
+	PullRequest IssueRef
+	// Source says how the link was found: FixSourceBody, FixSourceTimeline
+	// or FixSourceCommit.
+	Source   string
+	MergedAt *time.Time
+	// SizeKnown is set once the pull request's size has been fetched.
+	SizeKnown    bool
+	Additions    int
+	Deletions    int
+	ChangedFiles int
+	// TimeToFix runs from the issue's creation to the merge; 0 when either
+	// time is unknown.
+	TimeToFix time.Duration
+}
+
+// LinesChanged is the pull request's additions plus deletions.
+func (f Fix) LinesChanged() int { return f.Additions + f.Deletions }
+
+// How a fix link was found.
+const (
+	// FixSourceBody: the pull request's description closes the issue
+	// ("Fixes #123").
+	FixSourceBody = "body"
+	// FixSourceTimeline: the issue's timeline shows a merged pull request
+	// that referenced it when it was closed.
+	FixSourceTimeline = "timeline"
+	// FixSourceCommit: the issue was closed by a commit that belongs to a
+	// merged pull request.
+	FixSourceCommit = "commit"
+)

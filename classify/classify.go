@@ -467,3 +467,24 @@ func describeWhen(cond map[string][]string) string {
 	}
 	return strings.Join(parts, " and ")
 }
+
+// RuleScore is what one rule contributed to one issue: the value it votes
+// for and its score. Learned classifiers use the scores as features.
+type RuleScore struct {
+	Rule  string
+	Dim   string
+	Value string
+	Tier  int
+	Score float64
+}
+
+// Scores returns every rule that matched the issue with its score, before
+// any decision (conditions on earlier dimensions are not applied).
+func (c *Classifier) Scores(is *bugscope.Issue) []RuleScore {
+	hits := c.rs.match(prepare(is, c.rs.roles))
+	out := make([]RuleScore, len(hits))
+	for i, h := range hits {
+		out[i] = RuleScore{Rule: h.rule.ID, Dim: h.rule.Dim, Value: h.rule.Value, Tier: h.rule.Tier, Score: h.score}
+	}
+	return out
+}

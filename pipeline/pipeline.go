@@ -216,7 +216,14 @@ func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt
 	if now.IsZero() {
 		now = time.Now()
 	}
+	// The pull requests that fixed the issues, from bugscope sync: the
+	// fix-effort section.
+	fixes, err := db.Fixes(ctx, opt.Filter)
+	if err != nil {
+		return nil, err
+	}
 	return report.Build(tax, items, report.Options{
+		Fixes:      fixes,
 		Title:      opt.Title,
 		Now:        now,
 		Classifier: report.NameVer{Name: cls, Version: version},

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type Options struct {
 	// (default 15).
 	Examples   int
 	TopSignals int
+	// Fixes are the merged pull requests that fixed issues (bugscope sync),
+	// for the fix-effort section; nil leaves it out.
+	Fixes map[bugscope.IssueRef][]bugscope.Fix
 }
 
 // Build computes the report from classified issues. Only issues classified
@@ -83,6 +87,7 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 			r.LowConfidence++
 		}
 	}
+	r.FixEffort = fixEffort(catDim, r.Engines, bugs, opt.Fixes)
 	return r, nil
 }
 
@@ -431,4 +436,130 @@ func topSignals(items []bugscope.Classified, kind string, limit int) []SignalCou
 		out = out[:limit]
 	}
 	return out
+}
+
+// fixEffort computes the fix-effort section: for all bugs, then each
+// category with its subcategories, the bugs a merged pull request fixed,
+// the median time from report to the first merged fix, and the median
+// size of the fix (all its pull requests together). Nil when no bug has a
+// fix.
+func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified, fixes map[bugscope.IssueRef][]bugscope.Fix) []CategoryFixEffort {
+	type bugFix struct {
+		repo         string
+		fixed, timed bool
+		days         float64
+		sized        bool
+		lines, files float64
+	}
+	of := func(b bugscope.Classified) bugFix {
+		bf := bugFix{repo: b.Issue.Repo}
+		fs := fixes[b.Issue.Ref()]
+		if len(fs) == 0 {
+			return bf
+		}
+		bf.fixed, bf.sized = true, true
+		first := math.Inf(1)
+		for _, f := range fs {
+			if f.TimeToFix > 0 {
+				first = min(first, f.TimeToFix.Hours()/24)
+			}
+			if !f.SizeKnown {
+				bf.sized = false
+			}
+			bf.lines += float64(f.LinesChanged())
+			bf.files += float64(f.ChangedFiles)
+		}
+		if !math.IsInf(first, 1) {
+			bf.timed, bf.days = true, first
+		}
+		return bf
+	}
+	all := make([]bugFix, len(bugs))
+	fixedAny := false
+	for i, b := range bugs {
+		all[i] = of(b)
+		fixedAny = fixedAny || all[i].fixed
+	}
+	if !fixedAny {
+		return nil
+	}
+	summarise := func(in []bugFix) FixEffort {
+		var days, lines, files []float64
+		e := FixEffort{Bugs: len(in)}
+		for _, b := range in {
+			if !b.fixed {
+				continue
+			}
+			e.Fixed++
+			if b.timed {
+				days = append(days, b.days)
+			}
+			if b.sized {
+				lines, files = append(lines, b.lines), append(files, b.files)
+			}
+		}
+		e.Timed, e.Sized = len(days), len(lines)
+		e.MedianDaysToFix, e.MedianLinesChanged, e.MedianFilesChanged = median(days), median(lines), median(files)
+		return e
+	}
+	row := func(level, id, name, group string, in []bugFix) CategoryFixEffort {
+		c := CategoryFixEffort{Level: level, ID: id, Name: name, Group: group, FixEffort: summarise(in), ByRepo: map[string]FixEffort{}}
+		for _, e := range engs {
+			var mine []bugFix
+			for _, b := range in {
+				if b.repo == e.Repo {
+					mine = append(mine, b)
+				}
+			}
+			c.ByRepo[e.Repo] = summarise(mine)
+		}
+		return c
+	}
+	byValue := map[string][]bugFix{}
+	byGroup := map[string][]bugFix{}
+	for i, b := range bugs {
+		seen := map[string]bool{}
+		for _, v := range b.Classification.Labels[d.ID] {
+			byValue[v] = append(byValue[v], all[i])
+			if g := d.GroupOf(v); g != "" && !seen[g] {
+				seen[g] = true
+				byGroup[g] = append(byGroup[g], all[i])
+			}
+		}
+	}
+	out := []CategoryFixEffort{row("all", "all", "All bugs", "", all)}
+	if len(d.Groups) == 0 {
+		for _, v := range d.AllValues() {
+			if in := byValue[v.ID]; len(in) > 0 {
+				out = append(out, row("category", v.ID, v.Name, "", in))
+			}
+		}
+		return out
+	}
+	for _, g := range d.Groups {
+		if len(byGroup[g.ID]) == 0 {
+			continue
+		}
+		out = append(out, row("category", g.ID, g.Name, "", byGroup[g.ID]))
+		for _, v := range d.AllValues() {
+			if v.Group == g.ID && len(byValue[v.ID]) > 0 {
+				out = append(out, row("subcategory", v.ID, v.Name, g.ID, byValue[v.ID]))
+			}
+		}
+	}
+	return out
+}
+
+// median of xs, or nil when empty.
+func median(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	m := s[len(s)/2]
+	if len(s)%2 == 0 {
+		m = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return &m
 }

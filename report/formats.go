@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -94,6 +95,36 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	signals("gpu", r.Hardware)
 	signals("backend", r.Backends)
 	signals("os", r.Systems)
+	fixEffortCSV(r.FixEffort, r.Engines, cw.Write)
 	cw.Flush()
 	return cw.Error()
+}
+
+// fixEffortCSV writes the fix-effort section in the CSV's long form
+// (CSVHeader): for each row and engine, the fixed bugs (count, of base
+// bugs, with their share), and each median rounded to a whole number in
+// count, with base the bugs it is over and no share. The JSON form keeps
+// the exact medians.
+func fixEffortCSV(rows []CategoryFixEffort, engs []Engine, write func([]string) error) {
+	one := func(r CategoryFixEffort, repo string, f FixEffort) {
+		rec := func(dim string, count, base int, share string) {
+			write([]string{"fix_effort", dim, r.Group, r.ID, r.Name, repo, strconv.Itoa(count), strconv.Itoa(base), share, ""})
+		}
+		rec("fixed", f.Fixed, f.Bugs, strconv.FormatFloat(share(f.Fixed, f.Bugs), 'f', 4, 64))
+		if f.MedianDaysToFix != nil {
+			rec("median_hours_to_fix", int(math.Round(*f.MedianDaysToFix*24)), f.Timed, "")
+		}
+		if f.MedianLinesChanged != nil {
+			rec("median_lines_changed", int(math.Round(*f.MedianLinesChanged)), f.Sized, "")
+		}
+		if f.MedianFilesChanged != nil {
+			rec("median_files_changed", int(math.Round(*f.MedianFilesChanged)), f.Sized, "")
+		}
+	}
+	for _, r := range rows {
+		one(r, "all", r.FixEffort)
+		for _, e := range engs {
+			one(r, e.Repo, r.ByRepo[e.Repo])
+		}
+	}
 }

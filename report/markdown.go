@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ var markdownTemplate = template.Must(template.New("report.md.tmpl").Funcs(templa
 	"distTable":    distTable,
 	"groupTable":   groupTable,
 	"signalTable":  signalTable,
+	"fixTable":     fixTable,
 }).ParseFS(templates, "templates/report.md.tmpl"))
 
 // WriteMarkdown writes the report as Markdown.
@@ -39,7 +41,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 // Markdown: no links, images, emphasis, code, HTML or table breaks, on one
 // line. It escapes only what can start markup, so that text stays readable.
 func escapeMarkdown(s string) string {
-	rs := []rune(s)
+	rs := []rune(strings.TrimSpace(s)) // so that a leading # is at 0
 	var b strings.Builder
 	word := func(i int) bool {
 		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
@@ -205,4 +207,57 @@ func signalTable(ss []SignalCount, engs []Engine, header string) string {
 		b.WriteString("\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// fixTable lays out the fix-effort section: a row per category with the
+// figures over all engines, and a cell per engine.
+func fixTable(rows []CategoryFixEffort, engs []Engine) string {
+	var b strings.Builder
+	b.WriteString("| Category | Fixed bugs | Median time to fix | Median lines changed | Median files changed |")
+	for _, e := range engs {
+		b.WriteString(" " + escapeMarkdown(e.Name) + " |")
+	}
+	b.WriteString("\n|---|---:|---:|---:|---:|" + strings.Repeat("---|", len(engs)) + "\n")
+	for _, r := range rows {
+		name := escapeMarkdown(r.Name)
+		switch r.Level {
+		case "all":
+			name = "**" + name + "**"
+		case "subcategory":
+			name = "&nbsp;&nbsp;" + name + " (" + code(r.ID) + ")"
+		}
+		fmt.Fprintf(&b, "| %s | %d of %d | %s | %s | %s |", name, r.Fixed, r.Bugs, days(r.MedianDaysToFix),
+			number(r.MedianLinesChanged), number(r.MedianFilesChanged))
+		for _, e := range engs {
+			f := r.ByRepo[e.Repo]
+			if f.Fixed == 0 {
+				fmt.Fprintf(&b, " 0 of %d |", f.Bugs)
+				continue
+			}
+			fmt.Fprintf(&b, " %d of %d · %s · %s lines |", f.Fixed, f.Bugs, days(f.MedianDaysToFix), number(f.MedianLinesChanged))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// days says a duration in days, or in hours under two days.
+func days(d *float64) string {
+	switch {
+	case d == nil:
+		return "–"
+	case *d < 2:
+		return fmt.Sprintf("%.1f h", *d*24)
+	}
+	return fmt.Sprintf("%.1f d", *d)
+}
+
+func number(x *float64) string {
+	if x == nil {
+		return "–"
+	}
+	if *x == math.Trunc(*x) {
+		return fmt.Sprintf("%.0f", *x)
+	}
+	return fmt.Sprintf("%.1f", *x)
 }

@@ -42,6 +42,10 @@ type Report struct {
 	Systems    []SignalCount `json:"operating_systems"`
 	// Confidence of the classifier over the bugs: how many labels are sure.
 	LowConfidence int `json:"low_confidence_bugs"`
+	// FixEffort: for all bugs, each category and each subcategory, how many
+	// bugs a merged pull request fixed, how long that took and how large
+	// the fix was; absent without fix data (bugscope sync).
+	FixEffort []CategoryFixEffort `json:"fix_effort,omitempty"`
 }
 
 // NameVer names a taxonomy or classifier and its version.
@@ -178,4 +182,31 @@ var FrequencyThresholds = []struct {
 	{FrequencyHigh, 0.10},
 	{FrequencyMedium, 0.04},
 	{FrequencyLow, 0},
+}
+
+// FixEffort summarises the fixes of a set of bugs.
+type FixEffort struct {
+	Bugs  int `json:"bugs"`
+	Fixed int `json:"fixed"` // bugs with a merged fixing pull request
+	// MedianDaysToFix: from the report to the first merged fix, over the
+	// fixed bugs whose times are known (Timed); nil without any.
+	Timed           int      `json:"timed"`
+	MedianDaysToFix *float64 `json:"median_days_to_fix,omitempty"`
+	// Medians of the lines (additions plus deletions) and files the fixing
+	// pull requests changed, summed per bug, over the fixed bugs whose fix
+	// sizes are all known (Sized).
+	Sized              int      `json:"sized"`
+	MedianLinesChanged *float64 `json:"median_lines_changed,omitempty"`
+	MedianFilesChanged *float64 `json:"median_files_changed,omitempty"`
+}
+
+// CategoryFixEffort is the fix effort of all bugs (Level "all"), of a
+// category or of a subcategory, overall and per engine.
+type CategoryFixEffort struct {
+	Level string `json:"level"` // all, category, subcategory
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Group string `json:"group,omitempty"`
+	FixEffort
+	ByRepo map[string]FixEffort `json:"by_repo"`
 }

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"sort"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
+	"github.com/bugscope/bugscope/ensemble"
+	"github.com/bugscope/bugscope/learn"
+	"github.com/bugscope/bugscope/llm"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -15,22 +23,37 @@ func (a *app) classifyCmd() *cobra.Command {
 	var (
 		ff       filterFlags
 		rules    string
+		model    string
 		asJSON   bool
 		withPull bool
+		lf       llmFlags
 	)
 	c := &cobra.Command{
 		Use:   "classify",
-		Short: "Label stored issues with the rule classifier and extract their signals",
+		Short: "Label stored issues (rules, a learned model, an LLM) and extract their signals",
 		Long: `Classify labels every stored issue (or those the filters select) in the
 taxonomy, keeping the evidence of each decision, and extracts structured
 signals (error signatures, exceptions, GPUs, CUDA/ROCm and engine versions,
 operating systems, back ends). Running it again replaces the earlier labels
 of the same classifier.
 
-The rules are data: see the built-in rule file of the taxonomy, or give your
-own with --rules.`,
+The rule classifier always runs. Its rules are data: see the built-in rule
+file of the taxonomy, or give your own with --rules.
+
+--model MODEL (from 'bugscope train') also runs the learned model and the
+ensemble (the rules where they are confident, the model elsewhere) and
+stores all three; reports then use the ensemble.
+
+--llm-url URL --llm-model NAME also asks a large language model behind any
+OpenAI-compatible chat endpoint (OpenAI, a local llama.cpp server, vLLM,
+Ollama), with the API key from the environment variable --llm-key-env.
+Answers are validated against the taxonomy, cached in the database by
+content hash (a re-run only asks for what changed), and the tokens used are
+printed. The LLM is never required.`,
 		Example: `  bugscope classify
   bugscope classify --repo vllm-project/vllm --since 2025-01-01
+  bugscope classify --model model.json.gz
+  bugscope classify --llm-url http://localhost:8080/v1 --llm-model qwen2.5-7b --repo sgl-project/sglang
   bugscope --taxonomy first-look-2025 classify`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,6 +62,9 @@ own with --rules.`,
 				return err
 			}
 			f.IncludePulls = withPull
+			if err := lf.check(); err != nil {
+				return err
+			}
 			tax, err := a.loadTaxonomy()
 			if err != nil {
 				return err
@@ -47,20 +73,49 @@ own with --rules.`,
 			if err != nil {
 				return err
 			}
+			var m *learn.Model
+			if model != "" {
+				if m, err = learn.Load(model, tax); err != nil {
+					if os.IsNotExist(err) {
+						return usageError("--model: %v", err)
+					}
+					return badInput(err)
+				}
+				if m.Features.RuleFeatures && m.Training.Rules != "" && m.Training.Rules != rs.Version() {
+					a.logf("note: the model learned from rules %s; the rules now are %s", m.Training.Rules, rs.Version())
+				}
+			}
 			db, err := a.openDB(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			st, err := pipeline.Classify(cmd.Context(), db, tax, classify.New(rs), pipeline.ClassifyOptions{Filter: f})
+			rc := classify.New(rs)
+			var st pipeline.ClassifyStats
+			names := "rules " + rs.Version()
+			if m != nil {
+				st, err = classifyEnsemble(cmd.Context(), db, &ensemble.Classifier{Model: m, Rules: rc}, tax, f)
+				names = fmt.Sprintf("rules %s, model %s and the ensemble", rs.Version(), learn.ModelVersion(m))
+			} else {
+				st, err = pipeline.Classify(cmd.Context(), db, tax, rc, pipeline.ClassifyOptions{Filter: f})
+			}
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(st)
+			var llmStats *llmSummary
+			if lf.url != "" {
+				if llmStats, err = a.classifyLLM(cmd.Context(), db, tax, f, lf); err != nil {
+					return err
+				}
 			}
-			fmt.Fprintf(a.stdout, "classified %d issues in taxonomy %s with rules %s (%s); %d signals extracted\n",
-				st.Issues, tax.Name, rs.Version(), st.Duration.Round(1e6), st.Signals)
+			if asJSON {
+				return a.printJSON(struct {
+					pipeline.ClassifyStats
+					LLM *llmSummary `json:"llm,omitempty"`
+				}{st, llmStats})
+			}
+			fmt.Fprintf(a.stdout, "classified %d issues in taxonomy %s with %s (%s); %d signals extracted\n",
+				st.Issues, tax.Name, names, st.Duration.Round(1e6), st.Signals)
 			kinds := make([]string, 0, len(st.ByKind))
 			for k := range st.ByKind {
 				kinds = append(kinds, k)
@@ -69,14 +124,123 @@ own with --rules.`,
 			for _, k := range kinds {
 				fmt.Fprintf(a.stdout, "  %-10s %d\n", k, st.ByKind[k])
 			}
+			if llmStats != nil {
+				s := llmStats.Stats
+				fmt.Fprintf(a.stdout, "llm %s: %d issues, %d from the cache, %d requests (%d retries), %d invalid; tokens: %d prompt + %d completion = %d\n",
+					llmStats.Model, s.Issues, s.CacheHits, s.Requests, s.Retries, s.Invalid, s.PromptTokens, s.CompletionTokens, s.PromptTokens+s.CompletionTokens)
+			}
 			return nil
 		},
 	}
 	ff.register(c)
 	c.Flags().StringVar(&rules, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
+	c.Flags().StringVar(&model, "model", "", "a model from 'bugscope train': also run it and the ensemble")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	c.Flags().BoolVar(&withPull, "include-pulls", false, "classify pull requests too")
+	lf.register(c)
 	return c
+}
+
+// classifyEnsemble runs the rules once per batch, the model and the
+// ensemble on their decisions, and stores the three classifications and
+// the signals of each batch in one transaction.
+func classifyEnsemble(ctx context.Context, db *sqlite.DB, ens *ensemble.Classifier, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) (pipeline.ClassifyStats, error) {
+	start := time.Now()
+	st := pipeline.ClassifyStats{ByKind: map[string]int{}}
+	kind := tax.ByRole(taxonomy.RoleKind)
+	err := db.IssueBatches(ctx, f, 2000, func(batch []bugscope.Issue) error {
+		sigs := pipeline.ExtractSignals(batch)
+		res, err := ens.ClassifyAll(ctx, batch, sigs)
+		if err != nil {
+			return err
+		}
+		all := make([]bugscope.Classification, 0, 3*len(batch))
+		all = append(append(append(all, res.Rules...), res.Model...), res.Ensemble...)
+		if err := db.SaveClassifications(ctx, all, sigs); err != nil {
+			return err
+		}
+		st.Issues += len(batch)
+		for _, s := range sigs {
+			st.Signals += len(s)
+		}
+		if kind != nil {
+			for _, c := range res.Ensemble {
+				st.ByKind[c.Labels.One(kind.ID)]++
+			}
+		}
+		return nil
+	})
+	st.Duration = time.Since(start)
+	return st, err
+}
+
+// llmFlags are the LLM classifier's flags.
+type llmFlags struct {
+	url, model, keyEnv string
+	concurrency        int
+	timeout            time.Duration
+	noJSONMode         bool
+}
+
+func (l *llmFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&l.url, "llm-url", "", "also classify with an LLM behind this OpenAI-compatible endpoint (base URL, e.g. http://localhost:8080/v1)")
+	c.Flags().StringVar(&l.model, "llm-model", "", "the LLM's model name")
+	c.Flags().StringVar(&l.keyEnv, "llm-key-env", "OPENAI_API_KEY", "environment variable holding the endpoint's API key (none needed for most local servers)")
+	c.Flags().IntVar(&l.concurrency, "llm-concurrency", 4, "LLM requests in flight at once")
+	c.Flags().DurationVar(&l.timeout, "llm-timeout", 2*time.Minute, "time limit of one LLM request")
+	c.Flags().BoolVar(&l.noJSONMode, "llm-no-json-mode", false, "do not send response_format (for servers that reject it)")
+}
+
+func (l *llmFlags) check() error {
+	switch {
+	case l.url == "" && l.model != "":
+		return usageError("--llm-model needs --llm-url")
+	case l.url != "" && l.model == "":
+		return usageError("--llm-url needs --llm-model")
+	case l.concurrency < 1:
+		return usageError("--llm-concurrency %d: want at least 1", l.concurrency)
+	}
+	return nil
+}
+
+type llmSummary struct {
+	Model    string    `json:"model"`
+	Endpoint string    `json:"endpoint"`
+	Stats    llm.Stats `json:"stats"`
+}
+
+func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter, lf llmFlags) (*llmSummary, error) {
+	start := time.Now()
+	c, err := llm.New(tax, llm.Config{URL: lf.url, Model: lf.model, APIKey: os.Getenv(lf.keyEnv),
+		Concurrency: lf.concurrency, Timeout: lf.timeout, JSONMode: !lf.noJSONMode}, llmCache{db})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	a.logf("asking %s at %s ...", lf.model, lf.url)
+	_, cerr := pipeline.Classify(ctx, db, tax, c, pipeline.ClassifyOptions{Filter: f, BatchSize: 200})
+	s := c.Stats()
+	if err := db.LLMRecordRun(ctx, sqlite.LLMRun{Model: lf.model, Endpoint: lf.url, Taxonomy: tax.Name, Issues: s.Issues,
+		CacheHits: s.CacheHits, Requests: s.Requests, Retries: s.Retries, Invalid: s.Invalid, PromptTokens: s.PromptTokens,
+		CompletionTokens: s.CompletionTokens, Started: start, Seconds: time.Since(start).Seconds()}); err != nil && cerr == nil {
+		cerr = err
+	}
+	if cerr != nil {
+		return nil, fmt.Errorf("%w (tokens used: %d prompt, %d completion)", cerr, s.PromptTokens, s.CompletionTokens)
+	}
+	return &llmSummary{Model: lf.model, Endpoint: lf.url, Stats: s}, nil
+}
+
+// llmCache keeps the LLM's answers in the database.
+type llmCache struct{ db *sqlite.DB }
+
+func (c llmCache) Lookup(ctx context.Context, key string) (string, bool, error) {
+	return c.db.LLMLookup(ctx, key)
+}
+
+func (c llmCache) Store(ctx context.Context, e llm.Entry) error {
+	return c.db.LLMStore(ctx, sqlite.LLMAnswer{Key: e.Key, Model: e.Model, Taxonomy: e.Taxonomy, Repo: e.Issue.Repo,
+		Number: e.Issue.Number, Valid: e.Valid, Answer: e.Answer, Error: e.Error, Attempts: e.Attempts,
+		PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens})
 }
 
 func loadRules(tax *taxonomy.Taxonomy, file string) (*classify.RuleSet, error) {

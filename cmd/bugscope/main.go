@@ -128,6 +128,14 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
 		a.studyCmd(),
 		a.taxonomyCmd(),
 		a.statusCmd(),
+		a.syncCmd(),
+		a.sampleCmd(),
+		a.annotateCmd(),
+		a.labelsCmd(),
+		a.agreementCmd(),
+		a.arbitrateCmd(),
+		a.trainCmd(),
+		a.reviewCmd(),
 	)
 	return root
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
@@ -17,25 +16,52 @@ import (
 func (a *app) studyCmd() *cobra.Command {
 	var (
 		outDir string
-		repo   string
+		repos  []string
 		title  string
 		rules  string
+		sf     syncFlags
+		noSync bool
 	)
 	c := &cobra.Command{
-		Use:   "study FILE...",
-		Short: "The main job: import issues, classify them, write the report",
-		Long: `Study runs the whole pipeline: it imports the issue dumps, classifies every
-stored issue of the taxonomy with the rule classifier (extracting signals),
-and writes the report into the output folder as report.md, report.json and
-report.csv, with the labels as labels.jsonl. It prints where.`,
-		Example: `  bugscope study vllm-issues.json llama.cpp-issues.json sglang-issues.json -o study/`,
-		Args:    cobra.MinimumNArgs(1),
+		Use:   "study [FILE...] [--repo owner/name]... [--preset NAME]",
+		Short: "The main job: mine or import issues, classify them, write the report",
+		Long: `Study runs the whole pipeline: it mines the repositories named by --repo
+and --preset from GitHub (as bugscope sync does, incrementally) and imports
+the issue dumps given as files, classifies every stored issue of the
+taxonomy with the rule classifier (extracting signals), and writes the
+report of the whole database into the output folder as report.md,
+report.json and report.csv, with the labels as labels.jsonl. It prints
+where.
+
+With files, a single --repo is also the repository of objects that do not
+name theirs. --no-sync imports, classifies and reports without mining
+(offline). The sync flags (--since, --comments, --max-requests, ...) are
+those of bugscope sync.`,
+		Example: `  bugscope study --preset engines -o study/
+  bugscope study --repo vllm-project/vllm --repo sgl-project/sglang --since 2025-01-01
+  bugscope study vllm-issues.json llama.cpp-issues.json sglang-issues.json -o study/
+  bugscope study dump.json --repo acme/engine --no-sync`,
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
-			if repo != "" {
-				if err := bugscope.ValidateRepo(repo); err != nil {
-					return usageError("--repo: %v", err)
-				}
+			toMine, err := sf.repos(repos)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 && len(toMine) == 0 {
+				return usageError("name issue dumps (FILE...) or repositories to mine (--repo, --preset)")
+			}
+			repo := ""
+			if len(files) > 0 && len(repos) == 1 {
+				repo = repos[0]
+			} else if len(files) > 0 && len(repos) > 1 {
+				return usageError("with files, give at most one --repo (the repository of objects that do not name theirs)")
+			}
+			if noSync {
+				toMine = nil
+			}
+			opt, err := sf.options(toMine)
+			if err != nil {
+				return err
 			}
 			tax, err := a.loadTaxonomy()
 			if err != nil {
@@ -53,6 +79,18 @@ report.csv, with the labels as labels.jsonl. It prints where.`,
 				return err
 			}
 			defer db.Close()
+			if len(toMine) > 0 {
+				res, err := a.sync(ctx, db, &sf, opt)
+				if err != nil {
+					return err
+				}
+				for _, r := range res.Repos {
+					a.logf("mined %s: %d listed (%d new, %d updated), %d fixed issues, %d requests", r.Repo, r.Listed, r.Inserted, r.Updated, r.FixedIssues, r.Requests)
+				}
+				if !res.Complete {
+					a.logf("the sync stopped before the end (budget or limit); the study covers what is stored, and the same command continues the sync")
+				}
+			}
 			results, err := pipeline.Import(ctx, db, files, pipeline.ImportOptions{Repo: repo})
 			if err != nil {
 				return err
@@ -89,7 +127,9 @@ report.csv, with the labels as labels.jsonl. It prints where.`,
 		},
 	}
 	c.Flags().StringVarP(&outDir, "output", "o", "study", "output folder")
-	c.Flags().StringVar(&repo, "repo", "", "repository (owner/name) of objects that do not name theirs")
+	c.Flags().StringSliceVar(&repos, "repo", nil, "repository to mine (owner/name; repeat or comma-separate); with files, the repository of objects that do not name theirs")
+	c.Flags().BoolVar(&noSync, "no-sync", false, "do not mine GitHub: import, classify and report only")
+	sf.register(c)
 	c.Flags().StringVar(&title, "title", "", "report title")
 	c.Flags().StringVar(&rules, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
 	return c

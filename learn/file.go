@@ -1,0 +1,116 @@
+package learn
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// maxModelBytes bounds what Load decompresses: a model file is a few
+// megabytes, and a corrupt or hostile one must not exhaust memory.
+const maxModelBytes = 512 << 20
+
+// Write writes the model as gzip'd JSON. The JSON describes itself: its
+// format and version, taxonomy, feature configuration, training data and,
+// when cross-validated, its figures come before the vocabulary and weights.
+func (m *Model) Write(w io.Writer) error {
+	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(zw)
+	if err := enc.Encode(m); err != nil {
+		return err
+	}
+	return zw.Close()
+}
+
+// Save writes the model to a file atomically: a crash leaves the old file
+// or the new one, never half of one.
+func (m *Model) Save(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".model-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	bw := bufio.NewWriter(tmp)
+	if err := m.Write(bw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Read reads a model written by Write and binds it to tax, which must be
+// the taxonomy (name and version) it was trained on.
+func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
+	zr, err := gzip.NewReader(bufio.NewReader(r))
+	if err != nil {
+		return nil, fmt.Errorf("model %s: not a bugscope model (gzip: %w)", name, err)
+	}
+	defer zr.Close()
+	var head struct {
+		Format        string `json:"format"`
+		FormatVersion int    `json:"format_version"`
+	}
+	lr := &io.LimitedReader{R: zr, N: maxModelBytes + 1}
+	data, err := io.ReadAll(lr)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("model %s: larger than %d MB uncompressed", name, maxModelBytes>>20)
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if head.Format != Format {
+		return nil, fmt.Errorf("model %s: format %q, want %q", name, head.Format, Format)
+	}
+	if head.FormatVersion < 1 || head.FormatVersion > FormatVersion {
+		return nil, fmt.Errorf("model %s: format version %d; this bugscope reads versions 1 to %d", name, head.FormatVersion, FormatVersion)
+	}
+	var m Model
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if len(m.Vocab.Names) != len(m.Vocab.Block) || len(m.Vocab.Names) != len(m.Vocab.IDF) {
+		return nil, fmt.Errorf("model %s: vocabulary lists differ in length", name)
+	}
+	for i, b := range m.Vocab.Block {
+		if b >= numBlocks {
+			return nil, fmt.Errorf("model %s: feature %q has block %d; there are %d", name, m.Vocab.Names[i], b, numBlocks)
+		}
+	}
+	if err := m.bind(tax); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	return &m, nil
+}
+
+// Load reads a model file.
+func Load(path string, tax *taxonomy.Taxonomy) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Read(f, path, tax)
+}

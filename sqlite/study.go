@@ -1,0 +1,553 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bugscope/bugscope"
+)
+
+// ErrSampleExists is returned when a sample of the same name exists.
+var ErrSampleExists = errors.New("sample already exists")
+
+// Sample is a named sample of issues as stored: how it was drawn is in
+// Params, a JSON document that the study package defines.
+type Sample struct {
+	ID              int64           `json:"-"`
+	Name            string          `json:"name"`
+	Taxonomy        string          `json:"taxonomy"`
+	TaxonomyVersion string          `json:"taxonomy_version"`
+	Method          string          `json:"method"`
+	Params          json.RawMessage `json:"params"`
+	CreatedAt       time.Time       `json:"created_at"`
+}
+
+// SampleItem is one issue of a sample.
+type SampleItem struct {
+	Issue   bugscope.IssueRef `json:"issue"`
+	Stratum string            `json:"stratum"`
+	// Position is the annotation order in the sample, from 1;
+	// StratumPosition the order of the random draw in the stratum, from 1.
+	Position        int `json:"position"`
+	StratumPosition int `json:"stratum_position"`
+	Half            int `json:"half"`
+}
+
+// SampleSummary is a sample with how far its annotation has come.
+type SampleSummary struct {
+	Sample
+	Items int `json:"items"`
+	// Raters maps each rater to the number of issues they answered.
+	Raters     map[string]int `json:"raters"`
+	Arbitrated int            `json:"arbitrated"`
+}
+
+// Annotation is one rater's answer on one issue of a sample: labels, or
+// an exclusion with its reason.
+type Annotation struct {
+	ID            int64             `json:"id"`
+	Issue         bugscope.IssueRef `json:"issue"`
+	Rater         string            `json:"rater"`
+	Labels        bugscope.Labels   `json:"labels"`
+	Confidence    string            `json:"confidence,omitempty"`
+	Note          string            `json:"note,omitempty"`
+	ExcludeReason string            `json:"exclude_reason,omitempty"`
+	Source        string            `json:"source,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+}
+
+// Arbitration is the arbitrator's final word on one issue of a sample.
+// Settled holds the ids of the annotations the decision saw.
+type Arbitration struct {
+	ID            int64             `json:"id"`
+	Issue         bugscope.IssueRef `json:"issue"`
+	Arbitrator    string            `json:"arbitrator"`
+	Labels        bugscope.Labels   `json:"labels"`
+	Confidence    string            `json:"confidence,omitempty"`
+	Note          string            `json:"note,omitempty"`
+	ExcludeReason string            `json:"exclude_reason,omitempty"`
+	Settled       []int64           `json:"settled"`
+	Source        string            `json:"source,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+}
+
+// answerLayout keeps milliseconds, so that two answers given in one
+// second still show their order; the text still sorts as time.
+const answerLayout = "2006-01-02T15:04:05.000Z"
+
+func (d *DB) stamp(t time.Time) string {
+	if t.IsZero() {
+		t = d.now()
+	}
+	return t.UTC().Format(answerLayout)
+}
+
+func parseStamp(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// CreateSample stores a sample and its items in one transaction. A sample
+// of the same name is an ErrSampleExists error unless replace is set; a
+// sample that has annotations is never replaced.
+func (d *DB) CreateSample(ctx context.Context, s Sample, items []SampleItem, replace bool) error {
+	if strings.TrimSpace(s.Name) == "" {
+		return errors.New("a sample needs a name")
+	}
+	params := s.Params
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		var old int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM samples WHERE name = ?`, s.Name).Scan(&old)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case !replace:
+			return fmt.Errorf("sample %q: %w", s.Name, ErrSampleExists)
+		default:
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE sample_id = ?`, old).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return fmt.Errorf("sample %q has %d annotations; it cannot be replaced (choose another name)", s.Name, n)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM samples WHERE id = ?`, old); err != nil {
+				return err
+			}
+		}
+		created := s.CreatedAt
+		if created.IsZero() {
+			created = d.now()
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO samples (name, taxonomy, taxonomy_version, method, params, created_at)
+			VALUES (?,?,?,?,?,?)`, s.Name, s.Taxonomy, s.TaxonomyVersion, s.Method, string(params), d.stamp(created))
+		if err != nil {
+			return err
+		}
+		sid, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		find, err := tx.PrepareContext(ctx, `SELECT id FROM issues WHERE repo = ? AND number = ?`)
+		if err != nil {
+			return err
+		}
+		defer find.Close()
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO sample_items (sample_id, issue_id, stratum, position, stratum_position, half)
+			VALUES (?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, it := range items {
+			var iid int64
+			err := find.QueryRowContext(ctx, it.Issue.Repo, it.Issue.Number).Scan(&iid)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("issue %s: %w (import it first)", it.Issue, bugscope.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := ins.ExecContext(ctx, sid, iid, it.Stratum, it.Position, it.StratumPosition, it.Half); err != nil {
+				return fmt.Errorf("sample %q, issue %s: %w", s.Name, it.Issue, err)
+			}
+		}
+		return nil
+	})
+}
+
+// DeleteSample removes a sample with its items, annotations and
+// arbitrations.
+func (d *DB) DeleteSample(ctx context.Context, name string) error {
+	res, err := d.db.ExecContext(ctx, `DELETE FROM samples WHERE name = ?`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sample %q: %w", name, bugscope.ErrNotFound)
+	}
+	return nil
+}
+
+// GetSample returns one sample.
+func (d *DB) GetSample(ctx context.Context, name string) (Sample, error) {
+	return getSample(ctx, d.db, name)
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getSample(ctx context.Context, q queryRower, name string) (Sample, error) {
+	var s Sample
+	var params, created string
+	err := q.QueryRowContext(ctx, `SELECT id, name, taxonomy, taxonomy_version, method, params, created_at FROM samples WHERE name = ?`, name).
+		Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, fmt.Errorf("sample %q: %w", name, bugscope.ErrNotFound)
+	}
+	s.Params = json.RawMessage(params)
+	s.CreatedAt = parseStamp(created)
+	return s, err
+}
+
+// Samples lists the samples, oldest first, with their progress.
+func (d *DB) Samples(ctx context.Context) ([]SampleSummary, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT s.id, s.name, s.taxonomy, s.taxonomy_version, s.method, s.params, s.created_at,
+		(SELECT COUNT(*) FROM sample_items WHERE sample_id = s.id),
+		(SELECT COUNT(DISTINCT issue_id) FROM arbitrations WHERE sample_id = s.id)
+		FROM samples s ORDER BY s.created_at, s.id`)
+	if err != nil {
+		return nil, err
+	}
+	var out []SampleSummary
+	byID := map[int64]int{}
+	for rows.Next() {
+		var s SampleSummary
+		var params, created string
+		if err := rows.Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created, &s.Items, &s.Arbitrated); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s.Params, s.CreatedAt, s.Raters = json.RawMessage(params), parseStamp(created), map[string]int{}
+		byID[s.ID] = len(out)
+		out = append(out, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rrows, err := d.db.QueryContext(ctx, `SELECT sample_id, rater, COUNT(DISTINCT issue_id) FROM annotations GROUP BY sample_id, rater`)
+	if err != nil {
+		return nil, err
+	}
+	defer rrows.Close()
+	for rrows.Next() {
+		var id int64
+		var rater string
+		var n int
+		if err := rrows.Scan(&id, &rater, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := byID[id]; ok {
+			out[i].Raters[rater] = n
+		}
+	}
+	return out, rrows.Err()
+}
+
+// SampleItems returns a sample's issues in annotation order.
+func (d *DB) SampleItems(ctx context.Context, name string) ([]SampleItem, error) {
+	s, err := d.GetSample(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number, si.stratum, si.position, si.stratum_position, si.half
+		FROM sample_items si JOIN issues i ON i.id = si.issue_id WHERE si.sample_id = ? ORDER BY si.position`, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SampleItem
+	for rows.Next() {
+		var it SampleItem
+		if err := rows.Scan(&it.Issue.Repo, &it.Issue.Number, &it.Stratum, &it.Position, &it.StratumPosition, &it.Half); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// sampleIssueIDs maps the issues of a sample to their row ids.
+func sampleIssueIDs(ctx context.Context, tx *sql.Tx, sampleID int64) (map[bugscope.IssueRef]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT i.repo, i.number, i.id FROM sample_items si JOIN issues i ON i.id = si.issue_id
+		WHERE si.sample_id = ?`, sampleID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[bugscope.IssueRef]int64{}
+	for rows.Next() {
+		var ref bugscope.IssueRef
+		var id int64
+		if err := rows.Scan(&ref.Repo, &ref.Number, &id); err != nil {
+			return nil, err
+		}
+		out[ref] = id
+	}
+	return out, rows.Err()
+}
+
+func labelsJSON(l bugscope.Labels) string {
+	clean := bugscope.Labels{}
+	for k, v := range l {
+		if len(v) > 0 {
+			clean[k] = v
+		}
+	}
+	b, _ := json.Marshal(clean) // map keys are sorted
+	return string(b)
+}
+
+// SaveAnnotations stores answers on issues of a sample in one transaction
+// and returns their ids. An answer on an issue outside the sample fails
+// the whole call.
+func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []Annotation) ([]int64, error) {
+	ids := make([]int64, 0, len(anns))
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		s, err := getSample(ctx, tx, sample)
+		if err != nil {
+			return err
+		}
+		issues, err := sampleIssueIDs(ctx, tx, s.ID)
+		if err != nil {
+			return err
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO annotations
+			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, a := range anns {
+			iid, ok := issues[a.Issue]
+			if !ok {
+				return fmt.Errorf("issue %s is not in sample %q: %w", a.Issue, sample, bugscope.ErrNotFound)
+			}
+			if strings.TrimSpace(a.Rater) == "" {
+				return fmt.Errorf("answer on %s: no rater", a.Issue)
+			}
+			res, err := ins.ExecContext(ctx, s.ID, iid, a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source, d.stamp(a.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("answer of %s on %s: %w", a.Rater, a.Issue, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// AnnotationQuery selects annotations.
+type AnnotationQuery struct {
+	Rater string // "" for every rater
+	// History returns every answer; otherwise only the latest per rater
+	// and issue.
+	History bool
+}
+
+// Annotations returns a sample's annotations in item order, then by rater
+// and time.
+func (d *DB) Annotations(ctx context.Context, sample string, q AnnotationQuery) ([]Annotation, error) {
+	s, err := d.GetSample(ctx, sample)
+	if err != nil {
+		return nil, err
+	}
+	cond := "a.sample_id = ?"
+	args := []any{s.ID}
+	if q.Rater != "" {
+		cond += " AND a.rater = ?"
+		args = append(args, q.Rater)
+	}
+	if !q.History {
+		cond += ` AND a.id = (SELECT MAX(b.id) FROM annotations b WHERE b.sample_id = a.sample_id AND b.rater = a.rater AND b.issue_id = a.issue_id)`
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT a.id, i.repo, i.number, a.rater, a.labels, a.confidence, a.note, a.exclude_reason, a.source, a.created_at
+		FROM annotations a JOIN issues i ON i.id = a.issue_id
+		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
+		WHERE `+cond+` ORDER BY si.position, a.rater, a.id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Annotation
+	for rows.Next() {
+		var a Annotation
+		var labels, created string
+		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Rater, &labels, &a.Confidence, &a.Note, &a.ExcludeReason, &a.Source, &created); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+			return nil, fmt.Errorf("annotation %d: stored labels: %w", a.ID, err)
+		}
+		a.CreatedAt = parseStamp(created)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SaveArbitrations stores decisions on issues of a sample in one
+// transaction and returns their ids.
+func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []Arbitration) ([]int64, error) {
+	ids := make([]int64, 0, len(arbs))
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		s, err := getSample(ctx, tx, sample)
+		if err != nil {
+			return err
+		}
+		issues, err := sampleIssueIDs(ctx, tx, s.ID)
+		if err != nil {
+			return err
+		}
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO arbitrations
+			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, a := range arbs {
+			iid, ok := issues[a.Issue]
+			if !ok {
+				return fmt.Errorf("issue %s is not in sample %q: %w", a.Issue, sample, bugscope.ErrNotFound)
+			}
+			if strings.TrimSpace(a.Arbitrator) == "" {
+				return fmt.Errorf("decision on %s: no arbitrator", a.Issue)
+			}
+			settled := a.Settled
+			if settled == nil {
+				settled = []int64{}
+			}
+			sj, _ := json.Marshal(settled)
+			res, err := ins.ExecContext(ctx, s.ID, iid, a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason,
+				string(sj), a.Source, d.stamp(a.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("decision of %s on %s: %w", a.Arbitrator, a.Issue, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// Arbitrations returns a sample's decisions in item order: the latest per
+// issue, or every one with history.
+func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]Arbitration, error) {
+	s, err := d.GetSample(ctx, sample)
+	if err != nil {
+		return nil, err
+	}
+	cond := "a.sample_id = ?"
+	if !history {
+		cond += ` AND a.id = (SELECT MAX(b.id) FROM arbitrations b WHERE b.sample_id = a.sample_id AND b.issue_id = a.issue_id)`
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT a.id, i.repo, i.number, a.arbitrator, a.labels, a.confidence, a.note, a.exclude_reason,
+		a.settled, a.source, a.created_at
+		FROM arbitrations a JOIN issues i ON i.id = a.issue_id
+		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
+		WHERE `+cond+` ORDER BY si.position, a.id`, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Arbitration
+	for rows.Next() {
+		var a Arbitration
+		var labels, settled, created string
+		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Arbitrator, &labels, &a.Confidence, &a.Note, &a.ExcludeReason,
+			&settled, &a.Source, &created); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
+			return nil, fmt.Errorf("arbitration %d: stored labels: %w", a.ID, err)
+		}
+		if err := json.Unmarshal([]byte(settled), &a.Settled); err != nil {
+			return nil, fmt.Errorf("arbitration %d: stored settled ids: %w", a.ID, err)
+		}
+		a.CreatedAt = parseStamp(created)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CandidateFilter selects the issues a sample is drawn from.
+type CandidateFilter struct {
+	IssueFilter
+	// Kinds keeps issues whose stored classification by Classifier in
+	// Taxonomy gives dimension KindDimension one of these values.
+	Kinds         []string
+	Taxonomy      string
+	Classifier    string
+	KindDimension string
+	// Terms must all occur in the title or the body, Without none of
+	// them; matching is by substring, case-insensitive for ASCII letters.
+	Terms   []string
+	Without []string
+}
+
+// Candidates returns the issues the filter selects, in (repo, number)
+// order.
+func (d *DB) Candidates(ctx context.Context, f CandidateFilter) ([]bugscope.IssueRef, error) {
+	where, args := f.where()
+	if len(f.Kinds) > 0 {
+		if f.Taxonomy == "" || f.Classifier == "" || f.KindDimension == "" {
+			return nil, errors.New("a kind filter needs a taxonomy, a classifier and the kind dimension")
+		}
+		where += ` AND EXISTS (SELECT 1 FROM classifications c JOIN classification_labels l ON l.classification_id = c.id
+			WHERE c.issue_id = i.id AND c.taxonomy = ? AND c.classifier = ? AND l.dimension = ? AND l.value IN (` + placeholders(len(f.Kinds)) + `))`
+		args = append(args, f.Taxonomy, f.Classifier, f.KindDimension)
+		for _, k := range f.Kinds {
+			args = append(args, k)
+		}
+	}
+	for _, t := range f.Terms {
+		where += ` AND (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
+		p := likePattern(t)
+		args = append(args, p, p)
+	}
+	for _, t := range f.Without {
+		where += ` AND NOT (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
+		p := likePattern(t)
+		args = append(args, p, p)
+	}
+	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number FROM issues i WHERE `+where+` ORDER BY i.repo, i.number`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bugscope.IssueRef
+	for rows.Next() {
+		var r bugscope.IssueRef
+		if err := rows.Scan(&r.Repo, &r.Number); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// likePattern matches s anywhere, with LIKE's wildcards in s taken
+// literally.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(s) + "%"
+}
