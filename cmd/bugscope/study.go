@@ -37,9 +37,9 @@ With files, a single --repo is also the repository of objects that do not
 name theirs. --no-sync imports, classifies and reports without mining
 (offline). The sync flags (--since, --comments, --max-requests, ...) are
 those of bugscope sync.`,
-		Example: `  bugscope study --preset engines -o study/
+		Example: `  bugscope study --preset engines -o out/
   bugscope study --repo vllm-project/vllm --repo sgl-project/sglang --since 2025-01-01
-  bugscope study vllm-issues.json llama.cpp-issues.json sglang-issues.json -o study/
+  bugscope study vllm-issues.json llama.cpp-issues.json sglang-issues.json -o out/
   bugscope study dump.json --repo acme/engine --no-sync`,
 		RunE: func(cmd *cobra.Command, files []string) error {
 			ctx := cmd.Context()
@@ -126,7 +126,7 @@ those of bugscope sync.`,
 			return nil
 		},
 	}
-	c.Flags().StringVarP(&outDir, "output", "o", "study", "output folder")
+	c.Flags().StringVarP(&outDir, "output", "o", "out", "output folder")
 	c.Flags().StringSliceVar(&repos, "repo", nil, "repository to mine (owner/name; repeat or comma-separate); with files, the repository of objects that do not name theirs")
 	c.Flags().BoolVar(&noSync, "no-sync", false, "do not mine GitHub: import, classify and report only")
 	sf.register(c)
