@@ -13,9 +13,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -42,30 +42,11 @@ func (c *Classifier) Taxonomy() *taxonomy.Taxonomy { return c.rs.Tax }
 // Classify labels issues on all cores. Results are in the order of issues.
 func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]bugscope.Classification, error) {
 	out := make([]bugscope.Classification, len(issues))
+	// Small batches are not worth many goroutines.
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(issues)/64))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i] = c.One(&issues[i])
-			}
-		}()
-	}
-	var err error
-feed:
-	for i := range issues {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
+	err := par.Workers(ctx, len(issues), workers, func(int) func(int) {
+		return func(i int) { out[i] = c.One(&issues[i]) }
+	})
 	return out, err
 }
 
@@ -83,29 +64,9 @@ func (c *Classifier) One(is *bugscope.Issue) bugscope.Classification {
 		ClassifierVersion: rs.Version(),
 		Labels:            labels,
 		DimConfidence:     conf,
-		Confidence:        overallConfidence(rs.Tax, labels, conf),
+		Confidence:        rs.Tax.OverallConfidence(labels, conf),
 		Evidence:          evidence,
 	}
-}
-
-// overallConfidence is the mean confidence of the kind and category
-// decisions: they are what a reader of the report relies on.
-func overallConfidence(tax *taxonomy.Taxonomy, labels bugscope.Labels, conf map[string]float64) float64 {
-	sum, n := 0.0, 0
-	for _, role := range []string{taxonomy.RoleKind, taxonomy.RoleCategory} {
-		d := tax.ByRole(role)
-		if d == nil {
-			continue
-		}
-		if c, ok := conf[d.ID]; ok && tax.Applies(d, labels) {
-			sum += c
-			n++
-		}
-	}
-	if n == 0 {
-		return 0.5
-	}
-	return sum / float64(n)
 }
 
 // hit is one match of a rule in one issue.
@@ -178,7 +139,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			}
 			h := hit{rule: r, field: field, region: region, start: start, weight: w}
 			if h.better(phraseBest[m.Pattern()]) {
-				h.text, h.line = excerpt(text, start, end), lineAround(text, start, end)
+				h.text, h.line = excerpt(text, start, end), LineAround(text, start, end)
 				phraseBest[m.Pattern()] = h
 			}
 		}
@@ -190,7 +151,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			if loc := r.re.FindStringIndex(text[a:b]); loc != nil {
 				a, b := a+loc[0], a+loc[1]
 				other[r.index] = hit{rule: r, field: field, region: region, start: a,
-					text: excerpt(text, a, b), line: lineAround(text, a, b), weight: w}
+					text: excerpt(text, a, b), line: LineAround(text, a, b), weight: w}
 			}
 		}
 		if field == "title" {

@@ -2,6 +2,7 @@ package classify
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -60,16 +61,28 @@ func (r sectionRoles) role(heading string) string {
 	return ""
 }
 
-// prepare splits the body into regions. It walks the body line by line,
-// tracking code fences (a "#" inside a fence is a comment, not a heading) and
-// HTML comments (template instructions), and assigns every line to the
-// region of the section it is in.
+// prepare splits the body into regions (see split), within the scanned
+// part of a long body.
 func prepare(is *bugscope.Issue, roles sectionRoles) *document {
-	d := &document{issue: is, regions: map[string][]span{}, labels: map[string]string{}}
+	d := &document{issue: is, labels: map[string]string{}}
 	for _, l := range is.Labels {
 		d.labels[strings.ToLower(strings.TrimSpace(l))] = l
 	}
-	body := is.Body
+	d.regions, d.headings = split(is.Body, roles)
+	for r, spans := range d.regions {
+		d.regions[r] = clip(spans, len(is.Body))
+	}
+	return d
+}
+
+// split splits a body into regions and lists its section headings. It
+// walks the body line by line, tracking code fences (a "#" inside a fence
+// is a comment, not a heading) and HTML comments (template instructions),
+// and assigns every line to the region of the section it is in; it leaves
+// out boilerplate sections and informational log lines.
+func split(body string, roles sectionRoles) (map[string][]span, []string) {
+	regions := map[string][]span{}
+	var headings []string
 	section := "" // role of the current section
 	fence := ""   // the fence marker when inside a code block
 	inComment := false
@@ -77,13 +90,13 @@ func prepare(is *bugscope.Issue, roles sectionRoles) *document {
 		if s.end <= s.start {
 			return
 		}
-		rs := d.regions[region]
+		rs := regions[region]
 		if n := len(rs); n > 0 && rs[n-1].end == s.start {
 			rs[n-1].end = s.end // merge adjacent lines
 		} else {
 			rs = append(rs, s)
 		}
-		d.regions[region] = rs
+		regions[region] = rs
 	}
 	for pos := 0; pos < len(body); {
 		end := strings.IndexByte(body[pos:], '\n')
@@ -116,7 +129,7 @@ func prepare(is *bugscope.Issue, roles sectionRoles) *document {
 			fence = trimmed[:3]
 		case strings.HasPrefix(trimmed, "#"):
 			if h, ok := headingText(trimmed); ok {
-				d.headings = append(d.headings, h)
+				headings = append(headings, h)
 				section = roles.role(h)
 				break
 			}
@@ -137,10 +150,59 @@ func prepare(is *bugscope.Issue, roles sectionRoles) *document {
 		}
 		pos = end
 	}
-	for r, spans := range d.regions {
-		d.regions[r] = clip(spans, len(body))
+	return regions, headings
+}
+
+// Template tells the sections of issue templates apart by their headings:
+// which are boilerplate (left out) and which environment dumps.
+type Template struct {
+	roles sectionRoles
+}
+
+// NewTemplate returns the Template of a rule file's sections.
+func NewTemplate(c SectionConfig) Template {
+	return Template{sectionRoles{boilerplate: normaliseAll(c.Boilerplate), environment: normaliseAll(c.Environment)}}
+}
+
+// BuiltinTemplate is how the built-in rules read the engines' issue
+// templates (the sections of rules/common.yaml).
+var BuiltinTemplate = sync.OnceValue(func() Template {
+	b, err := readBuiltinFragment("common")
+	if err != nil {
+		panic(err)
 	}
-	return d
+	f, err := decodeRuleFile(b, "builtin:common")
+	if err != nil {
+		panic(err)
+	}
+	return NewTemplate(f.Sections)
+})
+
+// Body is an issue body as the rule classifier reads it, region by region.
+type Body struct {
+	Text     string   // prose of the description sections
+	Log      string   // their code blocks and logs
+	Env      string   // the environment sections
+	Headings []string // the section headings, normalised, in order
+}
+
+// Read splits an issue body as the rule classifier does: boilerplate
+// sections, HTML comments and informational log lines are left out. Of a
+// body longer than head+tail bytes only the first head and the last tail
+// bytes are read.
+func (t Template) Read(body string, head, tail int) Body {
+	regions, headings := split(body, t.roles)
+	text := func(region string) string {
+		var b strings.Builder
+		for _, s := range clipTo(regions[region], len(body), head, tail) {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(body[s.start:s.end])
+		}
+		return b.String()
+	}
+	return Body{Text: text(RegionText), Log: text(RegionLog), Env: text(RegionEnv), Headings: headings}
 }
 
 func regionOf(section string) string {
@@ -170,13 +232,17 @@ func normaliseHeading(h string) string {
 }
 
 // clip restricts spans to the scanned part of a body: the first scanHead and
-// the last scanTail bytes, cut at rune boundaries.
-func clip(spans []span, n int) []span {
-	if n <= scanHead+scanTail {
+// the last scanTail bytes.
+func clip(spans []span, n int) []span { return clipTo(spans, n, scanHead, scanTail) }
+
+// clipTo restricts spans to the first head and the last tail bytes of a
+// body of n bytes.
+func clipTo(spans []span, n, head, tail int) []span {
+	if n <= head+tail {
 		return spans
 	}
 	var out []span
-	windows := []span{{0, scanHead}, {n - scanTail, n}}
+	windows := []span{{0, head}, {n - tail, n}}
 	for _, s := range spans {
 		for _, w := range windows {
 			a, b := max(s.start, w.start), min(s.end, w.end)
@@ -236,9 +302,10 @@ func isInfoLine(line string) bool {
 	return !strings.Contains(line, "Error") && !strings.Contains(line, "ERROR") && !strings.Contains(line, "error")
 }
 
-// lineAround returns the line of text that holds text[start:end], trimmed
-// and bounded around the match, for quoting as evidence.
-func lineAround(text string, start, end int) string {
+// LineAround returns the line of text that holds text[start:end], trimmed
+// and bounded to 200 bytes around the match (valid UTF-8), for quoting as
+// evidence.
+func LineAround(text string, start, end int) string {
 	const maxLen = 200
 	a := strings.LastIndexByte(text[:start], '\n') + 1
 	b := strings.IndexByte(text[end:], '\n')

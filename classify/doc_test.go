@@ -297,7 +297,7 @@ func TestHeadingText(t *testing.T) {
 func TestBoundedAndLineAround(t *testing.T) {
 	text := "première ligne\nune erreur CUDA ici\ndernière"
 	i := strings.Index(text, "CUDA")
-	if got := lineAround(text, i, i+4); got != "une erreur CUDA ici" {
+	if got := LineAround(text, i, i+4); got != "une erreur CUDA ici" {
 		t.Errorf("lineAround = %q", got)
 	}
 	// Cutting inside a rune widens to whole runes.
@@ -314,12 +314,12 @@ func TestBoundedAndLineAround(t *testing.T) {
 	// A long line is cut around the match, keeping it whole.
 	long := strings.Repeat("a ", 300) + "NEEDLE" + strings.Repeat(" b", 300)
 	k := strings.Index(long, "NEEDLE")
-	got := lineAround(long, k, k+6)
+	got := LineAround(long, k, k+6)
 	if !strings.Contains(got, "NEEDLE") || len(got) > 200 {
 		t.Errorf("lineAround on a long line = %q (%d bytes)", got, len(got))
 	}
 	// A match at the very start and end of a text.
-	if got := lineAround("abc", 0, 3); got != "abc" {
+	if got := LineAround("abc", 0, 3); got != "abc" {
 		t.Errorf("lineAround whole = %q", got)
 	}
 }

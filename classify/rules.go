@@ -422,7 +422,7 @@ func (rs *RuleSet) compile() error {
 		DFA:                  true,
 	})
 	rs.ac = builder.Build(patterns)
-	rs.roles = sectionRoles{boilerplate: normaliseAll(f.Sections.Boilerplate), environment: normaliseAll(f.Sections.Environment)}
+	rs.roles = NewTemplate(f.Sections).roles
 	return nil
 }
 

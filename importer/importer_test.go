@@ -14,6 +14,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/testshared"
 )
 
 // issueDoc is a small issue object of acme/engine, spread over lines like
@@ -475,10 +476,7 @@ func TestParseFile(t *testing.T) {
 
 // TestRealDumps reads the dumps in ../shared/data when they are there.
 func TestRealDumps(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "data")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no real data: %v", err)
-	}
+	dir := filepath.Join(testshared.Dir(t), "data")
 	for _, tt := range []struct {
 		file, repo string
 		want       int

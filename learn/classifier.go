@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/signals"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -35,8 +36,10 @@ func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]b
 		return nil, errors.New("learn: no model")
 	}
 	docs := make([]Doc, len(issues))
-	for i := range issues {
+	if err := par.Each(ctx, len(issues), func(i int) {
 		docs[i] = Doc{Issue: issues[i], Signals: signals.Extract(issues[i].Repo, issues[i].Title, issues[i].Body)}
+	}); err != nil {
+		return nil, err
 	}
 	if c.Model.Features.RuleFeatures {
 		if c.Rules == nil {
@@ -98,25 +101,10 @@ func Classification(m *Model, ref bugscope.IssueRef, p Prediction) bugscope.Clas
 	}
 }
 
-// Overall is a classification's overall confidence: the mean confidence
-// of its kind and category decisions, what a reader of the report relies
-// on (as the rule classifier defines it).
+// Overall is the taxonomy's overall confidence of a classification,
+// clamped to 0..1 and rounded as the model's confidences are.
 func Overall(tax *taxonomy.Taxonomy, labels bugscope.Labels, conf map[string]float64) float64 {
-	sum, n := 0.0, 0
-	for _, role := range []string{taxonomy.RoleKind, taxonomy.RoleCategory} {
-		d := tax.ByRole(role)
-		if d == nil {
-			continue
-		}
-		if c, ok := conf[d.ID]; ok && tax.Applies(d, labels) {
-			sum += c
-			n++
-		}
-	}
-	if n == 0 {
-		return 0.5
-	}
-	return round3(min(1, max(0, sum/float64(n))))
+	return round3(min(1, max(0, tax.OverallConfidence(labels, conf))))
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

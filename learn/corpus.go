@@ -1,15 +1,16 @@
 package learn
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
-	"sync"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -66,18 +67,18 @@ func NewCorpus(tax *taxonomy.Taxonomy, cfg FeatureConfig, docs []Doc, gold []bug
 	c.poolN = len(pool)
 	c.df = make(map[uint64]int32, len(text))
 	parts := make([]map[uint64]int32, runtime.GOMAXPROCS(0))
-	parallel(len(pool), len(parts), func(w int, next func() (int, bool)) {
+	par.Workers(context.Background(), len(pool), len(parts), func(w int) func(int) {
 		e := newExtractor(cfg, nil)
 		e.textOnly = true
 		m := map[uint64]int32{}
-		for i, ok := next(); ok; i, ok = next() {
+		parts[w] = m
+		return func(i int) {
 			for _, f := range e.extract(&Doc{Issue: pool[i]}) {
 				if text[f.h] {
 					m[f.h]++
 				}
 			}
 		}
-		parts[w] = m
 	})
 	for _, m := range parts {
 		for h, n := range m {
@@ -89,32 +90,6 @@ func NewCorpus(tax *taxonomy.Taxonomy, cfg FeatureConfig, docs []Doc, gold []bug
 
 // Len is the number of labelled docs.
 func (c *Corpus) Len() int { return len(c.Docs) }
-
-// parallel runs work on `workers` goroutines that share the indices
-// 0..n-1 through next.
-func parallel(n, workers int, work func(w int, next func() (int, bool))) {
-	workers = max(1, min(workers, n))
-	var mu sync.Mutex
-	i := 0
-	next := func() (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if i >= n {
-			return 0, false
-		}
-		i++
-		return i - 1, true
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			work(w, next)
-		}(w)
-	}
-	wg.Wait()
-}
 
 // vocab builds the vocabulary of the training docs idx: every feature at
 // least MinDF of them have, in name order so that the same data give the

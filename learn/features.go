@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/classify"
 )
 
 // Feature blocks. The text blocks are TF-IDF weighted and scaled to unit
@@ -275,58 +276,30 @@ func (e *extractor) chars(title []byte) {
 	}
 }
 
-// body adds the words of the body's prose and of its code blocks, skipping
-// HTML comments (template instructions) and task-list lines (template
-// checklists), and records its section headings as meta features.
+// body adds the words of the body's prose and of its code, logs and
+// environment dumps, read as the rule classifier reads issue templates
+// (classify.BuiltinTemplate: no boilerplate sections, HTML comments or
+// informational log lines), leaving out task-list lines (template
+// checklists); it records the section headings as meta features.
 func (e *extractor) body(body string) {
-	if len(body) > e.cfg.BodyHead+e.cfg.BodyTail {
-		e.bodyPart(body[:e.cfg.BodyHead])
-		tail := body[len(body)-e.cfg.BodyTail:]
-		if i := strings.IndexByte(tail, '\n'); i >= 0 {
-			tail = tail[i+1:]
+	b := classify.BuiltinTemplate().Read(body, e.cfg.BodyHead, e.cfg.BodyTail)
+	if !e.textOnly {
+		for _, h := range b.Headings {
+			if f := headingFeature(h); f != "" {
+				e.addName(blockMeta, "h:"+f)
+			}
 		}
-		e.bodyPart(tail)
-		return
 	}
-	e.bodyPart(body)
-}
-
-func (e *extractor) bodyPart(body string) {
 	var prose, code []byte
-	inFence, inComment := false, false
-	for pos := 0; pos < len(body); {
-		end := strings.IndexByte(body[pos:], '\n')
-		if end < 0 {
-			end = len(body)
-		} else {
-			end += pos + 1
+	for rest := b.Text; rest != ""; {
+		line, after, _ := strings.Cut(rest, "\n")
+		rest = after
+		if t := strings.TrimSpace(line); strings.HasPrefix(t, "- [ ]") || strings.HasPrefix(t, "- [x]") || strings.HasPrefix(t, "- [X]") {
+			continue
 		}
-		line := body[pos:end]
-		pos = end
-		t := strings.TrimSpace(line)
-		switch {
-		case inComment:
-			if i := strings.Index(line, "-->"); i >= 0 {
-				inComment = false
-				prose = append(prose, line[i+3:]...)
-			}
-		case strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~"):
-			inFence = !inFence
-		case inFence:
-			code = append(code, line...)
-		case strings.HasPrefix(t, "<!--"):
-			if i := strings.Index(t, "-->"); i < 0 {
-				inComment = true
-			}
-		case strings.HasPrefix(t, "#"):
-			if h := headingFeature(t); h != "" && !e.textOnly {
-				e.addName(blockMeta, "h:"+h)
-			}
-		case strings.HasPrefix(t, "- [ ]") || strings.HasPrefix(t, "- [x]") || strings.HasPrefix(t, "- [X]"):
-		default:
-			prose = append(prose, line...)
-		}
+		prose = append(append(prose, line...), '\n')
 	}
+	code = append(append(append(code, b.Log...), '\n'), b.Env...)
 	// Lower-case in place (the slices are ours) and tokenise.
 	for _, part := range []struct {
 		block  uint8

@@ -1,14 +1,16 @@
 package learn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/optimize"
+
+	"github.com/bugscope/bugscope/internal/par"
 )
 
 // Softmax is a multinomial logistic regression over sparse features:
@@ -254,9 +256,9 @@ func gram(X []SparseVec) []float64 {
 			D = max(D, j+1)
 		}
 	}
-	parallel(n, runtime.GOMAXPROCS(0), func(_ int, next func() (int, bool)) {
+	par.Workers(context.Background(), n, 0, func(int) func(int) {
 		dense := make([]float64, D)
-		for i, ok := next(); ok; i, ok = next() {
+		return func(i int) {
 			xi := X[i]
 			for t, j := range xi.Idx {
 				dense[j] = float64(xi.Val[t])

@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/classify"
+	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -652,12 +652,8 @@ func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
 	G := gram(X)
 	heads := make([]*Head, len(jobs))
 	errs := make([]error, len(jobs))
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	parallel(len(jobs), workers, func(_ int, next func() (int, bool)) {
-		for j, ok := next(); ok; j, ok = next() {
+	par.Workers(context.Background(), len(jobs), opt.Workers, func(int) func(int) {
+		return func(j int) {
 			heads[j], errs[j] = fitHead(c, idx, X, G, v.Len(), jobs[j].dm, jobs[j].value, opt)
 		}
 	})
@@ -756,22 +752,14 @@ func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimMod
 // strongest features per decision (0: none).
 func (m *Model) Predict(ctx context.Context, docs []Doc, evidence int) ([]Prediction, error) {
 	out := make([]Prediction, len(docs))
-	var mu sync.Mutex
-	var firstErr error
-	parallel(len(docs), runtime.GOMAXPROCS(0), func(_ int, next func() (int, bool)) {
+	err := par.Workers(ctx, len(docs), 0, func(int) func(int) {
 		ex := newExtractor(m.Features, nil)
-		for i, ok := next(); ok; i, ok = next() {
-			if i%64 == 0 && ctx.Err() != nil {
-				mu.Lock()
-				firstErr = ctx.Err()
-				mu.Unlock()
-				return
-			}
+		return func(i int) {
 			x := m.Vocab.vector(ex.extract(&docs[i]), m.Features)
 			out[i] = m.predictVec(x, &docs[i], evidence)
 		}
 	})
-	return out, firstErr
+	return out, err
 }
 
 // evidence turns the strongest features of a decision into evidence: a
@@ -863,23 +851,8 @@ func (l *locator) find(e *bugscope.Evidence, name string) bool {
 	}
 	e.Offset = i
 	e.Match = (*text)[i : i+len(needle)]
-	e.Line = lineAround(*text, i, i+len(needle))
+	e.Line = classify.LineAround(*text, i, i+len(needle))
 	return true
-}
-
-// lineAround returns the line holding text[start:end], bounded to 200 bytes
-// and valid UTF-8.
-func lineAround(text string, start, end int) string {
-	a := strings.LastIndexByte(text[:start], '\n') + 1
-	b := strings.IndexByte(text[end:], '\n')
-	if b < 0 {
-		b = len(text)
-	} else {
-		b += end
-	}
-	a = max(a, start-100)
-	b = min(b, end+100)
-	return strings.ToValidUTF8(strings.TrimSpace(text[a:b]), "")
 }
 
 // asciiLower lower-cases ASCII letters only, keeping byte offsets.

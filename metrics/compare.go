@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,21 +167,21 @@ func CompareWith(tax *taxonomy.Taxonomy, a, b map[bugscope.IssueRef]bugscope.Lab
 				scoped = append(scoped, ref)
 			}
 		}
-		base := DimensionScores{Dimension: d.ID, Name: d.Name, Level: LevelValue, Multi: d.Multi, Ordinal: d.Ordinal, Scope: scope(d)}
+		base := DimensionScores{Dimension: d.ID, Name: d.Name, Level: LevelValue, Multi: d.Multi, Ordinal: d.Ordinal, Scope: Scope(d)}
 		grouped := len(d.Groups) > 0
 		if d.Multi {
 			var sa, sb, ga, gb [][]string
 			for _, ref := range scoped {
-				x, y := canonSet(a[ref][d.ID], valueOrder(d)), canonSet(b[ref][d.ID], valueOrder(d))
+				x, y := canonSet(a[ref][d.ID], ValueOrder(d)), canonSet(b[ref][d.ID], ValueOrder(d))
 				sa, sb = append(sa, x), append(sb, y)
-				if !equalStrings(x, y) {
+				if !slices.Equal(x, y) {
 					disagree(ref, Disagreement{Item: ref.String(), Dimension: d.ID, A: x, B: y})
 				}
 				if grouped {
 					ga, gb = append(ga, groupSet(d, x)), append(gb, groupSet(d, y))
 				}
 			}
-			c.Dimensions = append(c.Dimensions, multiRow(base, sa, sb, valueOrder(d), opt))
+			c.Dimensions = append(c.Dimensions, multiRow(base, sa, sb, ValueOrder(d), opt))
 			if grouped {
 				base.Level, base.Name = LevelGroup, d.Name+" (group)"
 				c.Dimensions = append(c.Dimensions, multiRow(base, ga, gb, groupOrder(d), opt))
@@ -215,7 +216,7 @@ func CompareWith(tax *taxonomy.Taxonomy, a, b map[bugscope.IssueRef]bugscope.Lab
 				scale = append(scale, v.ID)
 			}
 		}
-		c.Dimensions = append(c.Dimensions, singleRow(base, va, vb, valueOrder(d), scale, opt))
+		c.Dimensions = append(c.Dimensions, singleRow(base, va, vb, ValueOrder(d), scale, opt))
 		if grouped {
 			base.Level, base.Name, base.Ordinal = LevelGroup, d.Name+" (group)", false
 			c.Dimensions = append(c.Dimensions, singleRow(base, ga, gb, groupOrder(d), nil, opt))
@@ -308,9 +309,9 @@ func multiRow(row DimensionScores, a, b [][]string, order []string, opt CompareO
 
 func floats(x, y float64) (Float, Float) { return Float(x), Float(y) }
 
-// valueOrder is the order of a dimension's values: group by group, a group
-// id (when it stands as a value) before its leaves.
-func valueOrder(d *taxonomy.Dimension) []string {
+// ValueOrder is the order of a dimension's values: group by group, a
+// group id (when it stands as a value) before its leaves, each once.
+func ValueOrder(d *taxonomy.Dimension) []string {
 	var out []string
 	for _, g := range d.Groups {
 		if d.AcceptGroups {
@@ -364,19 +365,9 @@ func canonSet(vs []string, order []string) []string {
 	return out
 }
 
-func equalStrings(x, y []string) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func scope(d *taxonomy.Dimension) string {
+// Scope says where a dimension applies: its applies_when condition
+// ("kind=bug"), or "all".
+func Scope(d *taxonomy.Dimension) string {
 	if len(d.AppliesWhen) == 0 {
 		return "all"
 	}

@@ -6,12 +6,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/signals"
@@ -132,7 +131,7 @@ func Classify(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, c bugs
 // ExtractSignals extracts the signals of issues on all cores.
 func ExtractSignals(issues []bugscope.Issue) map[bugscope.IssueRef][]bugscope.Signal {
 	out := make([][]bugscope.Signal, len(issues))
-	parallel(len(issues), func(i int) {
+	par.Each(context.Background(), len(issues), func(i int) {
 		is := &issues[i]
 		out[i] = signals.Extract(is.Repo, is.Title, is.Body)
 	})
@@ -141,22 +140,6 @@ func ExtractSignals(issues []bugscope.Issue) map[bugscope.IssueRef][]bugscope.Si
 		m[issues[i].Ref()] = out[i]
 	}
 	return m
-}
-
-// parallel runs fn(0..n-1) on all cores.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				fn(i)
-			}
-		}(w)
-	}
-	wg.Wait()
 }
 
 // Preferred classifiers for a report, best first, when none is named.

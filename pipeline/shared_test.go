@@ -9,44 +9,12 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
+	"github.com/bugscope/bugscope/internal/testshared"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
-
-// sharedDir returns ../shared beside the repository, or skips the test:
-// the real issues and hand labels are never part of the repository.
-func sharedDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "data")); err != nil {
-		tb.Skipf("%s absent: %v", shared, err)
-	}
-	return shared
-}
-
-func sharedFiles(tb testing.TB) []string {
-	files, err := filepath.Glob(filepath.Join(sharedDir(tb), "data", "*.json"))
-	if err != nil || len(files) == 0 {
-		tb.Skipf("no issue dumps in ../shared/data: %v", err)
-	}
-	return files
-}
 
 // TestSharedData is the acceptance test of part 1 on the real issues:
 // counts, idempotent re-import, a truncated file that changes nothing, the
@@ -56,7 +24,7 @@ func TestSharedData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: the real data")
 	}
-	files := sharedFiles(t)
+	files := testshared.DataFiles(t)
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
@@ -142,7 +110,7 @@ func TestSharedData(t *testing.T) {
 		}
 	}
 
-	gold := filepath.Join(sharedDir(t), "gold", "dev.jsonl")
+	gold := testshared.Gold(t)
 	recs, err := labelrec.ReadFile(gold, tax)
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +138,7 @@ func TestSharedData(t *testing.T) {
 // BenchmarkStudy measures the main job on the real issues: import,
 // classify and report of the 4,019 issues into a fresh database.
 func BenchmarkStudy(b *testing.B) {
-	files := sharedFiles(b)
+	files := testshared.DataFiles(b)
 	ctx := context.Background()
 	tax, err := taxonomy.Builtin(taxonomy.Default)
 	if err != nil {

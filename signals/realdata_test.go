@@ -3,13 +3,13 @@ package signals
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/testshared"
 )
 
 // realIssue is the part of a GitHub REST issue the test needs.
@@ -22,11 +22,7 @@ type realIssue struct {
 // loadRealIssues reads the shared issue dumps beside the project, or skips
 // the test when they are absent.
 func loadRealIssues(t testing.TB) (repos []string, issues []realIssue) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "data", "*.json"))
-	if len(files) == 0 {
-		t.Skip("no issue dumps in ../../shared/data")
-	}
-	for _, f := range files {
+	for _, f := range testshared.DataFiles(t) {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

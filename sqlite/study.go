@@ -209,25 +209,19 @@ func (d *DB) Samples(ctx context.Context) ([]SampleSummary, error) {
 		(SELECT COUNT(*) FROM sample_items WHERE sample_id = s.id),
 		(SELECT COUNT(DISTINCT issue_id) FROM arbitrations WHERE sample_id = s.id)
 		FROM samples s ORDER BY s.created_at, s.id`)
+	out, err := collect(rows, err, func(rows *sql.Rows) (SampleSummary, error) {
+		var s SampleSummary
+		var params, created string
+		err := rows.Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created, &s.Items, &s.Arbitrated)
+		s.Params, s.CreatedAt, s.Raters = json.RawMessage(params), parseStamp(created), map[string]int{}
+		return s, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	var out []SampleSummary
 	byID := map[int64]int{}
-	for rows.Next() {
-		var s SampleSummary
-		var params, created string
-		if err := rows.Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created, &s.Items, &s.Arbitrated); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		s.Params, s.CreatedAt, s.Raters = json.RawMessage(params), parseStamp(created), map[string]int{}
-		byID[s.ID] = len(out)
-		out = append(out, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for i, s := range out {
+		byID[s.ID] = i
 	}
 	rrows, err := d.db.QueryContext(ctx, `SELECT sample_id, rater, COUNT(DISTINCT issue_id) FROM annotations GROUP BY sample_id, rater`)
 	if err != nil {
@@ -256,17 +250,27 @@ func (d *DB) SampleItems(ctx context.Context, name string) ([]SampleItem, error)
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number, si.stratum, si.position, si.stratum_position, si.half
 		FROM sample_items si JOIN issues i ON i.id = si.issue_id WHERE si.sample_id = ? ORDER BY si.position`, s.ID)
+	return collect(rows, err, func(rows *sql.Rows) (SampleItem, error) {
+		var it SampleItem
+		err := rows.Scan(&it.Issue.Repo, &it.Issue.Number, &it.Stratum, &it.Position, &it.StratumPosition, &it.Half)
+		return it, err
+	})
+}
+
+// collect scans every row of a query, closing the rows; err is the
+// query's.
+func collect[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []SampleItem
+	var out []T
 	for rows.Next() {
-		var it SampleItem
-		if err := rows.Scan(&it.Issue.Repo, &it.Issue.Number, &it.Stratum, &it.Position, &it.StratumPosition, &it.Half); err != nil {
+		v, err := scan(rows)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, it)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -306,7 +310,35 @@ func labelsJSON(l bugscope.Labels) string {
 // and returns their ids. An answer on an issue outside the sample fails
 // the whole call.
 func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []Annotation) ([]int64, error) {
-	ids := make([]int64, 0, len(anns))
+	return d.insertOnSample(ctx, sample, `INSERT INTO annotations
+			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?)`, len(anns), func(i int) sampleRow {
+		a := &anns[i]
+		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
+			values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source}, created: a.CreatedAt}
+		if strings.TrimSpace(a.Rater) == "" {
+			r.invalid = fmt.Errorf("answer on %s: no rater", a.Issue)
+		}
+		return r
+	})
+}
+
+// sampleRow is a row to insert on an issue of a sample.
+type sampleRow struct {
+	issue   bugscope.IssueRef
+	values  []any     // the values after the sample's and the issue's row ids
+	created time.Time // the last value, stored as stamp does
+	what    string    // names the row in errors
+	invalid error     // what is wrong with the row, if anything
+}
+
+// insertOnSample inserts n rows, row(0) to row(n-1), on issues of a
+// sample in one transaction with stmt, whose values are the sample's and
+// the issue's row ids, the row's values and its time, and returns their
+// ids. A row on an
+// issue outside the sample, or an invalid one, fails the whole call.
+func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row func(i int) sampleRow) ([]int64, error) {
+	ids := make([]int64, 0, n)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		s, err := getSample(ctx, tx, sample)
 		if err != nil {
@@ -316,24 +348,23 @@ func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []Annotati
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO annotations
-			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?)`)
+		ins, err := tx.PrepareContext(ctx, stmt)
 		if err != nil {
 			return err
 		}
 		defer ins.Close()
-		for _, a := range anns {
-			iid, ok := issues[a.Issue]
+		for i := range n {
+			r := row(i)
+			iid, ok := issues[r.issue]
 			if !ok {
-				return fmt.Errorf("issue %s is not in sample %q: %w", a.Issue, sample, bugscope.ErrNotFound)
+				return fmt.Errorf("issue %s is not in sample %q: %w", r.issue, sample, bugscope.ErrNotFound)
 			}
-			if strings.TrimSpace(a.Rater) == "" {
-				return fmt.Errorf("answer on %s: no rater", a.Issue)
+			if r.invalid != nil {
+				return r.invalid
 			}
-			res, err := ins.ExecContext(ctx, s.ID, iid, a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source, d.stamp(a.CreatedAt))
+			res, err := ins.ExecContext(ctx, append(append([]any{s.ID, iid}, r.values...), d.stamp(r.created))...)
 			if err != nil {
-				return fmt.Errorf("answer of %s on %s: %w", a.Rater, a.Issue, err)
+				return fmt.Errorf("%s: %w", r.what, err)
 			}
 			id, err := res.LastInsertId()
 			if err != nil {
@@ -377,76 +408,39 @@ func (d *DB) Annotations(ctx context.Context, sample string, q AnnotationQuery) 
 		FROM annotations a JOIN issues i ON i.id = a.issue_id
 		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
 		WHERE `+cond+` ORDER BY si.position, a.rater, a.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Annotation
-	for rows.Next() {
+	return collect(rows, err, func(rows *sql.Rows) (Annotation, error) {
 		var a Annotation
 		var labels, created string
 		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Rater, &labels, &a.Confidence, &a.Note, &a.ExcludeReason, &a.Source, &created); err != nil {
-			return nil, err
+			return a, err
 		}
 		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
-			return nil, fmt.Errorf("annotation %d: stored labels: %w", a.ID, err)
+			return a, fmt.Errorf("annotation %d: stored labels: %w", a.ID, err)
 		}
 		a.CreatedAt = parseStamp(created)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, nil
+	})
 }
 
 // SaveArbitrations stores decisions on issues of a sample in one
 // transaction and returns their ids.
 func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []Arbitration) ([]int64, error) {
-	ids := make([]int64, 0, len(arbs))
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		s, err := getSample(ctx, tx, sample)
-		if err != nil {
-			return err
-		}
-		issues, err := sampleIssueIDs(ctx, tx, s.ID)
-		if err != nil {
-			return err
-		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO arbitrations
+	return d.insertOnSample(ctx, sample, `INSERT INTO arbitrations
 			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return err
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, len(arbs), func(i int) sampleRow {
+		a := &arbs[i]
+		settled := a.Settled
+		if settled == nil {
+			settled = []int64{}
 		}
-		defer ins.Close()
-		for _, a := range arbs {
-			iid, ok := issues[a.Issue]
-			if !ok {
-				return fmt.Errorf("issue %s is not in sample %q: %w", a.Issue, sample, bugscope.ErrNotFound)
-			}
-			if strings.TrimSpace(a.Arbitrator) == "" {
-				return fmt.Errorf("decision on %s: no arbitrator", a.Issue)
-			}
-			settled := a.Settled
-			if settled == nil {
-				settled = []int64{}
-			}
-			sj, _ := json.Marshal(settled)
-			res, err := ins.ExecContext(ctx, s.ID, iid, a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason,
-				string(sj), a.Source, d.stamp(a.CreatedAt))
-			if err != nil {
-				return fmt.Errorf("decision of %s on %s: %w", a.Arbitrator, a.Issue, err)
-			}
-			id, err := res.LastInsertId()
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
+		sj, _ := json.Marshal(settled)
+		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
+			values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source}, created: a.CreatedAt}
+		if strings.TrimSpace(a.Arbitrator) == "" {
+			r.invalid = fmt.Errorf("decision on %s: no arbitrator", a.Issue)
 		}
-		return nil
+		return r
 	})
-	if err != nil {
-		return nil, err
-	}
-	return ids, nil
 }
 
 // Arbitrations returns a sample's decisions in item order: the latest per
@@ -465,28 +459,22 @@ func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]A
 		FROM arbitrations a JOIN issues i ON i.id = a.issue_id
 		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
 		WHERE `+cond+` ORDER BY si.position, a.id`, s.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Arbitration
-	for rows.Next() {
+	return collect(rows, err, func(rows *sql.Rows) (Arbitration, error) {
 		var a Arbitration
 		var labels, settled, created string
 		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Arbitrator, &labels, &a.Confidence, &a.Note, &a.ExcludeReason,
 			&settled, &a.Source, &created); err != nil {
-			return nil, err
+			return a, err
 		}
 		if err := json.Unmarshal([]byte(labels), &a.Labels); err != nil {
-			return nil, fmt.Errorf("arbitration %d: stored labels: %w", a.ID, err)
+			return a, fmt.Errorf("arbitration %d: stored labels: %w", a.ID, err)
 		}
 		if err := json.Unmarshal([]byte(settled), &a.Settled); err != nil {
-			return nil, fmt.Errorf("arbitration %d: stored settled ids: %w", a.ID, err)
+			return a, fmt.Errorf("arbitration %d: stored settled ids: %w", a.ID, err)
 		}
 		a.CreatedAt = parseStamp(created)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, nil
+	})
 }
 
 // CandidateFilter selects the issues a sample is drawn from.
@@ -530,19 +518,11 @@ func (d *DB) Candidates(ctx context.Context, f CandidateFilter) ([]bugscope.Issu
 		args = append(args, p, p)
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number FROM issues i WHERE `+where+` ORDER BY i.repo, i.number`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bugscope.IssueRef
-	for rows.Next() {
+	return collect(rows, err, func(rows *sql.Rows) (bugscope.IssueRef, error) {
 		var r bugscope.IssueRef
-		if err := rows.Scan(&r.Repo, &r.Number); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := rows.Scan(&r.Repo, &r.Number)
+		return r, err
+	})
 }
 
 // likePattern matches s anywhere, with LIKE's wildcards in s taken

@@ -3,6 +3,7 @@ package study
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func (sub Subset) keep(it sqlite.SampleItem) bool {
 	if sub.Half != 0 && it.Half != sub.Half {
 		return false
 	}
-	if len(sub.Strata) > 0 && !contains(sub.Strata, it.Stratum) {
+	if len(sub.Strata) > 0 && !slices.Contains(sub.Strata, it.Stratum) {
 		return false
 	}
 	if len(sub.Items) > 0 {
@@ -58,15 +59,6 @@ func (sub Subset) keep(it sqlite.SampleItem) bool {
 		}
 	}
 	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // AgreementOptions control Agreement.
@@ -255,7 +247,7 @@ func (s *Service) answers(ctx context.Context, sample string, chosen []string) (
 	if len(chosen) > 0 {
 		seen := map[string]bool{}
 		for _, r := range chosen {
-			if !contains(all, r) {
+			if !slices.Contains(all, r) {
 				return nil, nil, fmt.Errorf("rater %q has no answers in sample %q (raters: %s): %w", r, sample, strings.Join(all, ", "), bugscope.ErrNotFound)
 			}
 			if seen[r] {
@@ -271,7 +263,7 @@ func (s *Service) answers(ctx context.Context, sample string, chosen []string) (
 	}
 	out := map[bugscope.IssueRef]map[string]Answer{}
 	for _, a := range anns {
-		if !contains(raters, a.Rater) {
+		if !slices.Contains(raters, a.Rater) {
 			continue
 		}
 		if out[a.Issue] == nil {
@@ -443,19 +435,13 @@ func alphaWithCI(units [][]float64, level metrics.Level, bo metrics.BootstrapOpt
 // multiAlpha is the mean over values of the nominal alpha of their
 // presence; sets[i] holds each coder's set on unit i.
 func multiAlpha(sets [][][]string, bo metrics.BootstrapOptions) (metrics.Float, int, metrics.CI) {
-	labels := map[string]bool{}
 	n := 0
 	for _, u := range sets {
 		if len(u) >= 2 {
 			n++
 		}
-		for _, set := range u {
-			for _, v := range set {
-				labels[v] = true
-			}
-		}
 	}
-	names := sortedKeys(labels)
+	names := setValues(sets)
 	stat := func(idx []int) float64 {
 		var sum float64
 		k := 0
@@ -464,7 +450,7 @@ func multiAlpha(sets [][][]string, bo metrics.BootstrapOptions) (metrics.Float, 
 			for _, i := range idx {
 				var u []float64
 				for _, set := range sets[i] {
-					u = append(u, b2f(contains(set, l)))
+					u = append(u, b2f(slices.Contains(set, l)))
 				}
 				units = append(units, u)
 			}
@@ -475,11 +461,29 @@ func multiAlpha(sets [][][]string, bo metrics.BootstrapOptions) (metrics.Float, 
 		}
 		return ratio(sum, float64(k))
 	}
-	all := make([]int, len(sets))
-	for i := range all {
-		all[i] = i
+	return metrics.Float(stat(indices(len(sets)))), n, metrics.Bootstrap(len(sets), stat, bo)
+}
+
+// setValues lists the values of sets[i][coder], sorted.
+func setValues(sets [][][]string) []string {
+	values := map[string]bool{}
+	for _, u := range sets {
+		for _, set := range u {
+			for _, v := range set {
+				values[v] = true
+			}
+		}
 	}
-	return metrics.Float(stat(all)), n, metrics.Bootstrap(len(sets), stat, bo)
+	return sortedKeys(values)
+}
+
+// indices is 0..n-1.
+func indices(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
 }
 
 func b2f(b bool) float64 {
@@ -498,7 +502,7 @@ func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, 
 		name += " (group)"
 	}
 	out := DimAgreement{Dimension: d.ID, Name: name, Level: level, Multi: d.Multi, Ordinal: d.Ordinal && level == metrics.LevelValue,
-		Scope: scopeOf(d)}
+		Scope: metrics.Scope(d)}
 	alphaLevel := metrics.Nominal
 	if out.Ordinal {
 		alphaLevel = metrics.Ordinal
@@ -522,11 +526,7 @@ func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, 
 			continue
 		}
 		if d.Multi {
-			var u [][]string
-			for _, r := range raters {
-				u = append(u, mapSet(as[r].Labels[d.ID], conv))
-			}
-			sets = append(sets, u)
+			sets = append(sets, unitSets(as, raters, d.ID, conv))
 			continue
 		}
 		var row []string
@@ -557,11 +557,7 @@ func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, 
 			continue
 		}
 		if d.Multi {
-			var u [][]string
-			for _, r := range who {
-				u = append(u, mapSet(as[r].Labels[d.ID], conv))
-			}
-			alphaSets = append(alphaSets, u)
+			alphaSets = append(alphaSets, unitSets(as, who, d.ID, conv))
 			continue
 		}
 		var u []float64
@@ -577,13 +573,7 @@ func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, 
 	if d.Multi {
 		out.N = len(sets)
 		out.Measure = MeasureFleissMeanPerLabel
-		same := 0
-		for _, u := range sets {
-			if allSameSet(u) {
-				same++
-			}
-		}
-		out.Raw = metrics.Float(ratio(float64(same), float64(len(sets))))
+		out.Raw = share(sets, allSameSet)
 		stat := func(idx []int) float64 { return meanLabelFleiss(sets, idx) }
 		out.Kappa = metrics.Float(stat(nil))
 		out.KappaCI = metrics.Bootstrap(len(sets), stat, bo)
@@ -592,18 +582,32 @@ func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, 
 	}
 	out.N = len(ratings)
 	out.Measure = MeasureFleiss
-	same := 0
-	for _, r := range ratings {
-		if allSame(r) {
-			same++
-		}
-	}
-	out.Raw = metrics.Float(ratio(float64(same), float64(len(ratings))))
+	out.Raw = share(ratings, allSame)
 	counts, _ := metrics.CountRatings(ratings, nil)
 	out.Kappa = metrics.Float(fleissCounts(counts, nil))
 	out.KappaCI = metrics.Bootstrap(len(counts), func(idx []int) float64 { return fleissCounts(counts, idx) }, bo)
 	out.Alpha, out.AlphaN, out.AlphaCI = alphaWithCI(units, alphaLevel, bo)
 	return out
+}
+
+// unitSets is each rater's set of values of dimension dim on one item.
+func unitSets(as map[string]Answer, raters []string, dim string, conv func(string) string) [][]string {
+	var u [][]string
+	for _, r := range raters {
+		u = append(u, mapSet(as[r].Labels[dim], conv))
+	}
+	return u
+}
+
+// share is the share of the units on which all raters agree.
+func share[U any](units []U, agree func(U) bool) metrics.Float {
+	n := 0
+	for _, u := range units {
+		if agree(u) {
+			n++
+		}
+	}
+	return metrics.Float(ratio(float64(n), float64(len(units))))
 }
 
 func anyExcluded(as map[string]Answer) bool {
@@ -663,27 +667,16 @@ func fleissCounts(counts [][]int, idx []int) float64 {
 // whose kappa is undefined are left out.
 func meanLabelFleiss(sets [][][]string, idx []int) float64 {
 	if idx == nil {
-		idx = make([]int, len(sets))
-		for i := range idx {
-			idx[i] = i
-		}
-	}
-	labels := map[string]bool{}
-	for _, u := range sets {
-		for _, set := range u {
-			for _, v := range set {
-				labels[v] = true
-			}
-		}
+		idx = indices(len(sets))
 	}
 	var sum float64
 	n := 0
-	for _, l := range sortedKeys(labels) {
+	for _, l := range setValues(sets) {
 		counts := make([][]int, 0, len(idx))
 		for _, i := range idx {
 			yes := 0
 			for _, set := range sets[i] {
-				if contains(set, l) {
+				if slices.Contains(set, l) {
 					yes++
 				}
 			}
@@ -757,16 +750,4 @@ func (s *Service) itemDisagreements(ref bugscope.IssueRef, raters []string, as m
 		out = append(out, dis)
 	}
 	return out
-}
-
-func scopeOf(d *taxonomy.Dimension) string {
-	if len(d.AppliesWhen) == 0 {
-		return "all"
-	}
-	var parts []string
-	for k, v := range d.AppliesWhen {
-		parts = append(parts, k+"="+strings.Join(v, "|"))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, " and ")
 }

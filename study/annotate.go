@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,12 +237,7 @@ func sameSet(a, b []string) bool {
 	y := append([]string(nil), b...)
 	sort.Strings(x)
 	sort.Strings(y)
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(x, y)
 }
 
 // ItemState is one sample item as a rater sees it: the item and the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -105,7 +106,7 @@ func (s *Service) state(ctx context.Context, sample string, chosen []string) (*s
 	st := &state{sample: sm, raters: raters, answers: map[bugscope.IssueRef]map[string]sqlite.Annotation{},
 		decisions: map[bugscope.IssueRef]sqlite.Arbitration{}}
 	for _, a := range anns {
-		if !contains(raters, a.Rater) {
+		if !slices.Contains(raters, a.Rater) {
 			continue
 		}
 		if st.answers[a.Issue] == nil {
@@ -313,7 +314,7 @@ func (s *Service) Finals(ctx context.Context, sample string, raters []string) ([
 			f.Confidence = combinedConfidence(as)
 			var reasons []string
 			for _, a := range as {
-				if a.ExcludeReason != "" && !contains(reasons, a.ExcludeReason) {
+				if a.ExcludeReason != "" && !slices.Contains(reasons, a.ExcludeReason) {
 					reasons = append(reasons, a.ExcludeReason)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,7 +213,7 @@ func (s *Service) Dataset(ctx context.Context, sample string, opt ExportOptions)
 	}
 	for _, d := range s.Tax.Dimensions {
 		cd := CardDimension{ID: d.ID, Name: d.Name, Multi: d.Multi, Ordinal: d.Ordinal, AppliesWhen: d.AppliesWhen, Values: []string{}}
-		for _, v := range valueOrder(d) {
+		for _, v := range metrics.ValueOrder(d) {
 			cd.Values = append(cd.Values, v)
 		}
 		c.Dimensions = append(c.Dimensions, cd)
@@ -225,7 +226,7 @@ func (s *Service) Dataset(ctx context.Context, sample string, opt ExportOptions)
 				}
 			}
 		}
-		for _, v := range valueOrder(d) {
+		for _, v := range metrics.ValueOrder(d) {
 			if count[v] > 0 {
 				name := v
 				if x := d.Value(v); x != nil {
@@ -239,24 +240,6 @@ func (s *Service) Dataset(ctx context.Context, sample string, opt ExportOptions)
 		c.Labels = append(c.Labels, dist)
 	}
 	return ds, nil
-}
-
-// valueOrder lists a dimension's values group by group, a group id that
-// stands as a value before its leaves.
-func valueOrder(d *taxonomy.Dimension) []string {
-	var out []string
-	for _, g := range d.Groups {
-		if d.AcceptGroups {
-			out = append(out, g.ID)
-		}
-		for _, v := range g.Values {
-			out = append(out, v.ID)
-		}
-	}
-	for _, v := range d.Values {
-		out = append(out, v.ID)
-	}
-	return out
 }
 
 func (s *Service) cardPeople(ctx context.Context, sample string, chosen []string, c *Card) error {
@@ -290,7 +273,7 @@ func (s *Service) cardPeople(ctx context.Context, sample string, chosen []string
 		if a.CreatedAt.After(cr.Last) {
 			cr.Last = a.CreatedAt
 		}
-		if !contains(cr.Sources, a.Source) && a.Source != "" {
+		if !slices.Contains(cr.Sources, a.Source) && a.Source != "" {
 			cr.Sources = append(cr.Sources, a.Source)
 		}
 	}

@@ -336,6 +336,27 @@ func (t *Taxonomy) Applies(d *Dimension, l bugscope.Labels) bool {
 	return true
 }
 
+// OverallConfidence is a classification's overall confidence: the mean
+// confidence of its kind and category decisions (those that apply), which
+// are what a reader of the report relies on; 0.5 when there are none.
+func (t *Taxonomy) OverallConfidence(labels bugscope.Labels, conf map[string]float64) float64 {
+	sum, n := 0.0, 0
+	for _, role := range []string{RoleKind, RoleCategory} {
+		d := t.ByRole(role)
+		if d == nil {
+			continue
+		}
+		if c, ok := conf[d.ID]; ok && t.Applies(d, labels) {
+			sum += c
+			n++
+		}
+	}
+	if n == 0 {
+		return 0.5
+	}
+	return sum / float64(n)
+}
+
 // Check validates labels against the taxonomy: known dimensions, known
 // values, at most one value for single dimensions, and no values for
 // dimensions that do not apply.

@@ -1,6 +1,7 @@
 package taxonomy
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -439,6 +440,27 @@ func TestApplies(t *testing.T) {
 	}
 	if !tax.Applies(tax.Dimension("kind"), nil) {
 		t.Errorf("kind (no condition) does not apply to empty labels")
+	}
+}
+
+func TestOverallConfidence(t *testing.T) {
+	tax := mustBuiltin(t, "llm-serving-v1")
+	bug := bugscope.Labels{"kind": {"bug"}, "category": {"oom"}}
+	for _, tc := range []struct {
+		name   string
+		labels bugscope.Labels
+		conf   map[string]float64
+		want   float64
+	}{
+		{"kind and category", bug, map[string]float64{"kind": 0.9, "category": 0.6, "severity": 0.1}, 0.75},
+		{"kind only", bug, map[string]float64{"kind": 0.9}, 0.9},
+		{"category does not apply", bugscope.Labels{"kind": {"docs"}}, map[string]float64{"kind": 0.8, "category": 0.2}, 0.8},
+		{"none", bug, map[string]float64{"severity": 0.3}, 0.5},
+		{"nothing", nil, nil, 0.5},
+	} {
+		if got := tax.OverallConfidence(tc.labels, tc.conf); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%s: OverallConfidence = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -12,9 +12,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bugscope/bugscope"
@@ -35,27 +33,13 @@ type AnnotateOptions struct {
 
 // Annotator is the annotation interface: a tea.Model.
 type Annotator struct {
-	ctx   context.Context
-	svc   *study.Service
+	screen
 	opts  AnnotateOptions
 	items []study.ItemState
 	idx   int
-
-	detail    *study.Detail
-	loadErr   error
-	body      viewport.Model
-	panel     viewport.Model
-	panelName string
-	ed        editor
 	// suggested marks the issues whose suggestion the rater has seen: the
 	// answer's source says so, for studies of anchoring.
 	suggested map[bugscope.IssueRef]bool
-
-	width, height int
-	status        string
-	statusErr     bool
-	confirm       string // a key pressed once with unsaved changes
-	saved         int
 }
 
 // NewAnnotator loads the rater's items and opens the first unanswered
@@ -71,8 +55,7 @@ func NewAnnotator(ctx context.Context, svc *study.Service, opts AnnotateOptions)
 	if len(items) == 0 {
 		return nil, fmt.Errorf("sample %q has no items to annotate", opts.Sample)
 	}
-	m := &Annotator{ctx: ctx, svc: svc, opts: opts, items: items, body: newViewport(), panel: newViewport(),
-		ed: newEditor(svc), suggested: map[bugscope.IssueRef]bool{}, width: 100, height: 30}
+	m := &Annotator{screen: newScreen(ctx, svc), opts: opts, items: items, suggested: map[bugscope.IssueRef]bool{}}
 	start := -1
 	for i, it := range items {
 		if opts.Start != (bugscope.IssueRef{}) && it.Issue == opts.Start {
@@ -116,159 +99,65 @@ func (m *Annotator) answered() int {
 	return n
 }
 
-func (m *Annotator) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
-
 // open shows item i with the rater's latest answer, if any.
 func (m *Annotator) open(i int) {
-	m.idx, m.confirm = i, ""
+	m.idx = i
 	it := m.items[i]
-	d, err := m.svc.Detail(m.ctx, it.Issue)
-	m.detail, m.loadErr = &d, err
-	if err != nil {
-		m.detail = nil
-	}
-	var a study.Answer
+	a := study.Answer{Issue: it.Issue}
 	if it.Answer != nil {
 		a = study.Answer{Issue: it.Issue, Labels: it.Answer.Labels, Confidence: it.Answer.Confidence, Note: it.Answer.Note,
 			ExcludeReason: it.Answer.ExcludeReason}
-	} else {
-		a = study.Answer{Issue: it.Issue}
 	}
-	m.ed.reset(a)
-	m.status = ""
-	m.layoutBody()
-	m.body.GotoTop()
-}
-
-func (m *Annotator) layoutBody() {
-	m.body.Width = m.width
-	if m.detail != nil {
-		m.body.SetContent(bodyText(m.detail.Issue.Body, m.width))
-	} else if m.loadErr != nil {
-		m.body.SetContent(styleErr.Render("cannot load the issue: " + m.loadErr.Error()))
-	}
+	m.screen.open(it.Issue, a)
 }
 
 // Update implements tea.Model.
 func (m *Annotator) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.layoutBody()
-		return m, nil
-	case tea.KeyMsg:
-		if msg.String() == "ctrl+c" {
-			return m, tea.Quit
-		}
-		switch m.ed.mode {
-		case modePick:
-			m.ed.updatePick(msg)
-			return m, nil
-		case modeNote, modeReasonText:
-			return m, m.ed.updateInput(msg)
-		case modeReason:
-			return m, m.ed.updateReason(msg)
-		case modePanel:
-			switch s := msg.String(); s {
-			case "esc", "q", "d", "s", "?":
-				m.ed.mode = modeBrowse
-			default:
-				if !scroll(&m.panel, s) {
-					m.panel, _ = m.panel.Update(msg)
-				}
-			}
-			return m, nil
-		}
-		return m.browse(msg)
+	if cmd, done := m.update(msg, "esc", "q", "d", "s", "?"); done {
+		return m, cmd
 	}
-	if m.ed.mode == modeNote || m.ed.mode == modeReasonText {
-		return m, m.ed.updateInput(msg)
-	}
-	return m, nil
+	return m.browse(msg.(tea.KeyMsg))
 }
 
 // browse handles a key while reading the issue.
 func (m *Annotator) browse(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	s := k.String()
-	confirmed := m.confirm == s
-	m.confirm = ""
+	again := m.pressedAgain(s)
 	switch s {
 	case "q":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved changes on this issue: enter saves them, q again quits without saving")
+		if m.holds(s, again, "unsaved changes on this issue: enter saves them, q again quits without saving") {
+			return m, nil
 		}
 		return m, tea.Quit
 	case "enter":
 		m.save()
-	case "tab":
-		if d := m.ed.next(-1); d != nil {
-			m.ed.startPick(d)
-		} else {
-			m.ed.startPick(m.ed.dims()[0])
-		}
-	case "c":
-		if !m.ed.draft.Excluded() {
-			m.ed.toggleConfidence()
-		}
-	case "n":
-		return m, m.ed.startNote()
-	case "x":
-		m.ed.startExclude()
-	case "d":
-		m.showPanel("definitions", definitions(m.svc.Tax, m.width))
 	case "?":
 		m.showPanel("keys", annotateHelp)
 	case "s":
 		m.showSuggestion()
-	case "right", "]":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved changes: enter saves them, "+s+" again moves on without saving")
-		}
-		if m.idx < len(m.items)-1 {
-			m.open(m.idx + 1)
-		}
-	case "left", "[":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved changes: enter saves them, "+s+" again moves on without saving")
-		}
-		if m.idx > 0 {
-			m.open(m.idx - 1)
-		}
-	case "u":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved changes: enter saves them, u again moves on without saving")
-		}
-		if i := m.nextUnanswered(); i >= 0 {
-			m.open(i)
-		} else {
-			m.setStatus("every issue is answered", false)
-		}
-	default:
-		if len(s) == 1 && s[0] >= '1' && s[0] <= '9' {
-			i := int(s[0] - '1')
-			if dims := m.ed.dims(); i < len(dims) {
-				d := dims[i]
-				if m.ed.draft.Excluded() {
-					m.ed.draft.ExcludeReason = ""
-				}
-				if !m.ed.applies(d) {
-					m.setStatus(fmt.Sprintf("%s does not apply to this answer (%s)", d.ID, scopeText(d.AppliesWhen)), true)
-					return m, nil
-				}
-				m.ed.startPick(d)
-			}
+	case "right", "]", "left", "[", "u":
+		if m.holds(s, again, "unsaved changes: enter saves them, "+s+" again moves on without saving") {
 			return m, nil
 		}
-		if !scroll(&m.body, s) {
-			m.body, _ = m.body.Update(k)
+		switch s {
+		case "right", "]":
+			if m.idx < len(m.items)-1 {
+				m.open(m.idx + 1)
+			}
+		case "left", "[":
+			if m.idx > 0 {
+				m.open(m.idx - 1)
+			}
+		default:
+			if i := m.nextUnanswered(); i >= 0 {
+				m.open(i)
+			} else {
+				m.setStatus("every issue is answered", false)
+			}
 		}
+	default:
+		return m, m.edit(k, "answer")
 	}
-	return m, nil
-}
-
-func (m *Annotator) arm(key, msg string) (tea.Model, tea.Cmd) {
-	m.confirm = key
-	m.setStatus(msg, true)
 	return m, nil
 }
 
@@ -339,14 +228,6 @@ func (m *Annotator) save() {
 	m.setStatus(msg, false)
 }
 
-func (m *Annotator) showPanel(name, content string) {
-	m.panelName = name
-	m.panel.Width = m.width
-	m.panel.SetContent(content)
-	m.panel.GotoTop()
-	m.ed.mode = modePanel
-}
-
 func (m *Annotator) showSuggestion() {
 	ref := m.items[m.idx].Issue
 	c, err := m.svc.Suggestion(m.ctx, ref)
@@ -371,44 +252,17 @@ func (m *Annotator) View() string {
 	if it.Answer != nil {
 		head += " · " + styleOK.Render("answered")
 	}
-	top := []string{ansi.Truncate(styleBold.Render(head), w, "…")}
-	if m.detail != nil {
-		top = append(top, issueHeader(m.detail, w))
-	} else {
-		top = append(top, styleErr.Render(it.Issue.String()+": "+fmt.Sprint(m.loadErr)))
-	}
-	bottom := []string{rule(w, "answer"), m.ed.answerLines(w, nil)}
-	if m.status != "" {
-		st := styleOK
-		if m.statusErr {
-			st = styleErr
+	return m.frame(w, m.header(w, head, it.Issue), "answer", nil, annotateKeys, func(h int) string {
+		if main, ok := m.editing(w, h); ok {
+			return main
 		}
-		bottom = append(bottom, ansi.Truncate(st.Render(m.status), w, "…"))
-	}
-	bottom = append(bottom, styleFaint.Render(ansi.Wrap(annotateKeys, w, " ")))
-	topS, bottomS := strings.Join(top, "\n"), strings.Join(bottom, "\n")
-	h := m.height - lipgloss.Height(topS) - lipgloss.Height(bottomS) - 1
-	h = max(3, h)
-	var main string
-	switch m.ed.mode {
-	case modePick:
-		main = m.ed.viewPick(w, h)
-	case modeReason:
-		main = m.ed.viewReason(w)
-	case modeNote, modeReasonText:
-		main = m.ed.viewInput(w)
-	case modePanel:
-		m.panel.Width, m.panel.Height = w, h-1
-		main = rule(w, m.panelName+" — ↑↓ pgup pgdn scroll, esc closes") + "\n" + m.panel.View()
-	default:
 		m.body.Width, m.body.Height = w, h-1
 		label := "description"
 		if pct := m.body.ScrollPercent(); m.body.TotalLineCount() > m.body.Height {
 			label += fmt.Sprintf(" %d%% — ↑↓ pgup pgdn scroll", int(pct*100))
 		}
-		main = rule(w, label) + "\n" + m.body.View()
-	}
-	return topS + "\n" + fill(main, h) + "\n" + bottomS
+		return rule(w, label) + "\n" + m.body.View()
+	})
 }
 
 const annotateKeys = "1-9 label · tab next · c confidence · n note · x leave out · s suggestion · d definitions · enter save+next · ←→ move · u unanswered · q quit · ? keys"

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bugscope/bugscope/sqlite"
@@ -26,24 +24,10 @@ type ArbitrateOptions struct {
 // Arbiter is the arbitration interface: one disagreement at a time, the
 // raters' answers side by side, the decision edited like an answer.
 type Arbiter struct {
-	ctx   context.Context
-	svc   *study.Service
+	screen
 	opts  ArbitrateOptions
 	cases []study.Case
 	idx   int
-
-	detail    *study.Detail
-	loadErr   error
-	body      viewport.Model
-	panel     viewport.Model
-	panelName string
-	ed        editor
-
-	width, height int
-	status        string
-	statusErr     bool
-	confirm       string
-	saved         int
 }
 
 // ErrNothingToArbitrate says that the raters agree on every item.
@@ -62,8 +46,7 @@ func NewArbiter(ctx context.Context, svc *study.Service, opts ArbitrateOptions) 
 	if len(cases) == 0 {
 		return nil, ErrNothingToArbitrate
 	}
-	m := &Arbiter{ctx: ctx, svc: svc, opts: opts, cases: cases, body: newViewport(), panel: newViewport(), ed: newEditor(svc),
-		width: 100, height: 30}
+	m := &Arbiter{screen: newScreen(ctx, svc), opts: opts, cases: cases}
 	m.ed.marks = m.marks
 	start := m.nextOpen(-1)
 	if start < 0 {
@@ -107,8 +90,6 @@ func (m *Arbiter) nextOpen(from int) int {
 	return -1
 }
 
-func (m *Arbiter) setStatus(s string, isErr bool) { m.status, m.statusErr = s, isErr }
-
 // marks names the raters who chose a value.
 func (m *Arbiter) marks(dim, value string) string {
 	c := m.cases[m.idx]
@@ -121,78 +102,34 @@ func (m *Arbiter) marks(dim, value string) string {
 	return strings.Join(who, ", ")
 }
 
+// open shows case i with its decision, or what the raters agree on.
 func (m *Arbiter) open(i int) {
-	m.idx, m.confirm, m.status = i, "", ""
+	m.idx = i
 	c := m.cases[i]
-	d, err := m.svc.Detail(m.ctx, c.Item.Issue)
-	m.detail, m.loadErr = &d, err
-	if err != nil {
-		m.detail = nil
-	}
 	a := study.Answer{Issue: c.Item.Issue, Labels: c.Agreed}
 	if c.Decision != nil {
 		a = study.Answer{Issue: c.Item.Issue, Labels: c.Decision.Labels, Confidence: c.Decision.Confidence, Note: c.Decision.Note,
 			ExcludeReason: c.Decision.ExcludeReason}
 	}
-	m.ed.reset(a)
+	m.screen.open(c.Item.Issue, a)
 	// Only the disputed dimensions want a look; the agreed ones are done.
 	for _, dim := range m.svc.Tax.Dimensions {
 		if !contains(c.Disagreements, dim.ID) {
 			m.ed.visited[dim.ID] = true
 		}
 	}
-	m.layoutBody()
-	m.body.GotoTop()
-}
-
-func (m *Arbiter) layoutBody() {
-	m.body.Width = m.width
-	if m.detail != nil {
-		m.body.SetContent(bodyText(m.detail.Issue.Body, m.width))
-	} else if m.loadErr != nil {
-		m.body.SetContent(styleErr.Render("cannot load the issue: " + m.loadErr.Error()))
-	}
 }
 
 // Update implements tea.Model.
 func (m *Arbiter) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.layoutBody()
+	if cmd, done := m.update(msg, "esc", "q", "d", "?"); done {
+		return m, cmd
+	}
+	if m.ed.mode == modeTake {
+		m.take(msg.(tea.KeyMsg).String())
 		return m, nil
-	case tea.KeyMsg:
-		if msg.String() == "ctrl+c" {
-			return m, tea.Quit
-		}
-		switch m.ed.mode {
-		case modePick:
-			m.ed.updatePick(msg)
-			return m, nil
-		case modeNote, modeReasonText:
-			return m, m.ed.updateInput(msg)
-		case modeReason:
-			return m, m.ed.updateReason(msg)
-		case modeTake:
-			m.take(msg.String())
-			return m, nil
-		case modePanel:
-			switch s := msg.String(); s {
-			case "esc", "q", "d", "?":
-				m.ed.mode = modeBrowse
-			default:
-				if !scroll(&m.panel, s) {
-					m.panel, _ = m.panel.Update(msg)
-				}
-			}
-			return m, nil
-		}
-		return m.browse(msg)
 	}
-	if m.ed.mode == modeNote || m.ed.mode == modeReasonText {
-		return m, m.ed.updateInput(msg)
-	}
-	return m, nil
+	return m.browse(msg.(tea.KeyMsg))
 }
 
 // take copies one rater's whole answer into the decision.
@@ -223,41 +160,22 @@ func cloneLabelsOf(a sqlite.Annotation) map[string][]string {
 
 func (m *Arbiter) browse(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	s := k.String()
-	confirmed := m.confirm == s
-	m.confirm = ""
+	again := m.pressedAgain(s)
 	switch s {
 	case "q":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved decision: enter saves it, q again quits without saving")
+		if m.holds(s, again, "unsaved decision: enter saves it, q again quits without saving") {
+			return m, nil
 		}
 		return m, tea.Quit
 	case "enter":
 		m.save()
-	case "tab":
-		if d := m.ed.next(-1); d != nil {
-			m.ed.startPick(d)
-		} else {
-			m.ed.startPick(m.ed.dims()[0])
-		}
 	case "t":
 		m.ed.mode = modeTake
-	case "c":
-		if !m.ed.draft.Excluded() {
-			m.ed.toggleConfidence()
-		}
-	case "n":
-		return m, m.ed.startNote()
-	case "x":
-		m.ed.startExclude()
-	case "d":
-		m.panelName = "definitions"
-		m.showPanel(definitions(m.svc.Tax, m.width))
 	case "?":
-		m.panelName = "keys"
-		m.showPanel(arbitrateHelp)
+		m.showPanel("keys", arbitrateHelp)
 	case "right", "]", "left", "[", "u":
-		if m.ed.dirty && !confirmed {
-			return m.arm(s, "unsaved decision: enter saves it, "+s+" again moves on without saving")
+		if m.holds(s, again, "unsaved decision: enter saves it, "+s+" again moves on without saving") {
+			return m, nil
 		}
 		switch s {
 		case "right", "]":
@@ -276,39 +194,9 @@ func (m *Arbiter) browse(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			}
 		}
 	default:
-		if len(s) == 1 && s[0] >= '1' && s[0] <= '9' {
-			i := int(s[0] - '1')
-			if dims := m.ed.dims(); i < len(dims) {
-				d := dims[i]
-				if m.ed.draft.Excluded() {
-					m.ed.draft.ExcludeReason = ""
-				}
-				if !m.ed.applies(d) {
-					m.setStatus(fmt.Sprintf("%s does not apply to this decision (%s)", d.ID, scopeText(d.AppliesWhen)), true)
-					return m, nil
-				}
-				m.ed.startPick(d)
-			}
-			return m, nil
-		}
-		if !scroll(&m.body, s) {
-			m.body, _ = m.body.Update(k)
-		}
+		return m, m.edit(k, "decision")
 	}
 	return m, nil
-}
-
-func (m *Arbiter) arm(key, msg string) (tea.Model, tea.Cmd) {
-	m.confirm = key
-	m.setStatus(msg, true)
-	return m, nil
-}
-
-func (m *Arbiter) showPanel(content string) {
-	m.panel.Width = m.width
-	m.panel.SetContent(content)
-	m.panel.GotoTop()
-	m.ed.mode = modePanel
 }
 
 // save stores the decision and moves to the next open case.
@@ -358,12 +246,7 @@ func (m *Arbiter) View() string {
 			head += " · " + styleOK.Render("decided by "+c.Decision.Arbitrator)
 		}
 	}
-	top := []string{ansi.Truncate(styleBold.Render(head), w, "…")}
-	if m.detail != nil {
-		top = append(top, issueHeader(m.detail, w))
-	} else {
-		top = append(top, styleErr.Render(c.Item.Issue.String()+": "+fmt.Sprint(m.loadErr)))
-	}
+	top := m.header(w, head, c.Item.Issue)
 	top = append(top, rule(w, "answers — differ on "+strings.Join(c.Disagreements, ", ")))
 	diff := map[string]bool{}
 	for _, d := range c.Disagreements {
@@ -372,40 +255,21 @@ func (m *Arbiter) View() string {
 	for i, r := range c.Raters {
 		top = append(top, m.raterLine(i, r, c.Answers[r], diff, w))
 	}
-	bottom := []string{rule(w, "decision"), m.ed.answerLines(w, diff)}
-	if m.status != "" {
-		st := styleOK
-		if m.statusErr {
-			st = styleErr
+	return m.frame(w, top, "decision", diff, arbitrateKeys, func(h int) string {
+		if main, ok := m.editing(w, h); ok {
+			return main
 		}
-		bottom = append(bottom, ansi.Truncate(st.Render(m.status), w, "…"))
-	}
-	bottom = append(bottom, styleFaint.Render(ansi.Wrap(arbitrateKeys, w, " ")))
-	topS, bottomS := strings.Join(top, "\n"), strings.Join(bottom, "\n")
-	h := max(3, m.height-lipgloss.Height(topS)-lipgloss.Height(bottomS)-1)
-	var main string
-	switch m.ed.mode {
-	case modePick:
-		main = m.ed.viewPick(w, h)
-	case modeReason:
-		main = m.ed.viewReason(w)
-	case modeNote, modeReasonText:
-		main = m.ed.viewInput(w)
-	case modeTake:
-		var b strings.Builder
-		b.WriteString(styleBold.Render("Take one rater's whole answer") + styleFaint.Render(" — press the rater's key; any other key cancels") + "\n")
-		for i, r := range c.Raters {
-			b.WriteString(fmt.Sprintf("  %s %s\n", styleKey.Render(string(hotkeys[i])), Line(r, 64)))
+		if m.ed.mode == modeTake {
+			var b strings.Builder
+			b.WriteString(styleBold.Render("Take one rater's whole answer") + styleFaint.Render(" — press the rater's key; any other key cancels") + "\n")
+			for i, r := range c.Raters {
+				b.WriteString(fmt.Sprintf("  %s %s\n", styleKey.Render(string(hotkeys[i])), Line(r, 64)))
+			}
+			return b.String()
 		}
-		main = b.String()
-	case modePanel:
-		m.panel.Width, m.panel.Height = w, h-1
-		main = rule(w, m.panelName+" — ↑↓ pgup pgdn scroll, esc closes") + "\n" + m.panel.View()
-	default:
 		m.body.Width, m.body.Height = w, h-1
-		main = rule(w, "description") + "\n" + m.body.View()
-	}
-	return topS + "\n" + fill(main, h) + "\n" + bottomS
+		return rule(w, "description") + "\n" + m.body.View()
+	})
 }
 
 // raterLine shows one rater's answer, disputed dimensions highlighted.

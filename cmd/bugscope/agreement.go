@@ -85,36 +85,33 @@ confusion matrices (two raters).`,
 			if err != nil {
 				return err
 			}
-			svc, done, err := a.openStudy(cmd, sample)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ag, err := svc.Agreement(cmd.Context(), sample, study.AgreementOptions{Raters: raters, Subset: sub,
-				Bootstrap: metrics.BootstrapOptions{Resamples: resamples}})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if !detail {
-					ag.Comparison = nil
-				}
-				return a.printJSON(ag)
-			}
-			writeAgreement(a.stdout, ag)
-			if detail && ag.Comparison != nil {
-				fmt.Fprintln(a.stdout)
-				if err := ag.Comparison.WriteText(a.stdout); err != nil {
+			return a.withStudy(cmd, sample, func(svc *study.Service) error {
+				ag, err := svc.Agreement(cmd.Context(), sample, study.AgreementOptions{Raters: raters, Subset: sub,
+					Bootstrap: metrics.BootstrapOptions{Resamples: resamples}})
+				if err != nil {
 					return err
 				}
-			}
-			if disagreements {
-				fmt.Fprintln(a.stdout)
-				writeAgreementDisagreements(a.stdout, ag)
-			} else if len(ag.Disagreements) > 0 {
-				fmt.Fprintf(a.stdout, "\n%d disagreements (--disagreements lists them; bugscope arbitrate settles them)\n", len(ag.Disagreements))
-			}
-			return nil
+				if asJSON {
+					if !detail {
+						ag.Comparison = nil
+					}
+					return a.printJSON(ag)
+				}
+				writeAgreement(a.stdout, ag)
+				if detail && ag.Comparison != nil {
+					fmt.Fprintln(a.stdout)
+					if err := ag.Comparison.WriteText(a.stdout); err != nil {
+						return err
+					}
+				}
+				if disagreements {
+					fmt.Fprintln(a.stdout)
+					writeAgreementDisagreements(a.stdout, ag)
+				} else if len(ag.Disagreements) > 0 {
+					fmt.Fprintf(a.stdout, "\n%d disagreements (--disagreements lists them; bugscope arbitrate settles them)\n", len(ag.Disagreements))
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&sample, "sample", "", "the sample")

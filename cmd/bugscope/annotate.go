@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -49,11 +50,8 @@ interface.`,
   bugscope annotate --sample engines-2025 --rater alice --issue vllm-project/vllm#9123 --exclude-reason "too little information to label"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rater == "" {
-				return usageError("--rater NAME is required")
-			}
-			if err := study.CheckName("--rater", rater); err != nil {
-				return usageError("%v", err)
+			if err := checkRater(rater); err != nil {
+				return err
 			}
 			if half < 0 || half > 2 {
 				return usageError("--half %d: want 1 or 2", half)
@@ -66,41 +64,37 @@ interface.`,
 				}
 				start = r
 			}
-			svc, done, err := a.openStudy(cmd, sample)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if excludeReason != "" || note != "" {
-				if issue == "" || excludeReason == "" {
-					return usageError("--exclude-reason needs --issue (and --note goes with it)")
+			return a.withStudy(cmd, sample, func(svc *study.Service) error {
+				if excludeReason != "" || note != "" {
+					if issue == "" || excludeReason == "" {
+						return usageError("--exclude-reason needs --issue (and --note goes with it)")
+					}
+					res, err := svc.Annotate(cmd.Context(), sample, rater, []study.Answer{{Issue: start, ExcludeReason: excludeReason, Note: note}}, study.SourceCLI)
+					if err != nil {
+						return err
+					}
+					if res.Saved == 0 {
+						a.logf("%s already left %s out for that reason", rater, start)
+					} else {
+						a.logf("%s leaves %s out of sample %q: %s", rater, start, sample, excludeReason)
+					}
+					return nil
 				}
-				res, err := svc.Annotate(cmd.Context(), sample, rater, []study.Answer{{Issue: start, ExcludeReason: excludeReason, Note: note}}, study.SourceCLI)
+				in, out, ok := a.terminal()
+				if !ok {
+					return usageError("annotate needs a terminal; to store labels from a file use bugscope labels import FILE --sample %s --rater %s", sample, rater)
+				}
+				m, err := tui.NewAnnotator(cmd.Context(), svc, tui.AnnotateOptions{Sample: sample, Rater: rater, Half: half, Start: start})
 				if err != nil {
 					return err
 				}
-				if res.Saved == 0 {
-					a.logf("%s already left %s out for that reason", rater, start)
-				} else {
-					a.logf("%s leaves %s out of sample %q: %s", rater, start, sample, excludeReason)
+				if err := runInterface(cmd.Context(), m, in, out); err != nil {
+					return err
 				}
+				answered, total := m.Progress()
+				fmt.Fprintf(a.stderr, "%s: %d answers stored this session; %d of %d issues answered in sample %q\n", rater, m.Saved(), answered, total, sample)
 				return nil
-			}
-			in, out, ok := a.terminal()
-			if !ok {
-				return usageError("annotate needs a terminal; to store labels from a file use bugscope labels import FILE --sample %s --rater %s", sample, rater)
-			}
-			m, err := tui.NewAnnotator(cmd.Context(), svc, tui.AnnotateOptions{Sample: sample, Rater: rater, Half: half, Start: start})
-			if err != nil {
-				return err
-			}
-			p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(cmd.Context()), tea.WithInput(in), tea.WithOutput(out))
-			if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-				return err
-			}
-			answered, total := m.Progress()
-			fmt.Fprintf(a.stderr, "%s: %d answers stored this session; %d of %d issues answered in sample %q\n", rater, m.Saved(), answered, total, sample)
-			return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&sample, "sample", "", "the sample to label")
@@ -120,4 +114,14 @@ func (a *app) terminal() (*os.File, *os.File, bool) {
 		return nil, nil, false
 	}
 	return os.Stdin, out, true
+}
+
+// runInterface runs a terminal interface on in and out until the user
+// quits it or the command is interrupted.
+func runInterface(ctx context.Context, m tea.Model, in, out *os.File) error {
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		return err
+	}
+	return nil
 }

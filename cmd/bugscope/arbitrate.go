@@ -7,7 +7,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
 	"github.com/bugscope/bugscope/labelrec"
@@ -54,72 +53,68 @@ their provenance).`,
 				return usageError("--rater NAME (the arbitrator) is required")
 			}
 			if rater != "" {
-				if err := study.CheckName("--rater", rater); err != nil {
-					return usageError("%v", err)
+				if err := checkName("--rater", rater); err != nil {
+					return err
 				}
 			}
-			svc, done, err := a.openStudy(cmd, sample)
-			if err != nil {
-				return err
-			}
-			defer done()
-			ctx := cmd.Context()
-			switch {
-			case list:
-				cases, err := svc.Cases(ctx, sample, raters)
+			return a.withStudy(cmd, sample, func(svc *study.Service) error {
+				ctx := cmd.Context()
+				switch {
+				case list:
+					cases, err := svc.Cases(ctx, sample, raters)
+					if err != nil {
+						return err
+					}
+					if asJSON {
+						if cases == nil {
+							cases = []study.Case{}
+						}
+						return a.printJSON(cases)
+					}
+					writeCases(a, cases)
+					return nil
+				case from != "":
+					recs, err := labelrec.ReadFile(from, svc.Tax)
+					if err != nil {
+						return badInput(err)
+					}
+					var decisions []study.Answer
+					for _, r := range recs {
+						d, err := recordToAnswer(r)
+						if err != nil {
+							return badInput(fmt.Errorf("%s: %s: %w", from, r.Issue, err))
+						}
+						decisions = append(decisions, d)
+					}
+					res, err := svc.Arbitrate(ctx, sample, rater, decisions, study.SourceImport(filepath.Base(from)))
+					if err != nil {
+						return badInput(fmt.Errorf("%s: %w", from, err))
+					}
+					if asJSON {
+						return a.printJSON(res)
+					}
+					fmt.Fprintf(a.stdout, "%s: %d decisions of %s stored in sample %q, %d unchanged\n", from, res.Saved, rater, sample, res.Unchanged)
+					return a.reportOpen(cmd, svc, sample, raters)
+				}
+				in, out, ok := a.terminal()
+				if !ok {
+					return usageError("arbitrate needs a terminal; without one, decide from a file with --from FILE (see --list for the disagreements)")
+				}
+				m, err := tui.NewArbiter(ctx, svc, tui.ArbitrateOptions{Sample: sample, Arbitrator: rater, Raters: raters})
+				if errors.Is(err, tui.ErrNothingToArbitrate) {
+					a.logf("sample %q: %v", sample, err)
+					return nil
+				}
 				if err != nil {
 					return err
 				}
-				if asJSON {
-					if cases == nil {
-						cases = []study.Case{}
-					}
-					return a.printJSON(cases)
+				if err := runInterface(ctx, m, in, out); err != nil {
+					return err
 				}
-				writeCases(a, cases)
+				decided, total := m.Progress()
+				fmt.Fprintf(a.stderr, "%s: %d decisions stored this session; %d of %d disagreements settled in sample %q\n", rater, m.Saved(), decided, total, sample)
 				return nil
-			case from != "":
-				recs, err := labelrec.ReadFile(from, svc.Tax)
-				if err != nil {
-					return badInput(err)
-				}
-				var decisions []study.Answer
-				for _, r := range recs {
-					d, err := recordToAnswer(r)
-					if err != nil {
-						return badInput(fmt.Errorf("%s: %s: %w", from, r.Issue, err))
-					}
-					decisions = append(decisions, d)
-				}
-				res, err := svc.Arbitrate(ctx, sample, rater, decisions, study.SourceImport(filepath.Base(from)))
-				if err != nil {
-					return badInput(fmt.Errorf("%s: %w", from, err))
-				}
-				if asJSON {
-					return a.printJSON(res)
-				}
-				fmt.Fprintf(a.stdout, "%s: %d decisions of %s stored in sample %q, %d unchanged\n", from, res.Saved, rater, sample, res.Unchanged)
-				return a.reportOpen(cmd, svc, sample, raters)
-			}
-			in, out, ok := a.terminal()
-			if !ok {
-				return usageError("arbitrate needs a terminal; without one, decide from a file with --from FILE (see --list for the disagreements)")
-			}
-			m, err := tui.NewArbiter(ctx, svc, tui.ArbitrateOptions{Sample: sample, Arbitrator: rater, Raters: raters})
-			if errors.Is(err, tui.ErrNothingToArbitrate) {
-				a.logf("sample %q: %v", sample, err)
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
-			if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-				return err
-			}
-			decided, total := m.Progress()
-			fmt.Fprintf(a.stderr, "%s: %d decisions stored this session; %d of %d disagreements settled in sample %q\n", rater, m.Saved(), decided, total, sample)
-			return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&sample, "sample", "", "the sample")

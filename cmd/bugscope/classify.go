@@ -65,11 +65,7 @@ printed. The LLM is never required.`,
 			if err := lf.check(); err != nil {
 				return err
 			}
-			tax, err := a.loadTaxonomy()
-			if err != nil {
-				return err
-			}
-			rs, err := loadRules(tax, rules)
+			tax, rs, err := a.taxonomyAndRules(rules)
 			if err != nil {
 				return err
 			}
@@ -85,60 +81,62 @@ printed. The LLM is never required.`,
 					a.logf("note: the model learned from rules %s; the rules now are %s", m.Training.Rules, rs.Version())
 				}
 			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			rc := classify.New(rs)
-			var st pipeline.ClassifyStats
-			names := "rules " + rs.Version()
-			if m != nil {
-				st, err = classifyEnsemble(cmd.Context(), db, &ensemble.Classifier{Model: m, Rules: rc}, tax, f)
-				names = fmt.Sprintf("rules %s, model %s and the ensemble", rs.Version(), learn.ModelVersion(m))
-			} else {
-				st, err = pipeline.Classify(cmd.Context(), db, tax, rc, pipeline.ClassifyOptions{Filter: f})
-			}
-			if err != nil {
-				return err
-			}
-			var llmStats *llmSummary
-			if lf.url != "" {
-				if llmStats, err = a.classifyLLM(cmd.Context(), db, tax, f, lf); err != nil {
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				rc := classify.New(rs)
+				var st pipeline.ClassifyStats
+				names := "rules " + rs.Version()
+				if m != nil {
+					st, err = classifyEnsemble(cmd.Context(), db, &ensemble.Classifier{Model: m, Rules: rc}, tax, f)
+					names = fmt.Sprintf("rules %s, model %s and the ensemble", rs.Version(), learn.ModelVersion(m))
+				} else {
+					st, err = pipeline.Classify(cmd.Context(), db, tax, rc, pipeline.ClassifyOptions{Filter: f})
+				}
+				if err != nil {
 					return err
 				}
-			}
-			if asJSON {
-				return a.printJSON(struct {
-					pipeline.ClassifyStats
-					LLM *llmSummary `json:"llm,omitempty"`
-				}{st, llmStats})
-			}
-			fmt.Fprintf(a.stdout, "classified %d issues in taxonomy %s with %s (%s); %d signals extracted\n",
-				st.Issues, tax.Name, names, st.Duration.Round(1e6), st.Signals)
-			kinds := make([]string, 0, len(st.ByKind))
-			for k := range st.ByKind {
-				kinds = append(kinds, k)
-			}
-			sort.Slice(kinds, func(i, j int) bool { return st.ByKind[kinds[i]] > st.ByKind[kinds[j]] })
-			for _, k := range kinds {
-				fmt.Fprintf(a.stdout, "  %-10s %d\n", k, st.ByKind[k])
-			}
-			if llmStats != nil {
-				s := llmStats.Stats
-				fmt.Fprintf(a.stdout, "llm %s: %d issues, %d from the cache, %d requests (%d retries), %d invalid; tokens: %d prompt + %d completion = %d\n",
-					llmStats.Model, s.Issues, s.CacheHits, s.Requests, s.Retries, s.Invalid, s.PromptTokens, s.CompletionTokens, s.PromptTokens+s.CompletionTokens)
-			}
-			return nil
+				var llmStats *llmSummary
+				if lf.url != "" {
+					if llmStats, err = a.classifyLLM(cmd.Context(), db, tax, f, lf); err != nil {
+						return err
+					}
+				}
+				if asJSON {
+					return a.printJSON(struct {
+						pipeline.ClassifyStats
+						LLM *llmSummary `json:"llm,omitempty"`
+					}{st, llmStats})
+				}
+				a.writeClassified(st, tax.Name, names, llmStats)
+				return nil
+			})
 		},
 	}
 	ff.register(c)
-	c.Flags().StringVar(&rules, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
+	rulesFlag(c, &rules)
 	c.Flags().StringVar(&model, "model", "", "a model from 'bugscope train': also run it and the ensemble")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	c.Flags().BoolVar(&withPull, "include-pulls", false, "classify pull requests too")
 	lf.register(c)
 	return c
+}
+
+// writeClassified prints what classify did.
+func (a *app) writeClassified(st pipeline.ClassifyStats, taxName, names string, llmStats *llmSummary) {
+	fmt.Fprintf(a.stdout, "classified %d issues in taxonomy %s with %s (%s); %d signals extracted\n",
+		st.Issues, taxName, names, st.Duration.Round(1e6), st.Signals)
+	kinds := make([]string, 0, len(st.ByKind))
+	for k := range st.ByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(i, j int) bool { return st.ByKind[kinds[i]] > st.ByKind[kinds[j]] })
+	for _, k := range kinds {
+		fmt.Fprintf(a.stdout, "  %-10s %d\n", k, st.ByKind[k])
+	}
+	if llmStats != nil {
+		s := llmStats.Stats
+		fmt.Fprintf(a.stdout, "llm %s: %d issues, %d from the cache, %d requests (%d retries), %d invalid; tokens: %d prompt + %d completion = %d\n",
+			llmStats.Model, s.Issues, s.CacheHits, s.Requests, s.Retries, s.Invalid, s.PromptTokens, s.CompletionTokens, s.PromptTokens+s.CompletionTokens)
+	}
 }
 
 // classifyEnsemble runs the rules once per batch, the model and the
@@ -241,12 +239,4 @@ func (c llmCache) Store(ctx context.Context, e llm.Entry) error {
 	return c.db.LLMStore(ctx, sqlite.LLMAnswer{Key: e.Key, Model: e.Model, Taxonomy: e.Taxonomy, Repo: e.Issue.Repo,
 		Number: e.Issue.Number, Valid: e.Valid, Answer: e.Answer, Error: e.Error, Attempts: e.Attempts,
 		PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens})
-}
-
-func loadRules(tax *taxonomy.Taxonomy, file string) (*classify.RuleSet, error) {
-	if file != "" {
-		rs, err := classify.LoadRules(file, tax)
-		return rs, badInput(err)
-	}
-	return classify.BuiltinRules(tax)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
-	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 )
 
@@ -44,47 +43,39 @@ gold bug something else is wrong on each of them.`,
 			if err != nil {
 				return badInput(err)
 			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			cls, err := pipeline.PickClassifier(cmd.Context(), db, tax.Name, classifier)
-			if err != nil {
-				return err
-			}
-			items, err := db.Classified(cmd.Context(), sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: cls,
-				IssueFilter: sqlite.IssueFilter{IncludePulls: true}})
-			if err != nil {
-				return err
-			}
-			pred := map[bugscope.IssueRef]bugscope.Labels{}
-			for _, it := range items {
-				pred[it.Issue.Ref()] = it.Classification.Labels
-			}
-			cmp := metrics.Compare(tax, labelrec.LabelMap(recs), pred)
-			if cmp.Common == 0 {
-				return fmt.Errorf("none of the %d gold issues is classified by %s; import and classify them first", len(recs), cls)
-			}
-			if asJSON {
-				return a.printJSON(struct {
-					Classifier string `json:"classifier"`
-					Gold       string `json:"gold"`
-					metrics.Comparison
-				}{cls, gold, cmp})
-			}
-			fmt.Fprintf(a.stdout, "%s against %s: %d issues scored", cls, gold, cmp.Common)
-			if cmp.OnlyA > 0 {
-				fmt.Fprintf(a.stdout, " (%d gold issues not classified, left out)", cmp.OnlyA)
-			}
-			fmt.Fprintln(a.stdout)
-			if err := cmp.WriteText(a.stdout); err != nil {
-				return err
-			}
-			if disagreements {
-				return cmp.WriteDisagreements(a.stdout)
-			}
-			return nil
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				cls, items, err := classified(cmd.Context(), db, tax, classifier, sqlite.IssueFilter{IncludePulls: true})
+				if err != nil {
+					return err
+				}
+				pred := map[bugscope.IssueRef]bugscope.Labels{}
+				for _, it := range items {
+					pred[it.Issue.Ref()] = it.Classification.Labels
+				}
+				cmp := metrics.Compare(tax, labelrec.LabelMap(recs), pred)
+				if cmp.Common == 0 {
+					return fmt.Errorf("none of the %d gold issues is classified by %s; import and classify them first", len(recs), cls)
+				}
+				if asJSON {
+					return a.printJSON(struct {
+						Classifier string `json:"classifier"`
+						Gold       string `json:"gold"`
+						metrics.Comparison
+					}{cls, gold, cmp})
+				}
+				fmt.Fprintf(a.stdout, "%s against %s: %d issues scored", cls, gold, cmp.Common)
+				if cmp.OnlyA > 0 {
+					fmt.Fprintf(a.stdout, " (%d gold issues not classified, left out)", cmp.OnlyA)
+				}
+				fmt.Fprintln(a.stdout)
+				if err := cmp.WriteText(a.stdout); err != nil {
+					return err
+				}
+				if disagreements {
+					return cmp.WriteDisagreements(a.stdout)
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&gold, "gold", "", "hand labels (label records, JSON Lines)")

@@ -64,29 +64,18 @@ leaves them out and says so in the card).`,
 			if err != nil {
 				return err
 			}
-			tax, err := a.loadTaxonomy()
-			if err != nil {
-				return err
-			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			cls, err := pipeline.PickClassifier(cmd.Context(), db, tax.Name, classifier)
-			if err != nil {
-				return err
-			}
-			items, err := db.Classified(cmd.Context(), sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls})
-			if err != nil {
-				return err
-			}
-			return writeTo(out, a.stdout, func(w io.Writer) error { return writeRecords(w, tax, items) })
+			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+				_, items, err := classified(cmd.Context(), db, tax, classifier, f)
+				if err != nil {
+					return err
+				}
+				return a.output(out, func(w io.Writer) error { return writeRecords(w, tax, items) })
+			})
 		},
 	}
 	ff.register(c)
 	c.Flags().StringVar(&format, "format", "jsonl", "output format: jsonl (with --sample also csv)")
-	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	outputFlag(c, &out)
 	c.Flags().StringVar(&classifier, "classifier", "", "whose labels to export (default: the best available)")
 	sx.register(c)
 	return c

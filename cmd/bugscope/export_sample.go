@@ -45,50 +45,47 @@ func (a *app) exportSample(cmd *cobra.Command, sx sampleExport, format, out stri
 	if format != "jsonl" && format != "csv" {
 		return usageError("--format %q: want jsonl or csv", format)
 	}
-	svc, done, err := a.openStudy(cmd, sx.sample)
-	if err != nil {
-		return err
-	}
-	defer done()
-	md, js := cardPaths(out, sx.card)
-	opt := study.ExportOptions{Raters: sx.raters, Partial: sx.partial, Now: a.now()}
-	if out != "" && out != "-" {
-		opt.DataFile = filepath.Base(out)
-	}
-	if md != "" {
-		opt.CardFile = filepath.Base(md)
-	}
-	ds, err := svc.Dataset(cmd.Context(), sx.sample, opt)
-	if err != nil {
-		return err
-	}
-	write := ds.WriteJSONL
-	if format == "csv" {
-		write = ds.WriteCSV
-	}
-	if err := writeTo(out, a.stdout, write); err != nil {
-		return err
-	}
-	if md == "" {
-		a.logf("no data card written: give -o FILE or --card FILE.md")
-		return nil
-	}
-	if err := writeTo(md, nil, func(w io.Writer) error { return ds.Card.WriteMarkdown(w) }); err != nil {
-		return err
-	}
-	if err := writeTo(js, nil, func(w io.Writer) error { return ds.Card.WriteJSON(w) }); err != nil {
-		return err
-	}
-	items := ds.Card.Items
-	msg := fmt.Sprintf("sample %q: %d issues exported (%d labelled, %d left out)", sx.sample, items.Exported, items.Included, items.Excluded)
-	if items.Pending+items.Unrated > 0 {
-		msg += fmt.Sprintf("; not exported: %d unsettled, %d unanswered", items.Pending, items.Unrated)
-	}
-	a.logf("%s", msg)
-	for _, f := range []string{out, md, js} {
-		if f != "" && f != "-" {
-			a.logf("wrote %s", f)
+	return a.withStudy(cmd, sx.sample, func(svc *study.Service) error {
+		md, js := cardPaths(out, sx.card)
+		opt := study.ExportOptions{Raters: sx.raters, Partial: sx.partial, Now: a.now()}
+		if out != "" && out != "-" {
+			opt.DataFile = filepath.Base(out)
 		}
-	}
-	return nil
+		if md != "" {
+			opt.CardFile = filepath.Base(md)
+		}
+		ds, err := svc.Dataset(cmd.Context(), sx.sample, opt)
+		if err != nil {
+			return err
+		}
+		write := ds.WriteJSONL
+		if format == "csv" {
+			write = ds.WriteCSV
+		}
+		if err := a.output(out, write); err != nil {
+			return err
+		}
+		if md == "" {
+			a.logf("no data card written: give -o FILE or --card FILE.md")
+			return nil
+		}
+		if err := writeTo(md, nil, func(w io.Writer) error { return ds.Card.WriteMarkdown(w) }); err != nil {
+			return err
+		}
+		if err := writeTo(js, nil, func(w io.Writer) error { return ds.Card.WriteJSON(w) }); err != nil {
+			return err
+		}
+		items := ds.Card.Items
+		msg := fmt.Sprintf("sample %q: %d issues exported (%d labelled, %d left out)", sx.sample, items.Exported, items.Included, items.Excluded)
+		if items.Pending+items.Unrated > 0 {
+			msg += fmt.Sprintf("; not exported: %d unsettled, %d unanswered", items.Pending, items.Unrated)
+		}
+		a.logf("%s", msg)
+		for _, f := range []string{out, md, js} {
+			if f != "" && f != "-" {
+				a.logf("wrote %s", f)
+			}
+		}
+		return nil
+	})
 }

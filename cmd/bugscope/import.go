@@ -9,6 +9,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/sqlite"
 )
 
 func (a *app) importCmd() *cobra.Command {
@@ -37,35 +38,32 @@ an issue is replaced only by a version that is not older (updated_at).`,
 					return usageError("--repo: %v", err)
 				}
 			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			var bar *progressbar.ProgressBar
-			results, err := pipeline.Import(cmd.Context(), db, files, pipeline.ImportOptions{
-				Repo: repo,
-				Progress: func(file string, done, total int) {
-					if done == 1 {
-						bar = a.progressBar(total, "storing "+file)
-					}
-					if bar != nil {
-						bar.Set(done)
-					}
-				},
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				var bar *progressbar.ProgressBar
+				results, err := pipeline.Import(cmd.Context(), db, files, pipeline.ImportOptions{
+					Repo: repo,
+					Progress: func(file string, done, total int) {
+						if done == 1 {
+							bar = a.progressBar(total, "storing "+file)
+						}
+						if bar != nil {
+							bar.Set(done)
+						}
+					},
+				})
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return a.printJSON(results)
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+				fmt.Fprintln(tw, "file\tissues\tpull requests\tnew\tupdated\tunchanged\tolder (kept stored)\t")
+				for _, r := range results {
+					fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.File, r.Issues, r.PullRequests, r.Inserted, r.Updated, r.Unchanged, r.Stale)
+				}
+				return tw.Flush()
 			})
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(results)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "file\tissues\tpull requests\tnew\tupdated\tunchanged\tolder (kept stored)\t")
-			for _, r := range results {
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.File, r.Issues, r.PullRequests, r.Inserted, r.Updated, r.Unchanged, r.Stale)
-			}
-			return tw.Flush()
 		},
 	}
 	c.Flags().StringVar(&repo, "repo", "", "repository (owner/name) of objects that do not name theirs")

@@ -56,72 +56,66 @@ numeric confidence is kept as it is.`,
   bugscope labels import rules.jsonl --sample dev --rater rules --skip-outside`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if rater == "" {
-				return usageError("--rater NAME is required")
-			}
-			if err := study.CheckName("--rater", rater); err != nil {
-				return usageError("%v", err)
-			}
-			svc, done, err := a.openStudy(cmd, sample)
-			if err != nil {
+			if err := checkRater(rater); err != nil {
 				return err
 			}
-			defer done()
-			file := args[0]
-			recs, err := labelrec.ReadFile(file, svc.Tax)
-			if err != nil {
-				return badInput(err)
-			}
-			sm, err := svc.Load(cmd.Context(), sample)
-			if err != nil {
-				return err
-			}
-			in := map[bugscope.IssueRef]bool{}
-			for _, it := range sm.Items {
-				in[it.Issue] = true
-			}
-			var answers []study.Answer
-			var outside []string
-			for _, r := range recs {
-				if !in[r.Issue] {
-					outside = append(outside, r.Issue.String())
-					continue
-				}
-				ans, err := recordToAnswer(r)
+			return a.withStudy(cmd, sample, func(svc *study.Service) error {
+				file := args[0]
+				recs, err := labelrec.ReadFile(file, svc.Tax)
 				if err != nil {
-					return badInput(fmt.Errorf("%s: %s: %w", file, r.Issue, err))
+					return badInput(err)
 				}
-				answers = append(answers, ans)
-			}
-			if len(outside) > 0 && !skipOutside {
-				shown := outside
-				if len(shown) > 10 {
-					shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(outside)-10))
+				sm, err := svc.Load(cmd.Context(), sample)
+				if err != nil {
+					return err
 				}
-				return badInput(fmt.Errorf("%s: %d records are for issues outside sample %q (%s); --skip-outside leaves them out",
-					file, len(outside), sample, strings.Join(shown, ", ")))
-			}
-			res, err := svc.Annotate(cmd.Context(), sample, rater, answers, study.SourceImport(filepath.Base(file)))
-			if err != nil {
-				return badInput(fmt.Errorf("%s: %w", file, err))
-			}
-			out := struct {
-				File    string `json:"file"`
-				Sample  string `json:"sample"`
-				Rater   string `json:"rater"`
-				Records int    `json:"records"`
-				study.SaveResult
-				Outside int `json:"outside_skipped"`
-			}{file, sample, rater, len(recs), res, len(outside)}
-			if asJSON {
-				return a.printJSON(out)
-			}
-			fmt.Fprintf(a.stdout, "%s: %d answers of %s stored in sample %q, %d unchanged", file, res.Saved, rater, sample, res.Unchanged)
-			if len(outside) > 0 {
-				fmt.Fprintf(a.stdout, ", %d records outside the sample skipped", len(outside))
-			}
-			fmt.Fprintln(a.stdout)
-			return nil
+				in := map[bugscope.IssueRef]bool{}
+				for _, it := range sm.Items {
+					in[it.Issue] = true
+				}
+				var answers []study.Answer
+				var outside []string
+				for _, r := range recs {
+					if !in[r.Issue] {
+						outside = append(outside, r.Issue.String())
+						continue
+					}
+					ans, err := recordToAnswer(r)
+					if err != nil {
+						return badInput(fmt.Errorf("%s: %s: %w", file, r.Issue, err))
+					}
+					answers = append(answers, ans)
+				}
+				if len(outside) > 0 && !skipOutside {
+					shown := outside
+					if len(shown) > 10 {
+						shown = append(shown[:10:10], fmt.Sprintf("and %d more", len(outside)-10))
+					}
+					return badInput(fmt.Errorf("%s: %d records are for issues outside sample %q (%s); --skip-outside leaves them out",
+						file, len(outside), sample, strings.Join(shown, ", ")))
+				}
+				res, err := svc.Annotate(cmd.Context(), sample, rater, answers, study.SourceImport(filepath.Base(file)))
+				if err != nil {
+					return badInput(fmt.Errorf("%s: %w", file, err))
+				}
+				out := struct {
+					File    string `json:"file"`
+					Sample  string `json:"sample"`
+					Rater   string `json:"rater"`
+					Records int    `json:"records"`
+					study.SaveResult
+					Outside int `json:"outside_skipped"`
+				}{file, sample, rater, len(recs), res, len(outside)}
+				if asJSON {
+					return a.printJSON(out)
+				}
+				fmt.Fprintf(a.stdout, "%s: %d answers of %s stored in sample %q, %d unchanged", file, res.Saved, rater, sample, res.Unchanged)
+				if len(outside) > 0 {
+					fmt.Fprintf(a.stdout, ", %d records outside the sample skipped", len(outside))
+				}
+				fmt.Fprintln(a.stdout)
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&sample, "sample", "", "the sample the labels are for")
@@ -162,24 +156,21 @@ func (a *app) labelsExportCmd() *cobra.Command {
 			if rater == "" {
 				return usageError("--rater NAME is required")
 			}
-			svc, done, err := a.openStudy(cmd, sample)
-			if err != nil {
-				return err
-			}
-			defer done()
-			anns, err := svc.DB.Annotations(cmd.Context(), sample, sqlite.AnnotationQuery{Rater: rater})
-			if err != nil {
-				return err
-			}
-			if len(anns) == 0 {
-				return fmt.Errorf("rater %q has no answers in sample %q: %w", rater, sample, bugscope.ErrNotFound)
-			}
-			return writeTo(out, a.stdout, func(w io.Writer) error { return writeRaterAnswers(w, svc.Tax, anns) })
+			return a.withStudy(cmd, sample, func(svc *study.Service) error {
+				anns, err := svc.DB.Annotations(cmd.Context(), sample, sqlite.AnnotationQuery{Rater: rater})
+				if err != nil {
+					return err
+				}
+				if len(anns) == 0 {
+					return fmt.Errorf("rater %q has no answers in sample %q: %w", rater, sample, bugscope.ErrNotFound)
+				}
+				return a.output(out, func(w io.Writer) error { return writeRaterAnswers(w, svc.Tax, anns) })
+			})
 		},
 	}
 	c.Flags().StringVar(&sample, "sample", "", "the sample")
 	c.Flags().StringVar(&rater, "rater", "", "whose answers")
-	c.Flags().StringVarP(&out, "output", "o", "", "write to this file instead of standard output")
+	outputFlag(c, &out)
 	return c
 }
 

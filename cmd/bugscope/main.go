@@ -20,8 +20,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -143,6 +146,163 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
 // openDB opens the database named by --db.
 func (a *app) openDB(ctx context.Context) (*sqlite.DB, error) {
 	return sqlite.Open(ctx, a.dbPath)
+}
+
+// withDB opens --db, runs run with it and closes it. Commands read their
+// input files before, so that bad input never creates a database.
+func (a *app) withDB(cmd *cobra.Command, run func(db *sqlite.DB) error) error {
+	db, err := a.openDB(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return run(db)
+}
+
+// withSession loads --taxonomy, then runs run with it and the open --db.
+func (a *app) withSession(cmd *cobra.Command, run func(tax *taxonomy.Taxonomy, db *sqlite.DB) error) error {
+	tax, err := a.loadTaxonomy()
+	if err != nil {
+		return err
+	}
+	return a.withDB(cmd, func(db *sqlite.DB) error { return run(tax, db) })
+}
+
+// withStudy runs run with the study service of a named sample. The
+// taxonomy is the sample's own unless --taxonomy is given: a sample drawn
+// for first-look-2025 is annotated in it without repeating the flag.
+func (a *app) withStudy(cmd *cobra.Command, sample string, run func(svc *study.Service) error) error {
+	if sample == "" {
+		return usageError("--sample NAME is required")
+	}
+	return a.withDB(cmd, func(db *sqlite.DB) error {
+		st, err := db.GetSample(cmd.Context(), sample)
+		if err != nil {
+			return err
+		}
+		var tax *taxonomy.Taxonomy
+		if f := cmd.Flag("taxonomy"); f != nil && f.Changed {
+			tax, err = a.loadTaxonomy()
+		} else if tax, err = taxonomy.Builtin(st.Taxonomy); err != nil {
+			err = usageError("sample %q is labelled in taxonomy %s, which is not built in: pass it with --taxonomy FILE", sample, st.Taxonomy)
+		}
+		if err != nil {
+			return err
+		}
+		if tax.Name == st.Taxonomy && tax.Version != st.TaxonomyVersion {
+			a.logf("note: sample %q was drawn with %s version %s; labelling with version %s", sample, tax.Name, st.TaxonomyVersion, tax.Version)
+		}
+		return run(a.studyService(db, tax))
+	})
+}
+
+// studyService is the study workflow on db in tax, on the app's clock.
+func (a *app) studyService(db *sqlite.DB, tax *taxonomy.Taxonomy) *study.Service {
+	svc := study.New(db, tax)
+	svc.Now = a.now
+	return svc
+}
+
+// taxonomyAndRules loads --taxonomy and its rules: the built-in ones, or
+// those of a --rules file.
+func (a *app) taxonomyAndRules(rulesFile string) (*taxonomy.Taxonomy, *classify.RuleSet, error) {
+	tax, err := a.loadTaxonomy()
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := loadRules(tax, rulesFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tax, rs, nil
+}
+
+func loadRules(tax *taxonomy.Taxonomy, file string) (*classify.RuleSet, error) {
+	if file != "" {
+		rs, err := classify.LoadRules(file, tax)
+		return rs, badInput(err)
+	}
+	return classify.BuiltinRules(tax)
+}
+
+func rulesFlag(c *cobra.Command, file *string) {
+	c.Flags().StringVar(file, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
+}
+
+// classified loads the stored classifications of a classifier, the best
+// available when name is empty, and says whose they are.
+func classified(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, name string, f sqlite.IssueFilter) (string, []bugscope.Classified, error) {
+	cls, err := pipeline.PickClassifier(ctx, db, tax.Name, name)
+	if err != nil {
+		return "", nil, err
+	}
+	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls})
+	return cls, items, err
+}
+
+// checkRater checks a required --rater name.
+func checkRater(rater string) error {
+	if rater == "" {
+		return usageError("--rater NAME is required")
+	}
+	return checkName("--rater", rater)
+}
+
+// checkName checks a name given by a flag (a sample's, a rater's).
+func checkName(flag, name string) error {
+	if err := study.CheckName(flag, name); err != nil {
+		return usageError("%v", err)
+	}
+	return nil
+}
+
+// outputFlag registers -o FILE, where a command writes instead of
+// standard output.
+func outputFlag(c *cobra.Command, out *string) {
+	c.Flags().StringVarP(out, "output", "o", "", "write to this file instead of standard output")
+}
+
+// output writes to the -o file, or to standard output without one.
+func (a *app) output(name string, write func(io.Writer) error) error {
+	return writeTo(name, a.stdout, write)
+}
+
+// writeTo writes to the named file (atomically: a temporary file renamed
+// into place), or to def when name is empty or "-".
+func writeTo(name string, def io.Writer, write func(io.Writer) error) error {
+	if name == "" || name == "-" {
+		return write(def)
+	}
+	tmp, err := os.CreateTemp(dirOf(name), ".bugscope-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	// A temporary file is private; what it becomes is an ordinary output.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := write(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), name); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if os.IsPathSeparator(path[i]) {
+			return path[:i+1]
+		}
+	}
+	return "."
 }
 
 // loadTaxonomy resolves --taxonomy: a path when it names a file (or ends in

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/taxonomy"
 )
 
 func (a *app) reviewCmd() *cobra.Command {
@@ -49,83 +51,40 @@ ordered by the rules' confidence alone.`,
 			if err != nil {
 				return err
 			}
-			tax, err := a.loadTaxonomy()
-			if err != nil {
-				return err
-			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			have, err := db.Classifiers(cmd.Context(), tax.Name)
-			if err != nil {
-				return err
-			}
-			has := map[string]bool{}
-			for _, h := range have {
-				has[h] = true
-			}
-			load := func(name string) ([]bugscope.Classified, error) {
-				if !has[name] {
-					return nil, nil
+			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+				items, finalName, err := a.reviewQueue(cmd.Context(), db, tax, f)
+				if err != nil {
+					return err
 				}
-				return db.Classified(cmd.Context(), sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name})
-			}
-			rules, err := load(classify.Name)
-			if err != nil {
-				return err
-			}
-			model, err := load(learn.Name)
-			if err != nil {
-				return err
-			}
-			final, err := load(ensemble.Name)
-			if err != nil {
-				return err
-			}
-			finalName := ensemble.Name
-			if final == nil {
-				final, finalName = model, learn.Name
-			}
-			if final == nil {
-				final, finalName = rules, classify.Name
-				if final != nil {
-					a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
+				disagree := 0
+				for _, it := range items {
+					if len(it.Disagreements) > 0 {
+						disagree++
+					}
 				}
-			}
-			if final == nil {
-				return fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first: %w", tax.Name, bugscope.ErrNotFound)
-			}
-			items := review.Build(tax, final, rules, model)
-			disagree := 0
-			for _, it := range items {
-				if len(it.Disagreements) > 0 {
-					disagree++
+				total := len(items)
+				if limit > 0 && len(items) > limit {
+					items = items[:limit]
 				}
-			}
-			total := len(items)
-			if limit > 0 && len(items) > limit {
-				items = items[:limit]
-			}
-			if asJSON {
-				return a.printJSON(struct {
-					Final         string        `json:"final"`
-					Issues        int           `json:"issues"`
-					Disagreements int           `json:"disagreements"`
-					Items         []review.Item `json:"items"`
-				}{finalName, total, disagree, items})
-			}
-			fmt.Fprintf(a.stdout, "review queue: %d issues classified by %s; rules and model disagree on %d. Showing %d.\n",
-				total, finalName, disagree, len(items))
-			var dims []string
-			for _, d := range tax.Dimensions {
-				dims = append(dims, d.ID)
-			}
-			for i, it := range items {
-				writeItem(a, i+1, it, all, dims)
-			}
-			return nil
+				if asJSON {
+					return a.printJSON(struct {
+						Final         string        `json:"final"`
+						Issues        int           `json:"issues"`
+						Disagreements int           `json:"disagreements"`
+						Items         []review.Item `json:"items"`
+					}{finalName, total, disagree, items})
+				}
+				fmt.Fprintf(a.stdout, "review queue: %d issues classified by %s; rules and model disagree on %d. Showing %d.\n",
+					total, finalName, disagree, len(items))
+				var dims []string
+				for _, d := range tax.Dimensions {
+					dims = append(dims, d.ID)
+				}
+				for i, it := range items {
+					writeItem(a, i+1, it, all, dims)
+				}
+				return nil
+			})
 		},
 	}
 	ff.register(c)
@@ -133,6 +92,51 @@ ordered by the rules' confidence alone.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the queue as JSON")
 	c.Flags().BoolVar(&all, "all-dimensions", false, "show every dimension, not only the disputed ones")
 	return c
+}
+
+// reviewQueue builds the review queue of the stored decisions: the
+// ensemble's are final, else the model's, else the rules'.
+func (a *app) reviewQueue(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) ([]review.Item, string, error) {
+	have, err := db.Classifiers(ctx, tax.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	has := map[string]bool{}
+	for _, h := range have {
+		has[h] = true
+	}
+	load := func(name string) ([]bugscope.Classified, error) {
+		if !has[name] {
+			return nil, nil
+		}
+		return db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name})
+	}
+	rules, err := load(classify.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	model, err := load(learn.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	final, err := load(ensemble.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	finalName := ensemble.Name
+	if final == nil {
+		final, finalName = model, learn.Name
+	}
+	if final == nil {
+		final, finalName = rules, classify.Name
+		if final != nil {
+			a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
+		}
+	}
+	if final == nil {
+		return nil, "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first: %w", tax.Name, bugscope.ErrNotFound)
+	}
+	return review.Build(tax, final, rules, model), finalName, nil
 }
 
 func writeItem(a *app, n int, it review.Item, all bool, dimOrder []string) {

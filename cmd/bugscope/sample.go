@@ -21,41 +21,6 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
-// openStudy opens the database and the study service for a named
-// sample. The taxonomy is the sample's own unless --taxonomy is given: a
-// sample drawn for first-look-2025 is annotated in it without repeating
-// the flag.
-func (a *app) openStudy(cmd *cobra.Command, sample string) (*study.Service, func(), error) {
-	if sample == "" {
-		return nil, nil, usageError("--sample NAME is required")
-	}
-	db, err := a.openDB(cmd.Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := db.GetSample(cmd.Context(), sample)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	var tax *taxonomy.Taxonomy
-	if f := cmd.Flag("taxonomy"); f != nil && f.Changed {
-		tax, err = a.loadTaxonomy()
-	} else if tax, err = taxonomy.Builtin(st.Taxonomy); err != nil {
-		err = usageError("sample %q is labelled in taxonomy %s, which is not built in: pass it with --taxonomy FILE", sample, st.Taxonomy)
-	}
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	if tax.Name == st.Taxonomy && tax.Version != st.TaxonomyVersion {
-		a.logf("note: sample %q was drawn with %s version %s; labelling with version %s", sample, tax.Name, st.TaxonomyVersion, tax.Version)
-	}
-	svc := study.New(db, tax)
-	svc.Now = a.now
-	return svc, func() { db.Close() }, nil
-}
-
 func (a *app) sampleCmd() *cobra.Command {
 	var (
 		ff         filterFlags
@@ -114,8 +79,8 @@ Subcommands: sample list, sample show NAME, sample delete NAME.`,
 			if name == "" {
 				return usageError("--name NAME is required (or use sample list / sample show NAME)")
 			}
-			if err := study.CheckName("--name", name); err != nil {
-				return usageError("%v", err)
+			if err := checkName("--name", name); err != nil {
+				return err
 			}
 			explicit := fromLabels != "" || ids != ""
 			if fromLabels != "" && ids != "" {
@@ -134,60 +99,52 @@ Subcommands: sample list, sample show NAME, sample delete NAME.`,
 			if err := study.CheckLevels(confidence, margin); err != nil {
 				return usageError("%v", err)
 			}
-			tax, err := a.loadTaxonomy()
-			if err != nil {
-				return err
-			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			svc := study.New(db, tax)
-			svc.Now = a.now
-			var sm *study.Sample
-			if explicit {
-				refs, origin, err := readRefList(fromLabels, ids, tax)
-				if err != nil {
-					return err
-				}
-				if sm, err = svc.FromRefs(name, refs, origin); err != nil {
-					return badInput(err)
-				}
-			} else {
-				f, err := ff.filter()
-				if err != nil {
-					return err
-				}
-				if !cmd.Flags().Changed("seed") {
-					seed = randomSeed()
-				}
-				d := study.Design{Name: name, Confidence: confidence, Margin: margin, Size: size, Seed: seed, Stratify: stratify,
-					Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until,
-						Kinds: kinds, Classifier: classifier, Query: query}}
-				if sm, err = svc.Draft(cmd.Context(), d); err != nil {
-					return sampleError(err)
-				}
-			}
-			if sm.Size() == 0 {
-				return fmt.Errorf("the population is empty: no stored issue passes the filters")
-			}
-			if !dryRun {
-				if err := svc.Save(cmd.Context(), sm, replace); err != nil {
-					if errors.Is(err, sqlite.ErrSampleExists) {
-						return usageError("%v: choose another --name, or --replace it while it has no annotations", err)
+			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+				svc := a.studyService(db, tax)
+				var sm *study.Sample
+				if explicit {
+					refs, origin, err := readRefList(fromLabels, ids, tax)
+					if err != nil {
+						return err
 					}
-					return err
+					if sm, err = svc.FromRefs(name, refs, origin); err != nil {
+						return badInput(err)
+					}
+				} else {
+					f, err := ff.filter()
+					if err != nil {
+						return err
+					}
+					if !cmd.Flags().Changed("seed") {
+						seed = randomSeed()
+					}
+					d := study.Design{Name: name, Confidence: confidence, Margin: margin, Size: size, Seed: seed, Stratify: stratify,
+						Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until,
+							Kinds: kinds, Classifier: classifier, Query: query}}
+					if sm, err = svc.Draft(cmd.Context(), d); err != nil {
+						return sampleError(err)
+					}
 				}
-			}
-			if asJSON {
-				return a.printJSON(struct {
-					*study.Sample
-					DryRun bool `json:"dry_run"`
-				}{sm, dryRun})
-			}
-			a.writeSample(sm, dryRun, !dryRun)
-			return nil
+				if sm.Size() == 0 {
+					return fmt.Errorf("the population is empty: no stored issue passes the filters")
+				}
+				if !dryRun {
+					if err := svc.Save(cmd.Context(), sm, replace); err != nil {
+						if errors.Is(err, sqlite.ErrSampleExists) {
+							return usageError("%v: choose another --name, or --replace it while it has no annotations", err)
+						}
+						return err
+					}
+				}
+				if asJSON {
+					return a.printJSON(struct {
+						*study.Sample
+						DryRun bool `json:"dry_run"`
+					}{sm, dryRun})
+				}
+				a.writeSample(sm, dryRun, !dryRun)
+				return nil
+			})
 		},
 	}
 	ff.register(c)
@@ -337,36 +294,33 @@ func (a *app) sampleListCmd() *cobra.Command {
 		Short: "List the samples with their progress",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			list, err := db.Samples(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if list == nil {
-					list = []sqlite.SampleSummary{}
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				list, err := db.Samples(cmd.Context())
+				if err != nil {
+					return err
 				}
-				return a.printJSON(list)
-			}
-			if len(list) == 0 {
-				fmt.Fprintln(a.stdout, "no samples; draw one with bugscope sample --name NAME")
-				return nil
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "name\ttaxonomy\tmethod\titems\tanswered per rater\tarbitrated\tcreated")
-			for _, s := range list {
-				var raters []string
-				for _, r := range sortedKeys(s.Raters) {
-					raters = append(raters, fmt.Sprintf("%s %d", r, s.Raters[r]))
+				if asJSON {
+					if list == nil {
+						list = []sqlite.SampleSummary{}
+					}
+					return a.printJSON(list)
 				}
-				fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Taxonomy, s.TaxonomyVersion, s.Method, s.Items,
-					orDash(strings.Join(raters, ", ")), s.Arbitrated, s.CreatedAt.Format("2006-01-02"))
-			}
-			return tw.Flush()
+				if len(list) == 0 {
+					fmt.Fprintln(a.stdout, "no samples; draw one with bugscope sample --name NAME")
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "name\ttaxonomy\tmethod\titems\tanswered per rater\tarbitrated\tcreated")
+				for _, s := range list {
+					var raters []string
+					for _, r := range sortedKeys(s.Raters) {
+						raters = append(raters, fmt.Sprintf("%s %d", r, s.Raters[r]))
+					}
+					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Taxonomy, s.TaxonomyVersion, s.Method, s.Items,
+						orDash(strings.Join(raters, ", ")), s.Arbitrated, s.CreatedAt.Format("2006-01-02"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
@@ -383,36 +337,33 @@ func (a *app) sampleShowCmd() *cobra.Command {
 		Short: "Show a sample: how it was drawn, its strata and, with --items, its issues",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := a.openStudy(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			sm, err := svc.Load(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if !items {
-					sm.Items = nil
-				}
-				return a.printJSON(sm)
-			}
-			a.writeSample(sm, false, false)
-			if items {
-				answered, err := progressByItem(cmd.Context(), svc, sm.Name)
+			return a.withStudy(cmd, args[0], func(svc *study.Service) error {
+				sm, err := svc.Load(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(a.stdout)
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "position\tissue\tstratum\thalf\tanswered by")
-				for _, it := range sm.Items {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", it.Position, it.Issue, it.Stratum, it.Half, orDash(strings.Join(answered[it.Issue], ", ")))
+				if asJSON {
+					if !items {
+						sm.Items = nil
+					}
+					return a.printJSON(sm)
 				}
-				return tw.Flush()
-			}
-			return nil
+				a.writeSample(sm, false, false)
+				if items {
+					answered, err := progressByItem(cmd.Context(), svc, sm.Name)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(a.stdout)
+					tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "position\tissue\tstratum\thalf\tanswered by")
+					for _, it := range sm.Items {
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", it.Position, it.Issue, it.Stratum, it.Half, orDash(strings.Join(answered[it.Issue], ", ")))
+					}
+					return tw.Flush()
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
@@ -439,32 +390,29 @@ func (a *app) sampleDeleteCmd() *cobra.Command {
 		Short: "Delete a sample (with --force also its annotations and decisions)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			list, err := db.Samples(cmd.Context())
-			if err != nil {
-				return err
-			}
-			for _, s := range list {
-				if s.Name != args[0] {
-					continue
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				list, err := db.Samples(cmd.Context())
+				if err != nil {
+					return err
 				}
-				n := 0
-				for _, k := range s.Raters {
-					n += k
+				for _, s := range list {
+					if s.Name != args[0] {
+						continue
+					}
+					n := 0
+					for _, k := range s.Raters {
+						n += k
+					}
+					if n > 0 && !force {
+						return usageError("sample %q has answers from %d raters; --force deletes them with it", s.Name, len(s.Raters))
+					}
 				}
-				if n > 0 && !force {
-					return usageError("sample %q has answers from %d raters; --force deletes them with it", s.Name, len(s.Raters))
+				if err := db.DeleteSample(cmd.Context(), args[0]); err != nil {
+					return err
 				}
-			}
-			if err := db.DeleteSample(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			a.logf("deleted sample %q", args[0])
-			return nil
+				a.logf("deleted sample %q", args[0])
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "delete even if raters have answered")

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/sqlite"
 )
 
 func (a *app) showCmd() *cobra.Command {
@@ -25,35 +26,32 @@ func (a *app) showCmd() *cobra.Command {
 			if err != nil {
 				return usageError("%v", err)
 			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			is, err := db.Issue(cmd.Context(), ref)
-			if err != nil {
-				return err
-			}
-			cls, err := db.ClassificationsOf(cmd.Context(), ref)
-			if err != nil {
-				return err
-			}
-			sigs, err := db.Signals(cmd.Context(), ref)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if !body {
-					is.Body = ""
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				is, err := db.Issue(cmd.Context(), ref)
+				if err != nil {
+					return err
 				}
-				return a.printJSON(struct {
-					Issue           bugscope.Issue            `json:"issue"`
-					Classifications []bugscope.Classification `json:"classifications"`
-					Signals         []bugscope.Signal         `json:"signals"`
-				}{is, cls, sigs})
-			}
-			a.writeIssue(is, cls, sigs, body)
-			return nil
+				cls, err := db.ClassificationsOf(cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
+				sigs, err := db.Signals(cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					if !body {
+						is.Body = ""
+					}
+					return a.printJSON(struct {
+						Issue           bugscope.Issue            `json:"issue"`
+						Classifications []bugscope.Classification `json:"classifications"`
+						Signals         []bugscope.Signal         `json:"signals"`
+					}{is, cls, sigs})
+				}
+				a.writeIssue(is, cls, sigs, body)
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")

@@ -5,6 +5,8 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+
+	"github.com/bugscope/bugscope/sqlite"
 )
 
 func (a *app) statusCmd() *cobra.Command {
@@ -14,29 +16,26 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Summarise what the database holds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			c, err := db.Counts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return a.printJSON(c)
-			}
-			fmt.Fprintf(a.stdout, "%s: %d issues, %d pull requests\n", db.Path(), c.Issues, c.PullRequests)
-			for _, r := range sortedKeys(c.IssuesByRepo) {
-				fmt.Fprintf(a.stdout, "  %-40s %6d\n", r, c.IssuesByRepo[r])
-			}
-			if len(c.Classifications) > 0 {
-				fmt.Fprintln(a.stdout, "classifications (taxonomy/classifier):")
-				for _, k := range sortedKeys(c.Classifications) {
-					fmt.Fprintf(a.stdout, "  %-40s %6d\n", k, c.Classifications[k])
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				c, err := db.Counts(cmd.Context())
+				if err != nil {
+					return err
 				}
-			}
-			return nil
+				if asJSON {
+					return a.printJSON(c)
+				}
+				fmt.Fprintf(a.stdout, "%s: %d issues, %d pull requests\n", db.Path(), c.Issues, c.PullRequests)
+				for _, r := range sortedKeys(c.IssuesByRepo) {
+					fmt.Fprintf(a.stdout, "  %-40s %6d\n", r, c.IssuesByRepo[r])
+				}
+				if len(c.Classifications) > 0 {
+					fmt.Fprintln(a.stdout, "classifications (taxonomy/classifier):")
+					for _, k := range sortedKeys(c.Classifications) {
+						fmt.Fprintf(a.stdout, "  %-40s %6d\n", k, c.Classifications[k])
+					}
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")

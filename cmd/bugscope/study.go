@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/taxonomy"
 )
 
 func (a *app) studyCmd() *cobra.Command {
@@ -63,67 +65,40 @@ those of bugscope sync.`,
 			if err != nil {
 				return err
 			}
-			tax, err := a.loadTaxonomy()
-			if err != nil {
-				return err
-			}
-			rs, err := loadRules(tax, rules)
+			tax, rs, err := a.taxonomyAndRules(rules)
 			if err != nil {
 				return err
 			}
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return err
 			}
-			db, err := a.openDB(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if len(toMine) > 0 {
-				res, err := a.sync(ctx, db, &sf, opt)
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				if len(toMine) > 0 {
+					res, err := a.sync(ctx, db, &sf, opt)
+					if err != nil {
+						return err
+					}
+					for _, r := range res.Repos {
+						a.logf("mined %s: %d listed (%d new, %d updated), %d fixed issues, %d requests", r.Repo, r.Listed, r.Inserted, r.Updated, r.FixedIssues, r.Requests)
+					}
+					if !res.Complete {
+						a.logf("the sync stopped before the end (budget or limit); the study covers what is stored, and the same command continues the sync")
+					}
+				}
+				results, err := pipeline.Import(ctx, db, files, pipeline.ImportOptions{Repo: repo})
 				if err != nil {
 					return err
 				}
-				for _, r := range res.Repos {
-					a.logf("mined %s: %d listed (%d new, %d updated), %d fixed issues, %d requests", r.Repo, r.Listed, r.Inserted, r.Updated, r.FixedIssues, r.Requests)
+				for _, r := range results {
+					a.logf("imported %s: %d issues, %d pull requests (%d new, %d updated)", r.File, r.Issues, r.PullRequests, r.Inserted, r.Updated)
 				}
-				if !res.Complete {
-					a.logf("the sync stopped before the end (budget or limit); the study covers what is stored, and the same command continues the sync")
-				}
-			}
-			results, err := pipeline.Import(ctx, db, files, pipeline.ImportOptions{Repo: repo})
-			if err != nil {
-				return err
-			}
-			for _, r := range results {
-				a.logf("imported %s: %d issues, %d pull requests (%d new, %d updated)", r.File, r.Issues, r.PullRequests, r.Inserted, r.Updated)
-			}
-			st, err := pipeline.Classify(ctx, db, tax, classify.New(rs), pipeline.ClassifyOptions{})
-			if err != nil {
-				return err
-			}
-			a.logf("classified %d issues in %s", st.Issues, st.Duration.Round(1e6))
-			r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Classifier: classify.Name, Title: title, Now: a.now()})
-			if err != nil {
-				return err
-			}
-			for _, f := range []struct{ name, format string }{{"report.md", "markdown"}, {"report.json", "json"}, {"report.csv", "csv"}} {
-				path := filepath.Join(outDir, f.name)
-				if err := writeTo(path, nil, func(w io.Writer) error { return r.Write(w, f.format) }); err != nil {
+				st, err := pipeline.Classify(ctx, db, tax, classify.New(rs), pipeline.ClassifyOptions{})
+				if err != nil {
 					return err
 				}
-				fmt.Fprintln(a.stdout, path)
-			}
-			items, err := db.Classified(ctx, sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
-			if err != nil {
-				return err
-			}
-			path := filepath.Join(outDir, "labels.jsonl")
-			if err := writeTo(path, nil, func(w io.Writer) error { return writeRecords(w, tax, items) }); err != nil {
-				return err
-			}
-			fmt.Fprintln(a.stdout, path)
-			return nil
+				a.logf("classified %d issues in %s", st.Issues, st.Duration.Round(1e6))
+				return a.writeStudy(ctx, db, tax, outDir, title)
+			})
 		},
 	}
 	c.Flags().StringVarP(&outDir, "output", "o", "out", "output folder")
@@ -131,6 +106,38 @@ those of bugscope sync.`,
 	c.Flags().BoolVar(&noSync, "no-sync", false, "do not mine GitHub: import, classify and report only")
 	sf.register(c)
 	c.Flags().StringVar(&title, "title", "", "report title")
-	c.Flags().StringVar(&rules, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
+	rulesFlag(c, &rules)
 	return c
+}
+
+// writeStudy writes the report of the rules' classifications and their
+// labels into dir, and prints the paths.
+func (a *app) writeStudy(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, dir, title string) error {
+	r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Classifier: classify.Name, Title: title, Now: a.now()})
+	if err != nil {
+		return err
+	}
+	labels := func(w io.Writer) error {
+		items, err := db.Classified(ctx, sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
+		if err != nil {
+			return err
+		}
+		return writeRecords(w, tax, items)
+	}
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"report.md", func(w io.Writer) error { return r.Write(w, "markdown") }},
+		{"report.json", func(w io.Writer) error { return r.Write(w, "json") }},
+		{"report.csv", func(w io.Writer) error { return r.Write(w, "csv") }},
+		{"labels.jsonl", labels},
+	} {
+		path := filepath.Join(dir, f.name)
+		if err := writeTo(path, nil, f.write); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, path)
+	}
+	return nil
 }

@@ -2,45 +2,23 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bugscope/bugscope/internal/testshared"
 	"github.com/bugscope/bugscope/metrics"
 )
-
-// sharedStudyDir returns ../shared beside the repository, or skips: the real
-// issues and hand labels are never part of the repository.
-func sharedStudyDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := filepath.Abs("../..")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	for _, p := range []string{"data", "gold/dev.jsonl"} {
-		if _, err := os.Stat(filepath.Join(shared, p)); err != nil {
-			tb.Skipf("%s absent: %v", shared, err)
-		}
-	}
-	return shared
-}
 
 // TestAgreementEqualsEvalOnRealData is the acceptance test of the study
 // workflow on the real data: the hand labels of gold/dev.jsonl imported as
 // one rater and the rule classifier's export as the other give, through
 // bugscope agreement, the same figures as bugscope eval.
 func TestAgreementEqualsEvalOnRealData(t *testing.T) {
-	shared := sharedStudyDir(t)
+	files, gold := testshared.DataFiles(t), testshared.Gold(t)
 	if testing.Short() {
 		t.Skip("slow: the real data")
 	}
-	files, err := filepath.Glob(filepath.Join(shared, "data", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Skipf("no issue dumps: %v", err)
-	}
-	gold := filepath.Join(shared, "gold", "dev.jsonl")
 	db := tempDB(t)
 	rules := filepath.Join(t.TempDir(), "rules.jsonl")
 	mustRun(t, append([]string{"--db", db, "-q", "import"}, files...)...)

@@ -172,22 +172,19 @@ retried with backoff. At most 4 requests are in flight at once.`,
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			res, err := a.sync(cmd.Context(), db, &f, opt)
-			if len(res.Repos) > 0 {
-				if asJSON {
-					if jerr := a.printJSON(res); jerr != nil {
-						return jerr
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				res, err := a.sync(cmd.Context(), db, &f, opt)
+				if len(res.Repos) > 0 {
+					if asJSON {
+						if jerr := a.printJSON(res); jerr != nil {
+							return jerr
+						}
+					} else {
+						a.printSync(res)
 					}
-				} else {
-					a.printSync(res)
 				}
-			}
-			return err
+				return err
+			})
 		},
 	}
 	f.register(c)

@@ -77,30 +77,23 @@ figures, vocabulary and weights.`,
 			if c <= 0 {
 				return usageError("--c %v: want a positive number", c)
 			}
-			tax, err := a.loadTaxonomy()
+			tax, rs, err := a.taxonomyAndRules(rulesFile)
 			if err != nil {
 				return err
 			}
-			rs, err := loadRules(tax, rulesFile)
-			if err != nil {
-				return err
-			}
-			db, err := a.openDB(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
 			cfg := learn.DefaultFeatures()
 			cfg.RuleFeatures = !noRules
 			opt := learn.DefaultTrainOptions()
 			opt.C, opt.Seed = c, seed
-			return a.train(cmd.Context(), db, tax, classify.New(rs), gold, cfg, opt, folds, out, asJSON)
+			return a.withDB(cmd, func(db *sqlite.DB) error {
+				return a.train(cmd.Context(), db, tax, classify.New(rs), gold, cfg, opt, folds, out, asJSON)
+			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&gold, "gold", nil, "hand labels (label records, JSON Lines); repeat for several files")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the model to this file")
 	cmd.Flags().IntVar(&folds, "cv", 0, "cross-validate with this many stratified folds first")
-	cmd.Flags().StringVar(&rulesFile, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
+	rulesFlag(cmd, &rulesFile)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cross-validation and the model's description as JSON")
 	cmd.Flags().Float64Var(&c, "c", c, "inverse strength of the L2 penalty")
 	cmd.Flags().Uint64Var(&seed, "seed", seed, "seed of the fold assignment")

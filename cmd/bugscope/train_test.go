@@ -17,6 +17,7 @@ import (
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/testshared"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/metrics"
@@ -270,24 +271,6 @@ func TestClassifyWithLLM(t *testing.T) {
 	}
 }
 
-// sharedLearnData returns ../shared/gold/dev.jsonl beside the repository
-// and the issue dumps, or skips: the real issues and hand labels are never
-// part of the repository.
-func sharedLearnData(tb testing.TB) (gold string, dumps []string) {
-	tb.Helper()
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dir := filepath.Join(root, "..", "shared")
-	gold = filepath.Join(dir, "gold", "dev.jsonl")
-	dumps, _ = filepath.Glob(filepath.Join(dir, "data", "*.json"))
-	if _, err := os.Stat(gold); err != nil || len(dumps) == 0 {
-		tb.Skipf("no gold labels or dumps in %s", dir)
-	}
-	return gold, dumps
-}
-
 // TestSharedCrossValidation runs 5-fold cross-validation on the real
 // issues and the dev labels and logs the ensemble's, the rules' and the
 // model's figures on the same held-out folds. Part 3 asked for kind
@@ -300,7 +283,7 @@ func TestSharedCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: the real data")
 	}
-	gold, dumps := sharedLearnData(t)
+	gold, dumps := testshared.Gold(t), testshared.DataFiles(t)
 	db := tempDB(t)
 	mustRun(t, append([]string{"--db", db, "-q", "import"}, dumps...)...)
 	mustRun(t, "--db", db, "-q", "classify")
@@ -346,7 +329,7 @@ func TestSharedCrossValidation(t *testing.T) {
 // with rules, model and ensemble, storing them. The import is outside the
 // timer. scripts/bench-learn.sh prints the median of a few runs.
 func BenchmarkTrainAndClassify(b *testing.B) {
-	gold, dumps := sharedLearnData(b)
+	gold, dumps := testshared.Gold(b), testshared.DataFiles(b)
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "b.db")
 	db, err := sqlite.Open(ctx, path)

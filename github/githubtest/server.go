@@ -611,21 +611,7 @@ func (s *Server) listIssues(repo *Repo, r *http.Request) result {
 		}
 		return (a.GetNumber() < b.GetNumber()) == (p.dir == "asc")
 	})
-	lo, hi, res, ok := s.page(r, p, len(all))
-	if !ok {
-		return res
-	}
-	out := all[lo:hi]
-	body, err := json.Marshal(out)
-	if err != nil {
-		panic(err)
-	}
-	res.body, res.items = body, len(out)
-	var newest time.Time
-	for _, is := range all {
-		newest = maxTime(newest, is.GetUpdatedAt().Time)
-	}
-	return withValidators(r, res, &newest)
+	return listPage(s, r, p, all, func(is *gh.Issue) time.Time { return is.GetUpdatedAt().Time })
 }
 
 func (s *Server) listComments(repo *Repo, r *http.Request) result {
@@ -657,21 +643,7 @@ func (s *Server) listComments(repo *Repo, r *http.Request) result {
 		}
 		return (a.GetID() < b.GetID()) == asc
 	})
-	lo, hi, res, ok := s.page(r, p, len(all))
-	if !ok {
-		return res
-	}
-	out := all[lo:hi]
-	body, err := json.Marshal(out)
-	if err != nil {
-		panic(err)
-	}
-	res.body, res.items = body, len(out)
-	var newest time.Time
-	for _, c := range all {
-		newest = maxTime(newest, c.GetUpdatedAt().Time)
-	}
-	return withValidators(r, res, &newest)
+	return listPage(s, r, p, all, func(c *gh.IssueComment) time.Time { return c.GetUpdatedAt().Time })
 }
 
 func (s *Server) timeline(repo *Repo, n int, r *http.Request) result {
@@ -683,20 +655,34 @@ func (s *Server) timeline(repo *Repo, n int, r *http.Request) result {
 		return validation(err.Error())
 	}
 	events := repo.Timelines[n]
-	lo, hi, res, ok := s.page(r, p, len(events))
+	if events == nil {
+		events = []*gh.Timeline{} // an empty page, not null
+	}
+	return listPage(s, r, p, events, nil)
+}
+
+// listPage answers a listing with the page of all that the request asks
+// for, as JSON; updated, when set, gives each item's update time for the
+// validators (ETag, Last-Modified) of the listing.
+func listPage[T any](s *Server, r *http.Request, p listParams, all []T, updated func(T) time.Time) result {
+	lo, hi, res, ok := s.page(r, p, len(all))
 	if !ok {
 		return res
 	}
-	out := events[lo:hi]
-	if out == nil {
-		out = []*gh.Timeline{}
-	}
+	out := all[lo:hi]
 	body, err := json.Marshal(out)
 	if err != nil {
 		panic(err)
 	}
 	res.body, res.items = body, len(out)
-	return withValidators(r, res, nil)
+	if updated == nil {
+		return withValidators(r, res, nil)
+	}
+	var newest time.Time
+	for _, x := range all {
+		newest = maxTime(newest, updated(x))
+	}
+	return withValidators(r, res, &newest)
 }
 
 // withValidators sets ETag (a hash of the body) and, for listings,
