@@ -354,6 +354,16 @@ func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]b
 	return res.Ensemble, nil
 }
 
+// ClassifyWith returns the ensemble's classifications and, as its parts,
+// the rules' and the model's, given the issues' signals (pipeline.Composite).
+func (c *Classifier) ClassifyWith(ctx context.Context, issues []bugscope.Issue, sigs map[bugscope.IssueRef][]bugscope.Signal) (final, parts []bugscope.Classification, err error) {
+	res, err := c.ClassifyAll(ctx, issues, sigs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res.Ensemble, append(res.Rules, res.Model...), nil
+}
+
 // Result holds the three classifiers' classifications of a batch, in the
 // order of its issues.
 type Result struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/learn"
+	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -262,3 +263,6 @@ func (f *fixedRules) Classify(_ context.Context, issues []bugscope.Issue) ([]bug
 	}
 	return out, nil
 }
+
+// The ensemble is stored with its parts by pipeline.Classify.
+var _ pipeline.Composite = (*Classifier)(nil)

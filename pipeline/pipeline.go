@@ -92,8 +92,19 @@ type ClassifyStats struct {
 	Duration time.Duration  `json:"duration_ns"`
 }
 
+// Composite is a classifier made of others (the ensemble of the rules and
+// a model). Classify stores the parts' classifications beside the final
+// ones and hands it the signals it extracted, so that they are not
+// extracted twice.
+type Composite interface {
+	bugscope.Classifier
+	ClassifyWith(ctx context.Context, issues []bugscope.Issue, sigs map[bugscope.IssueRef][]bugscope.Signal) (final, parts []bugscope.Classification, err error)
+}
+
 // Classify labels the selected issues with c in taxonomy tax, extracts
-// their signals, and stores both, a batch per transaction.
+// their signals, and stores both, a batch per transaction. For a Composite
+// its parts' classifications are stored too; the statistics count the
+// final ones.
 func Classify(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, c bugscope.Classifier, opt ClassifyOptions) (ClassifyStats, error) {
 	start := time.Now()
 	st := ClassifyStats{ByKind: map[string]int{}}
@@ -101,21 +112,28 @@ func Classify(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, c bugs
 		opt.BatchSize = 2000
 	}
 	kindDim := tax.ByRole(taxonomy.RoleKind)
+	comp, isComposite := c.(Composite)
 	err := db.IssueBatches(ctx, opt.Filter, opt.BatchSize, func(batch []bugscope.Issue) error {
-		cs, err := c.Classify(ctx, batch)
+		sigs := ExtractSignals(batch)
+		var final, parts []bugscope.Classification
+		var err error
+		if isComposite {
+			final, parts, err = comp.ClassifyWith(ctx, batch, sigs)
+		} else {
+			final, err = c.Classify(ctx, batch)
+		}
 		if err != nil {
 			return err
 		}
-		sigs := ExtractSignals(batch)
 		for _, s := range sigs {
 			st.Signals += len(s)
 		}
-		if err := db.SaveClassifications(ctx, cs, sigs); err != nil {
+		if err := db.SaveClassifications(ctx, append(parts, final...), sigs); err != nil {
 			return err
 		}
 		st.Issues += len(batch)
 		if kindDim != nil {
-			for _, cl := range cs {
+			for _, cl := range final {
 				st.ByKind[cl.Labels.One(kindDim.ID)]++
 			}
 		}

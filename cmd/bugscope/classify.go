@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/learn"
@@ -86,8 +85,8 @@ printed. The LLM is never required.`,
 				var st pipeline.ClassifyStats
 				names := "rules " + rs.Version()
 				if m != nil {
-					st, err = classifyEnsemble(cmd.Context(), db, &ensemble.Classifier{Model: m, Rules: rc}, tax, f)
 					names = fmt.Sprintf("rules %s, model %s and the ensemble", rs.Version(), learn.ModelVersion(m))
+					st, err = pipeline.Classify(cmd.Context(), db, tax, &ensemble.Classifier{Model: m, Rules: rc}, pipeline.ClassifyOptions{Filter: f})
 				} else {
 					st, err = pipeline.Classify(cmd.Context(), db, tax, rc, pipeline.ClassifyOptions{Filter: f})
 				}
@@ -137,39 +136,6 @@ func (a *app) writeClassified(st pipeline.ClassifyStats, taxName, names string, 
 		fmt.Fprintf(a.stdout, "llm %s: %d issues, %d from the cache, %d requests (%d retries), %d invalid; tokens: %d prompt + %d completion = %d\n",
 			llmStats.Model, s.Issues, s.CacheHits, s.Requests, s.Retries, s.Invalid, s.PromptTokens, s.CompletionTokens, s.PromptTokens+s.CompletionTokens)
 	}
-}
-
-// classifyEnsemble runs the rules once per batch, the model and the
-// ensemble on their decisions, and stores the three classifications and
-// the signals of each batch in one transaction.
-func classifyEnsemble(ctx context.Context, db *sqlite.DB, ens *ensemble.Classifier, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) (pipeline.ClassifyStats, error) {
-	start := time.Now()
-	st := pipeline.ClassifyStats{ByKind: map[string]int{}}
-	kind := tax.ByRole(taxonomy.RoleKind)
-	err := db.IssueBatches(ctx, f, 2000, func(batch []bugscope.Issue) error {
-		sigs := pipeline.ExtractSignals(batch)
-		res, err := ens.ClassifyAll(ctx, batch, sigs)
-		if err != nil {
-			return err
-		}
-		all := make([]bugscope.Classification, 0, 3*len(batch))
-		all = append(append(append(all, res.Rules...), res.Model...), res.Ensemble...)
-		if err := db.SaveClassifications(ctx, all, sigs); err != nil {
-			return err
-		}
-		st.Issues += len(batch)
-		for _, s := range sigs {
-			st.Signals += len(s)
-		}
-		if kind != nil {
-			for _, c := range res.Ensemble {
-				st.ByKind[c.Labels.One(kind.ID)]++
-			}
-		}
-		return nil
-	})
-	st.Duration = time.Since(start)
-	return st, err
 }
 
 // llmFlags are the LLM classifier's flags.

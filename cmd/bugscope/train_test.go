@@ -21,6 +21,7 @@ import (
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/metrics"
+	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -374,7 +375,7 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		st, err := classifyEnsemble(ctx, db, &ensemble.Classifier{Model: m, Rules: rules}, tax, sqlite.IssueFilter{})
+		st, err := pipeline.Classify(ctx, db, tax, &ensemble.Classifier{Model: m, Rules: rules}, pipeline.ClassifyOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
