@@ -291,24 +291,6 @@ func subGram(G []float64, n int, pos []int) []float64 {
 	return S
 }
 
-func sparseDot(a, b SparseVec) float64 {
-	s := 0.0
-	i, j := 0, 0
-	for i < len(a.Idx) && j < len(b.Idx) {
-		switch {
-		case a.Idx[i] < b.Idx[j]:
-			i++
-		case a.Idx[i] > b.Idx[j]:
-			j++
-		default:
-			s += float64(a.Val[i]) * float64(b.Val[j])
-			i++
-			j++
-		}
-	}
-	return s
-}
-
 // softmaxProblem evaluates the objective and its gradient together and
 // keeps the last result, since the optimiser asks for them separately at
 // the same point.

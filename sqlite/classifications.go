@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -314,55 +313,4 @@ func (d *DB) Classifiers(ctx context.Context, taxonomy string) ([]string, error)
 		out = append(out, s)
 	}
 	return out, rows.Err()
-}
-
-// SignalCount is how often one signal value occurs.
-type SignalCount struct {
-	Kind, Value string
-	Issues      int
-	ByRepo      map[string]int
-}
-
-// TopSignals returns the most frequent values of one signal kind among the
-// issues the filter selects, by number of issues.
-func (d *DB) TopSignals(ctx context.Context, kind string, f IssueFilter, limit int) ([]SignalCount, error) {
-	where, args := f.where()
-	rows, err := d.db.QueryContext(ctx, `SELECT s.value, i.repo, COUNT(*) FROM signals s JOIN issues i ON i.id = s.issue_id
-		WHERE s.kind = ? AND `+where+` GROUP BY s.value, i.repo`, append([]any{kind}, args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	byValue := map[string]*SignalCount{}
-	for rows.Next() {
-		var v, repo string
-		var n int
-		if err := rows.Scan(&v, &repo, &n); err != nil {
-			return nil, err
-		}
-		sc := byValue[v]
-		if sc == nil {
-			sc = &SignalCount{Kind: kind, Value: v, ByRepo: map[string]int{}}
-			byValue[v] = sc
-		}
-		sc.ByRepo[repo] += n
-		sc.Issues += n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]SignalCount, 0, len(byValue))
-	for _, sc := range byValue {
-		out = append(out, *sc)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Issues != out[j].Issues {
-			return out[i].Issues > out[j].Issues
-		}
-		return out[i].Value < out[j].Value
-	})
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
 }

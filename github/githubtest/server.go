@@ -232,19 +232,6 @@ func (s *Server) Edit(repo string, number int, fn func(*gh.Issue)) {
 	is.UpdatedAt = &now
 }
 
-// EditComment changes one comment and sets its updated_at to now.
-func (s *Server) EditComment(repo string, id int64, fn func(*gh.IssueComment)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.repo(repo).Comments[id]
-	if c == nil {
-		panic(fmt.Sprintf("githubtest: comment %d of %s does not exist", id, repo))
-	}
-	fn(c)
-	now := gh.Timestamp{Time: s.clock.Now().Truncate(time.Second)}
-	c.UpdatedAt = &now
-}
-
 // Numbers lists the issue and pull-request numbers of repo.
 func (s *Server) Numbers(repo string) []int {
 	s.mu.Lock()
