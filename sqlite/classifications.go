@@ -196,11 +196,12 @@ func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]bugscope.Cla
 	if len(out) == 0 {
 		return out, nil
 	}
-	// Labels and signals of the whole taxonomy/classifier in one query each:
-	// cheaper than one query per issue, and the filter already chose the set.
+	// Labels and signals of the selected issues in one query each, with
+	// the same filter: cheaper than one query per issue.
 	lrows, err := d.db.QueryContext(ctx, `SELECT l.classification_id, l.dimension, l.value FROM classification_labels l
-		JOIN classifications c ON c.id = l.classification_id WHERE c.taxonomy = ? AND c.classifier = ?
-		ORDER BY l.classification_id, l.dimension, l.position`, f.Taxonomy, f.Classifier)
+		JOIN classifications c ON c.id = l.classification_id JOIN issues i ON i.id = c.issue_id
+		WHERE c.taxonomy = ? AND c.classifier = ? AND `+where+`
+		ORDER BY l.classification_id, l.dimension, l.position`, append([]any{f.Taxonomy, f.Classifier}, args...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +221,8 @@ func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]bugscope.Cla
 		return nil, err
 	}
 	if f.WithSignals {
-		srows, err := d.db.QueryContext(ctx, `SELECT issue_id, kind, value, field, offset FROM signals ORDER BY issue_id, kind, offset`)
+		srows, err := d.db.QueryContext(ctx, `SELECT s.issue_id, s.kind, s.value, s.field, s.offset FROM signals s
+			JOIN issues i ON i.id = s.issue_id WHERE `+where+` ORDER BY s.issue_id, s.kind, s.offset`, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -282,14 +284,13 @@ func (d *DB) ClassificationsOf(ctx context.Context, ref bugscope.IssueRef) ([]bu
 	rows.Close()
 	var out []bugscope.Classification
 	for _, k := range keys {
-		cs, err := d.Classified(ctx, ClassifiedFilter{IssueFilter: IssueFilter{Repos: []string{ref.Repo}, IncludePulls: true}, Taxonomy: k.tax, Classifier: k.cls})
+		cs, err := d.Classified(ctx, ClassifiedFilter{Taxonomy: k.tax, Classifier: k.cls,
+			IssueFilter: IssueFilter{Repos: []string{ref.Repo}, Number: ref.Number, IncludePulls: true}})
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range cs {
-			if c.Issue.Number == ref.Number {
-				out = append(out, c.Classification)
-			}
+			out = append(out, c.Classification)
 		}
 	}
 	return out, nil

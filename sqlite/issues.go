@@ -222,6 +222,7 @@ type IssueFilter struct {
 	State        string // open, closed, or "" for both
 	Since, Until *time.Time
 	Labels       []string // any of them
+	Number       int      // one issue (with Repos), or 0 for all
 	IncludePulls bool
 }
 
@@ -236,6 +237,10 @@ func (f IssueFilter) where() (string, []any) {
 		for _, r := range f.Repos {
 			args = append(args, r)
 		}
+	}
+	if f.Number != 0 {
+		conds = append(conds, "i.number = ?")
+		args = append(args, f.Number)
 	}
 	if f.State != "" {
 		conds = append(conds, "i.state = ?")
