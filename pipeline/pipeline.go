@@ -12,6 +12,7 @@ import (
 	"github.com/bugscope/bugscope/importer"
 	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/signals"
 	"github.com/bugscope/bugscope/sqlite"
@@ -243,4 +244,48 @@ func Records(items []bugscope.Classified) []labelrec.Record {
 		recs[i] = labelrec.Record{Issue: it.Issue.Ref(), Labels: it.Classification.Labels, ConfidenceValue: &conf}
 	}
 	return recs
+}
+
+// Corpus is what 'bugscope train' learns from: it joins the label records
+// with the stored issues, runs the rules and extracts signals for them,
+// and lends every stored issue's text to the document frequencies. It also
+// returns the labelled issues missing from the database.
+func Corpus(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules bugscope.Classifier,
+	recs []labelrec.Record, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
+	var pool []bugscope.Issue
+	byRef := map[bugscope.IssueRef]int{}
+	if err := db.EachIssue(ctx, sqlite.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
+		byRef[is.Ref()] = len(pool)
+		pool = append(pool, is)
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	var labelled []bugscope.Issue
+	var gold []bugscope.Labels
+	var missing []string
+	for _, r := range recs {
+		i, ok := byRef[r.Issue]
+		if !ok {
+			missing = append(missing, r.Issue.String())
+			continue
+		}
+		labelled = append(labelled, pool[i])
+		gold = append(gold, r.Labels)
+	}
+	if len(labelled) == 0 {
+		return nil, missing, fmt.Errorf("none of the %d labelled issues is in the database %s; import them first: %w",
+			len(recs), db.Path(), bugscope.ErrNotFound)
+	}
+	cs, err := rules.Classify(ctx, labelled)
+	if err != nil {
+		return nil, nil, err
+	}
+	sigs := ExtractSignals(labelled)
+	docs := make([]learn.Doc, len(labelled))
+	for i := range labelled {
+		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
+	}
+	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
+	return c, missing, err
 }

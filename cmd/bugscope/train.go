@@ -122,7 +122,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 	if err != nil {
 		return err
 	}
-	corpus, missing, err := buildCorpus(ctx, db, tax, rules, recs, cfg)
+	corpus, missing, err := pipeline.Corpus(ctx, db, tax, rules, recs, cfg)
 	if err != nil {
 		return err
 	}
@@ -210,49 +210,6 @@ func readGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, error)
 		return nil, badInput(fmt.Errorf("%s: no label records", strings.Join(files, ", ")))
 	}
 	return out, nil
-}
-
-// buildCorpus joins the records with the stored issues, runs the rules
-// and extracts signals for them, and lends every stored issue's text to the
-// document frequencies.
-func buildCorpus(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules *classify.Classifier,
-	recs []labelrec.Record, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
-	var pool []bugscope.Issue
-	byRef := map[bugscope.IssueRef]int{}
-	if err := db.EachIssue(ctx, sqlite.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
-		byRef[is.Ref()] = len(pool)
-		pool = append(pool, is)
-		return nil
-	}); err != nil {
-		return nil, nil, err
-	}
-	var labelled []bugscope.Issue
-	var gold []bugscope.Labels
-	var missing []string
-	for _, r := range recs {
-		i, ok := byRef[r.Issue]
-		if !ok {
-			missing = append(missing, r.Issue.String())
-			continue
-		}
-		labelled = append(labelled, pool[i])
-		gold = append(gold, r.Labels)
-	}
-	if len(labelled) == 0 {
-		return nil, missing, fmt.Errorf("none of the %d labelled issues is in the database %s; import them first: %w",
-			len(recs), db.Path(), bugscope.ErrNotFound)
-	}
-	cs, err := rules.Classify(ctx, labelled)
-	if err != nil {
-		return nil, nil, err
-	}
-	sigs := pipeline.ExtractSignals(labelled)
-	docs := make([]learn.Doc, len(labelled))
-	for i := range labelled {
-		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
-	}
-	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
-	return c, missing, err
 }
 
 // writeCV prints the cross-validated figures side by side.
