@@ -6,6 +6,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -14,6 +15,7 @@ import (
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
+	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/signals"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -288,4 +290,30 @@ func Corpus(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules bu
 	}
 	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
 	return c, missing, err
+}
+
+// ReviewQueue builds the queue of stored decisions a human should check
+// first (package review): the final decisions are the best classifier's
+// among the ensemble, the model and the rules, compared with the rules'
+// and the model's. It also names the classifier whose decisions are final.
+func ReviewQueue(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) ([]review.Item, string, error) {
+	have, err := db.Classifiers(ctx, tax.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	byName := map[string][]bugscope.Classified{}
+	for _, name := range []string{"rules", "model", "ensemble"} {
+		if !slices.Contains(have, name) {
+			continue
+		}
+		if byName[name], err = db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name}); err != nil {
+			return nil, "", err
+		}
+	}
+	for _, name := range []string{"ensemble", "model", "rules"} {
+		if final, ok := byName[name]; ok {
+			return review.Build(tax, final, byName["rules"], byName["model"]), name, nil
+		}
+	}
+	return nil, "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first: %w", tax.Name, bugscope.ErrNotFound)
 }

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
-	"github.com/bugscope/bugscope/ensemble"
-	"github.com/bugscope/bugscope/learn"
+	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -52,9 +49,12 @@ ordered by the rules' confidence alone.`,
 				return err
 			}
 			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
-				items, finalName, err := a.reviewQueue(cmd.Context(), db, tax, f)
+				items, finalName, err := pipeline.ReviewQueue(cmd.Context(), db, tax, f)
 				if err != nil {
 					return err
+				}
+				if finalName == classify.Name {
+					a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
 				}
 				disagree := 0
 				for _, it := range items {
@@ -92,51 +92,6 @@ ordered by the rules' confidence alone.`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print the queue as JSON")
 	c.Flags().BoolVar(&all, "all-dimensions", false, "show every dimension, not only the disputed ones")
 	return c
-}
-
-// reviewQueue builds the review queue of the stored decisions: the
-// ensemble's are final, else the model's, else the rules'.
-func (a *app) reviewQueue(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) ([]review.Item, string, error) {
-	have, err := db.Classifiers(ctx, tax.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	has := map[string]bool{}
-	for _, h := range have {
-		has[h] = true
-	}
-	load := func(name string) ([]bugscope.Classified, error) {
-		if !has[name] {
-			return nil, nil
-		}
-		return db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name})
-	}
-	rules, err := load(classify.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	model, err := load(learn.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	final, err := load(ensemble.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	finalName := ensemble.Name
-	if final == nil {
-		final, finalName = model, learn.Name
-	}
-	if final == nil {
-		final, finalName = rules, classify.Name
-		if final != nil {
-			a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
-		}
-	}
-	if final == nil {
-		return nil, "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first: %w", tax.Name, bugscope.ErrNotFound)
-	}
-	return review.Build(tax, final, rules, model), finalName, nil
 }
 
 func writeItem(a *app, n int, it review.Item, all bool, dimOrder []string) {
