@@ -7,7 +7,6 @@ package bugscope
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -164,9 +163,6 @@ const (
 	SignalOS             = "os"
 	SignalBackend        = "backend"
 )
-
-// ErrNotFound is returned when an issue, classification or sample does not exist.
-var ErrNotFound = errors.New("not found")
 
 // Comment is one comment on an issue or pull request, as mined with
 // `bugscope sync --comments`.
