@@ -15,20 +15,20 @@ import (
 
 // Issue is one GitHub issue or pull request as bugscope stores it.
 type Issue struct {
-	Repo              string // "owner/name", as GitHub spells it
-	Number            int
-	Title             string
-	Body              string
-	Labels            []string
-	State             string // "open", "closed" or "" when the source did not say
-	AuthorAssociation string
-	CreatedAt         *time.Time
-	UpdatedAt         *time.Time
-	ClosedAt          *time.Time
-	Comments          int
-	Reactions         int // total_count of the reactions object
-	URL               string
-	IsPullRequest     bool
+	Repo              string     `json:"repo"` // "owner/name", as GitHub spells it
+	Number            int        `json:"number"`
+	Title             string     `json:"title"`
+	Body              string     `json:"body,omitempty"`
+	Labels            []string   `json:"labels"`
+	State             string     `json:"state"` // "open", "closed" or "" when the source did not say
+	AuthorAssociation string     `json:"author_association"`
+	CreatedAt         *time.Time `json:"created_at"`
+	UpdatedAt         *time.Time `json:"updated_at"`
+	ClosedAt          *time.Time `json:"closed_at"`
+	Comments          int        `json:"comments"`
+	Reactions         int        `json:"reactions"` // total_count of the reactions object
+	URL               string     `json:"url"`
+	IsPullRequest     bool       `json:"is_pull_request"`
 }
 
 // Ref returns the issue's reference, owner/repo#number.
@@ -36,8 +36,8 @@ func (i *Issue) Ref() IssueRef { return IssueRef{Repo: i.Repo, Number: i.Number}
 
 // IssueRef names one issue: owner/repo#number.
 type IssueRef struct {
-	Repo   string
-	Number int
+	Repo   string `json:"repo"`
+	Number int    `json:"number"`
 }
 
 func (r IssueRef) String() string { return r.Repo + "#" + strconv.Itoa(r.Number) }
@@ -46,23 +46,51 @@ func (r IssueRef) String() string { return r.Repo + "#" + strconv.Itoa(r.Number)
 func ParseIssueRef(s string) (IssueRef, error) {
 	repo, num, ok := strings.Cut(strings.TrimSpace(s), "#")
 	if !ok {
-		return IssueRef{}, fmt.Errorf("issue reference %q: want owner/repo#number", s)
+		return IssueRef{}, Errorf(EInvalid, "issue reference %q: want owner/repo#number", s)
 	}
 	if err := ValidateRepo(repo); err != nil {
-		return IssueRef{}, fmt.Errorf("issue reference %q: %w", s, err)
+		return IssueRef{}, Errorf(EInvalid, "issue reference %q: %v", s, err)
 	}
 	n, err := strconv.Atoi(num)
 	if err != nil || n <= 0 {
-		return IssueRef{}, fmt.Errorf("issue reference %q: %q is not an issue number", s, num)
+		return IssueRef{}, Errorf(EInvalid, "issue reference %q: %q is not an issue number", s, num)
 	}
 	return IssueRef{Repo: repo, Number: n}, nil
+}
+
+// ParseIssueArg parses an issue named on the command line or in a
+// request: "owner/repo#123" or an issue or pull-request address,
+// "https://github.com/owner/repo/issues/123" (any host, for GitHub
+// Enterprise; a trailing #comment or ?query is ignored).
+func ParseIssueArg(s string) (IssueRef, error) {
+	s = strings.TrimSpace(s)
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok {
+		rest, ok = strings.CutPrefix(s, "http://")
+	}
+	if !ok {
+		ref, err := ParseIssueRef(s)
+		if err != nil {
+			return IssueRef{}, Errorf(EInvalid, "%v (or an issue address, https://github.com/owner/repo/issues/number)", err)
+		}
+		return ref, nil
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	parts := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	// host, owner, repo, issues|pull, number
+	if len(parts) != 5 || parts[3] != "issues" && parts[3] != "pull" {
+		return IssueRef{}, Errorf(EInvalid, "issue address %q: want https://HOST/owner/repo/issues/number", s)
+	}
+	return ParseIssueRef(parts[1] + "/" + parts[2] + "#" + parts[4])
 }
 
 // ValidateRepo checks that s looks like "owner/name".
 func ValidateRepo(s string) error {
 	owner, name, ok := strings.Cut(s, "/")
 	if !ok || owner == "" || name == "" || strings.ContainsAny(name, "/ #") || strings.ContainsAny(owner, " #") {
-		return fmt.Errorf("repository %q: want owner/name", s)
+		return Errorf(EInvalid, "repository %q: want owner/name", s)
 	}
 	return nil
 }
@@ -110,26 +138,26 @@ func (e Evidence) String() string {
 
 // Classification is one classifier's labelling of one issue in one taxonomy.
 type Classification struct {
-	Issue             IssueRef
-	Taxonomy          string
-	TaxonomyVersion   string
-	Classifier        string
-	ClassifierVersion string
-	Labels            Labels
+	Issue             IssueRef `json:"issue"`
+	Taxonomy          string   `json:"taxonomy"`
+	TaxonomyVersion   string   `json:"taxonomy_version"`
+	Classifier        string   `json:"classifier"`
+	ClassifierVersion string   `json:"classifier_version"`
+	Labels            Labels   `json:"labels"`
 	// Confidence is the classifier's overall confidence in 0..1;
 	// DimConfidence the same per dimension, where the classifier knows it.
-	Confidence    float64
-	DimConfidence map[string]float64
-	Evidence      []Evidence
-	CreatedAt     time.Time
+	Confidence    float64            `json:"confidence"`
+	DimConfidence map[string]float64 `json:"dim_confidence,omitempty"`
+	Evidence      []Evidence         `json:"evidence"`
+	CreatedAt     time.Time          `json:"created_at"`
 }
 
 // Classified is one issue with one classifier's classification of it and
 // the signals extracted from it, as reports and exports read them.
 type Classified struct {
-	Issue          Issue
-	Classification Classification
-	Signals        []Signal
+	Issue          Issue          `json:"issue"`
+	Classification Classification `json:"classification"`
+	Signals        []Signal       `json:"signals,omitempty"`
 }
 
 // Classifier labels issues in one taxonomy. The rule classifier, the
@@ -167,34 +195,34 @@ const (
 // Comment is one comment on an issue or pull request, as mined with
 // `bugscope sync --comments`.
 type Comment struct {
-	Repo              string
-	IssueNumber       int
-	ID                int64 // GitHub's comment id, unique within the host
-	Author            string
-	AuthorAssociation string
-	Body              string
-	CreatedAt         *time.Time
-	UpdatedAt         *time.Time
-	URL               string
+	Repo              string     `json:"repo"`
+	IssueNumber       int        `json:"issue_number"`
+	ID                int64      `json:"id"` // GitHub's comment id, unique within the host
+	Author            string     `json:"author"`
+	AuthorAssociation string     `json:"author_association"`
+	Body              string     `json:"body"`
+	CreatedAt         *time.Time `json:"created_at"`
+	UpdatedAt         *time.Time `json:"updated_at"`
+	URL               string     `json:"url"`
 }
 
 // Fix links an issue to a merged pull request that fixed it, with the
 // pull request's size when it is known: the study's fix-effort figures.
 type Fix struct {
-	Issue       IssueRef
-	PullRequest IssueRef
+	Issue       IssueRef `json:"issue"`
+	PullRequest IssueRef `json:"pull_request"`
 	// Source says how the link was found: FixSourceBody, FixSourceTimeline
 	// or FixSourceCommit.
-	Source   string
-	MergedAt *time.Time
+	Source   string     `json:"source"`
+	MergedAt *time.Time `json:"merged_at"`
 	// SizeKnown is set once the pull request's size has been fetched.
-	SizeKnown    bool
-	Additions    int
-	Deletions    int
-	ChangedFiles int
+	SizeKnown    bool `json:"size_known"`
+	Additions    int  `json:"additions"`
+	Deletions    int  `json:"deletions"`
+	ChangedFiles int  `json:"changed_files"`
 	// TimeToFix runs from the issue's creation to the merge; 0 when either
 	// time is unknown.
-	TimeToFix time.Duration
+	TimeToFix time.Duration `json:"time_to_fix_ns"`
 }
 
 // LinesChanged is the pull request's additions plus deletions.

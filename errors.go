@@ -3,6 +3,7 @@ package bugscope
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // Error kinds. Packages say what went wrong in these terms; the command
@@ -76,14 +77,46 @@ func WithKind(code string, err error) error {
 }
 
 // ErrorCode returns the kind of err: the code of the outermost *Error in
-// its chain, EInternal for other errors, "" for nil.
+// its chain, or of the outermost error that names its own kind with an
+// ErrorKind method (a package's error type that carries fields of its
+// own, such as importer.Error's file and line); else ENotFound for a file
+// that does not exist, EInternal for other errors, and "" for nil.
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Code != "" {
-		return e.Code
+	if code := kindOf(err); code != "" {
+		return code
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return ENotFound
 	}
 	return EInternal
+}
+
+// kindOf walks err's chain, joined errors included, for the first kind.
+func kindOf(err error) string {
+	switch e := err.(type) {
+	case *Error:
+		if e.Code != "" {
+			return e.Code
+		}
+	case interface{ ErrorKind() string }:
+		if k := e.ErrorKind(); k != "" {
+			return k
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		if w := u.Unwrap(); w != nil {
+			return kindOf(w)
+		}
+	case interface{ Unwrap() []error }:
+		for _, w := range u.Unwrap() {
+			if k := kindOf(w); k != "" {
+				return k
+			}
+		}
+	}
+	return ""
 }
