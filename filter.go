@@ -6,9 +6,9 @@ import "time"
 // are left out unless IncludePulls is set.
 type IssueFilter struct {
 	Repos        []string   `json:"repos,omitempty"`
-	State        string     `json:"state,omitempty"` // open, closed, or "" for both
-	Since        *time.Time `json:"since,omitempty"` // opened on or after
-	Until        *time.Time `json:"until,omitempty"` // opened before
+	State        string     `json:"state,omitempty"`  // open, closed, or "" for both
+	Since        *time.Time `json:"since,omitempty"`  // opened on or after
+	Until        *time.Time `json:"until,omitempty"`  // opened before
 	Labels       []string   `json:"labels,omitempty"` // any of them
 	Number       int        `json:"number,omitempty"` // one issue (with Repos), or 0 for all
 	IncludePulls bool       `json:"include_pulls,omitempty"`
