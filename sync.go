@@ -91,3 +91,23 @@ type FixCounts struct {
 	SizedPulls  int `json:"sized_pull_requests"`
 	Comments    int `json:"comments"`
 }
+
+// IssuePage is one page of a repository's issues listing as the sync
+// stores it, in one transaction with the listing's state: the issues and
+// pull requests, the merged pull requests among them, the issues each
+// merged pull request's description closes, and the closed issues with
+// why they were closed.
+type IssuePage struct {
+	Repo        string
+	Issues      []Issue
+	MergedPulls []MergedPull
+	BodyFixes   []BodyFixes
+	Closed      []ClosedIssue
+}
+
+// BodyFixes are the issues a pull request's description closes ("Fixes
+// #12"); they replace the links found in an older version of it.
+type BodyFixes struct {
+	PullRequest IssueRef
+	Closes      []IssueRef
+}

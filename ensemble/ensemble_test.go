@@ -9,7 +9,6 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/learn"
-	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -263,6 +262,3 @@ func (f *fixedRules) Classify(_ context.Context, issues []bugscope.Issue) ([]bug
 	}
 	return out, nil
 }
-
-// The ensemble is stored with its parts by pipeline.Classify.
-var _ pipeline.Composite = (*Classifier)(nil)

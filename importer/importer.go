@@ -76,6 +76,9 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrorKind makes a malformed dump invalid input (bugscope.ErrorCode).
+func (e *Error) ErrorKind() string { return bugscope.EInvalid }
+
 // ParseFile reads the issue dump at path.
 func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 	data, err := os.ReadFile(path)

@@ -106,7 +106,7 @@ const maxErrors = 20
 // returns no records and an error listing the bad lines.
 func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) ([]Record, error) {
 	if err := checkTaxonomy(tax); err != nil {
-		return nil, err
+		return nil, bugscope.WithKind(bugscope.EInvalid, err)
 	}
 	br := bufio.NewReader(r)
 	var (
@@ -153,12 +153,14 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) ([]Record, error) {
 		errs = append(errs, fmt.Errorf("%s: %d more errors", name, more))
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, bugscope.WithKind(bugscope.EInvalid, errors.Join(errs...))
 	}
 	return recs, nil
 }
 
-// ReadFile reads a label-record file.
+// ReadFile reads a label-record file. Malformed records are an EInvalid
+// error naming the file and line of each (up to a bound); a missing file
+// is an ENotFound one.
 func ReadFile(path string, tax *taxonomy.Taxonomy) ([]Record, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -194,7 +194,7 @@ func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]b
 				if reached {
 					failures.Store(0)
 				} else if failures.Add(1) >= maxFailures {
-					cancel(fmt.Errorf("llm: %d requests in a row got no answer from %s; last: %s", maxFailures, c.cfg.URL, cl.Evidence[0].Note))
+					cancel(bugscope.Errorf(bugscope.EUnavailable, "llm: %d requests in a row got no answer from %s; last: %s", maxFailures, c.cfg.URL, cl.Evidence[0].Note))
 				}
 				out[i] = cl
 			}

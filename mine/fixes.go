@@ -2,7 +2,6 @@ package mine
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
-	"github.com/bugscope/bugscope/sqlite"
 )
 
 // maxTimelinePages bounds the timeline pages read for one issue.
@@ -39,13 +37,7 @@ func (w *worker) searchTimelines(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = w.db.InTx(ctx, func(tx *sql.Tx) error {
-			if err := w.db.SaveMergedPullsTx(ctx, tx, pulls); err != nil {
-				return err
-			}
-			return w.db.TimelineCheckedTx(ctx, tx, c.Ref, c.ClosedAt, links)
-		})
-		if err != nil {
+		if err := w.db.SaveTimelineCheck(ctx, c.Ref, c.ClosedAt, links, pulls); err != nil {
 			return err
 		}
 		w.res.TimelineChecked++
@@ -54,7 +46,7 @@ func (w *worker) searchTimelines(ctx context.Context) error {
 	return nil
 }
 
-func (w *worker) timelineFixes(ctx context.Context, c sqlite.ClosedIssue) ([]bugscope.Fix, []sqlite.MergedPull, error) {
+func (w *worker) timelineFixes(ctx context.Context, c bugscope.ClosedIssue) ([]bugscope.Fix, []bugscope.MergedPull, error) {
 	var events []*gh.Timeline
 	opt := &gh.ListOptions{PerPage: 100}
 	for range maxTimelinePages {
@@ -100,7 +92,7 @@ func (w *worker) timelineFixes(ctx context.Context, c sqlite.ClosedIssue) ([]bug
 	if best != nil {
 		pr := bugscope.IssueRef{Repo: w.repo, Number: best.GetNumber()}
 		return []bugscope.Fix{{Issue: c.Ref, PullRequest: pr, Source: bugscope.FixSourceTimeline}},
-			[]sqlite.MergedPull{{PR: pr, MergedAt: github.MergedAt(best)}}, nil
+			[]bugscope.MergedPull{{PR: pr, MergedAt: github.MergedAt(best)}}, nil
 	}
 	if commit == "" {
 		return nil, nil, nil
@@ -113,14 +105,14 @@ func (w *worker) timelineFixes(ctx context.Context, c sqlite.ClosedIssue) ([]bug
 		return nil, nil, w.apiError("pull requests of commit "+commit, err)
 	}
 	var links []bugscope.Fix
-	var pulls []sqlite.MergedPull
+	var pulls []bugscope.MergedPull
 	for _, p := range prs {
 		if p.MergedAt == nil || p.GetNumber() <= 0 {
 			continue
 		}
 		pr := bugscope.IssueRef{Repo: w.repo, Number: p.GetNumber()}
 		links = append(links, bugscope.Fix{Issue: c.Ref, PullRequest: pr, Source: bugscope.FixSourceCommit})
-		pulls = append(pulls, sqlite.MergedPull{PR: pr, MergedAt: tsPtr(p.MergedAt)})
+		pulls = append(pulls, bugscope.MergedPull{PR: pr, MergedAt: tsPtr(p.MergedAt)})
 	}
 	return links, pulls, nil
 }
@@ -159,18 +151,18 @@ func (w *worker) fetchSizes(ctx context.Context) error {
 	for i, n := range nums {
 		ref := bugscope.IssueRef{Repo: w.repo, Number: n}
 		pr, _, err := w.client.GH.PullRequests.Get(ctx, w.owner, w.name, n)
-		var mp sqlite.MergedPull
+		var mp bugscope.MergedPull
 		switch s := github.StatusOf(err); {
 		case s == 404 || s == 410:
-			mp = sqlite.MergedPull{PR: ref, Unavailable: true}
+			mp = bugscope.MergedPull{PR: ref, Unavailable: true}
 		case err != nil:
 			return w.apiError("pull request "+ref.String(), err)
 		default:
-			mp = sqlite.MergedPull{PR: ref, MergedAt: tsPtr(pr.MergedAt), SizeKnown: true,
+			mp = bugscope.MergedPull{PR: ref, MergedAt: tsPtr(pr.MergedAt), SizeKnown: true,
 				Additions: pr.GetAdditions(), Deletions: pr.GetDeletions(), ChangedFiles: pr.GetChangedFiles(),
 				MergeCommit: pr.GetMergeCommitSHA()}
 		}
-		if err := w.db.SaveMergedPulls(ctx, []sqlite.MergedPull{mp}); err != nil {
+		if err := w.db.SaveMergedPulls(ctx, []bugscope.MergedPull{mp}); err != nil {
 			return err
 		}
 		w.res.SizesFetched++

@@ -2,7 +2,6 @@ package mine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/github/githubtest"
 	"github.com/bugscope/bugscope/sqlite"
@@ -95,21 +95,12 @@ func dump(t *testing.T, db *sqlite.DB) string {
 	}
 	var b strings.Builder
 	for _, q := range queries {
-		rows, err := db.SQL().Query(q)
+		cols, rows, err := db.Rows(context.Background(), q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cols, _ := rows.Columns()
 		b.WriteString("## " + strings.Join(cols, ",") + "\n")
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
+		for _, vals := range rows {
 			for i, v := range vals {
 				if i > 0 {
 					b.WriteByte('|')
@@ -118,18 +109,25 @@ func dump(t *testing.T, db *sqlite.DB) string {
 			}
 			b.WriteByte('\n')
 		}
-		rows.Close()
 	}
 	return b.String()
 }
 
+// count runs a query for one number (0 when it returns no row).
 func count(t *testing.T, db *sqlite.DB, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := db.SQL().QueryRow(query, args...).Scan(&n); err != nil && err != sql.ErrNoRows {
+	_, rows, err := db.Rows(context.Background(), query, args...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	if len(rows) == 0 || rows[0][0] == nil {
+		return 0
+	}
+	n, ok := rows[0][0].(int64)
+	if !ok {
+		t.Fatalf("%s: %T, not a number", query, rows[0][0])
+	}
+	return int(n)
 }
 
 // firstDiff shows where two dumps part.
@@ -143,4 +141,4 @@ func firstDiff(a, b string) string {
 	return fmt.Sprintf("lengths %d and %d lines", len(la), len(lb))
 }
 
-func sqliteAll() sqlite.IssueFilter { return sqlite.IssueFilter{IncludePulls: true} }
+func sqliteAll() bugscope.IssueFilter { return bugscope.IssueFilter{IncludePulls: true} }

@@ -2,7 +2,6 @@ package mine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,8 +9,8 @@ import (
 
 	gh "github.com/google/go-github/v92/github"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
-	"github.com/bugscope/bugscope/sqlite"
 )
 
 // source is one listing of a repository, ordered by update time
@@ -25,16 +24,17 @@ type source[T any] struct {
 	list  func(ctx context.Context, since *time.Time, page, perPage int) ([]T, *gh.Response, error)
 	// updated is an item's updated_at (nil when missing).
 	updated func(T) *time.Time
-	// prior returns the stored updated_at of each item (nil where not
-	// stored), read in the page's transaction before the page is stored.
-	prior func(ctx context.Context, tx *sql.Tx, items []T) ([]*time.Time, error)
-	store func(ctx context.Context, tx *sql.Tx, items []T) error
+	// save stores a page of items with the listing's state in one
+	// transaction of the store's: next gets the stored updated_at of each
+	// item (nil where not stored), read in that transaction before the page
+	// is stored, and returns the state to store with it.
+	save func(ctx context.Context, items []T, next func(prior []*time.Time) (bugscope.SyncState, error)) error
 	// stored is told, after the page's commit, how many items it held.
 	stored func(n int)
 }
 
 // testHookInPageTx, when set (tests), runs inside each page's transaction
-// after the page is stored and before the state is saved.
+// before the page and its state are stored.
 var testHookInPageTx func(ctx context.Context, resource string, page int)
 
 // slack steps a since back by a second. GitHub's since appears to include
@@ -140,9 +140,9 @@ func syncListing[T any](ctx context.Context, w *worker, src source[T]) error {
 		// GitHub pages issues by number; should a listing answer with a
 		// cursor instead, the pass goes on from its last item.
 		byCursor := resp.NextPage == 0 && (resp.After != "" || resp.Cursor != "" || resp.NextPageToken != "")
-		var next sqlite.SyncState
+		var next bugscope.SyncState
 		done := false
-		err = w.db.InTx(ctx, func(tx *sql.Tx) error {
+		err = src.save(ctx, items, func(prior []*time.Time) (bugscope.SyncState, error) {
 			next = st
 			next.Pages, next.Repairs = slices.Clone(st.Pages), slices.Clone(st.Repairs)
 			next.Requests++
@@ -152,29 +152,22 @@ func syncListing[T any](ctx context.Context, w *worker, src source[T]) error {
 					// cursor stays, so that the next sync sends this very
 					// request again, with this response's validators: 304 if
 					// nothing changed, else one page again.
-					if err := src.store(ctx, tx, items); err != nil {
-						return err
-					}
 					v := github.ResponseValidators(resp)
 					next.ValidatorKey, next.ETag, next.LastModified = key, v.ETag, v.LastModified
 					next.FinishedAt = &now
 					next.Items += int64(len(items))
 					done = true
-					return w.db.SaveSyncStateTx(ctx, tx, next)
+					return next, nil
 				}
 				next.InPass, next.PassSince, next.LastSeen, next.MaxSeen = true, since, since, since
 				next.Pages, next.Repairs = nil, nil
 				next.ValidatorKey, next.ETag, next.LastModified = "", "", ""
 			}
-			mark := sqlite.PageMark{Served: served, Offset: page > 1}
+			mark := bugscope.PageMark{Served: served, Offset: page > 1}
 			if next.LastSeen != nil {
 				mark.Boundary = *next.LastSeen
 			}
 			next.Pages = append(next.Pages, mark)
-			prior, err := src.prior(ctx, tx, items)
-			if err != nil {
-				return err
-			}
 			for i, it := range items {
 				u, p := src.updated(it), prior[i]
 				if u == nil || p == nil || !u.After(*p) {
@@ -186,9 +179,6 @@ func syncListing[T any](ctx context.Context, w *worker, src source[T]) error {
 				if (next.Cursor == nil || !p.Before(*next.Cursor)) && (next.LastSeen == nil || !p.After(*next.LastSeen)) {
 					next.Repairs = addRepairs(next.Repairs, next.Pages, *u)
 				}
-			}
-			if err := src.store(ctx, tx, items); err != nil {
-				return err
 			}
 			for _, it := range items {
 				if u := src.updated(it); u != nil {
@@ -208,7 +198,7 @@ func syncListing[T any](ctx context.Context, w *worker, src source[T]) error {
 			if testHookInPageTx != nil {
 				testHookInPageTx(ctx, src.resource, page)
 			}
-			return w.db.SaveSyncStateTx(ctx, tx, next)
+			return next, nil
 		})
 		if err != nil {
 			return err
@@ -260,7 +250,7 @@ func syncListing[T any](ctx context.Context, w *worker, src source[T]) error {
 
 // moveWindow starts the pass's window again at page 1 from the last
 // stored item: page numbers do not reach further.
-func (w *worker) moveWindow(ctx context.Context, st *sqlite.SyncState) error {
+func (w *worker) moveWindow(ctx context.Context, st *bugscope.SyncState) error {
 	if st.LastSeen == nil || st.PassSince != nil && !slack(st.LastSeen).After(*st.PassSince) {
 		at := "the start"
 		if st.LastSeen != nil {
@@ -274,28 +264,25 @@ func (w *worker) moveWindow(ctx context.Context, st *sqlite.SyncState) error {
 
 // repairListing fetches once more the first page from each boundary an
 // item may have slipped past, each page with its state in one transaction.
-func repairListing[T any](ctx context.Context, w *worker, src source[T], st *sqlite.SyncState) error {
+func repairListing[T any](ctx context.Context, w *worker, src source[T], st *bugscope.SyncState) error {
 	for len(st.Repairs) > 0 {
 		since := slack(&st.Repairs[0])
 		items, _, err := src.list(ctx, since, 1, w.opt.PerPage)
 		if err != nil {
 			return w.apiError("list "+src.resource, err)
 		}
-		var next sqlite.SyncState
-		err = w.db.InTx(ctx, func(tx *sql.Tx) error {
+		var next bugscope.SyncState
+		err = src.save(ctx, items, func([]*time.Time) (bugscope.SyncState, error) {
 			next = *st
 			next.Pages, next.Repairs = slices.Clone(st.Pages), slices.Clone(st.Repairs[1:])
 			next.Requests++
-			if err := src.store(ctx, tx, items); err != nil {
-				return err
-			}
 			for _, it := range items {
 				if u := src.updated(it); u != nil && (next.MaxSeen == nil || u.After(*next.MaxSeen)) {
 					next.MaxSeen = u
 				}
 			}
 			next.Items += int64(len(items))
-			return w.db.SaveSyncStateTx(ctx, tx, next)
+			return next, nil
 		})
 		if err != nil {
 			return err
@@ -311,7 +298,7 @@ func repairListing[T any](ctx context.Context, w *worker, src source[T], st *sql
 // to a move at time u: a page fetched by page number and served in u's
 // second (before or after the move, Date cannot tell), and the first page
 // served after it. A page started afresh from a since cannot lose items.
-func addRepairs(repairs []time.Time, pages []sqlite.PageMark, u time.Time) []time.Time {
+func addRepairs(repairs []time.Time, pages []bugscope.PageMark, u time.Time) []time.Time {
 	u = u.Truncate(time.Second)
 	for _, p := range pages {
 		s := p.Served.Truncate(time.Second)

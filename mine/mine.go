@@ -41,8 +41,39 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/preset"
-	"github.com/bugscope/bugscope/sqlite"
 )
+
+// Store is what a sync needs of the database. Package sqlite implements
+// it. A page of a listing is stored with the listing's state in one
+// transaction of the store's (SaveIssuePage, SaveCommentPage), so that the
+// state always describes what the store holds: a killed sync resumes
+// without gaps or duplicates.
+type Store interface {
+	// SyncState returns a listing's stored state, or a zero state (Repo,
+	// Resource and Query set) when it was never synced; SaveSyncState
+	// stores one.
+	SyncState(ctx context.Context, repo, resource, query string) (bugscope.SyncState, error)
+	SaveSyncState(ctx context.Context, st bugscope.SyncState) error
+	// SaveIssuePage and SaveCommentPage store one page and the state next
+	// returns, in one transaction; next gets the stored updated_at of the
+	// page's items (by number or comment id; absent when not stored), read
+	// in that transaction before the page is stored, and must not use the
+	// store. An error from next stores nothing.
+	SaveIssuePage(ctx context.Context, p bugscope.IssuePage, next func(prior map[int]time.Time) (bugscope.SyncState, error)) (bugscope.UpsertStats, error)
+	SaveCommentPage(ctx context.Context, repo string, cs []bugscope.Comment, next func(prior map[int64]time.Time) (bugscope.SyncState, error)) (int, error)
+	// IssuesNeedingTimeline lists the closed issues of repo whose fix is
+	// not known and whose timeline was not read since they were closed;
+	// SaveTimelineCheck records, in one transaction, that one was read,
+	// with the links and pull requests it found.
+	IssuesNeedingTimeline(ctx context.Context, repo string, limit int) ([]bugscope.ClosedIssue, error)
+	SaveTimelineCheck(ctx context.Context, issue bugscope.IssueRef, closedAt *time.Time, links []bugscope.Fix, pulls []bugscope.MergedPull) error
+	// PullsNeedingSize lists the fixing pull requests of repo whose size
+	// is not known; SaveMergedPulls records sizes and merge times.
+	PullsNeedingSize(ctx context.Context, repo string) ([]int, error)
+	SaveMergedPulls(ctx context.Context, pulls []bugscope.MergedPull) error
+	// FixCounts summarises a repository's fix data.
+	FixCounts(ctx context.Context, repo string) (bugscope.FixCounts, error)
+}
 
 // Options control a sync.
 type Options struct {
@@ -121,7 +152,7 @@ type RepoResult struct {
 	// Listed counts issues and pull requests received; the upsert counts
 	// say what changed in the database.
 	Listed int `json:"listed"`
-	sqlite.UpsertStats
+	bugscope.UpsertStats
 	Comments        int   `json:"comments"`         // new or changed comments
 	TimelineChecked int   `json:"timeline_checked"` // closed issues whose timeline was read
 	SizesFetched    int   `json:"sizes_fetched"`    // fixing pull requests whose size was fetched
@@ -134,7 +165,9 @@ type RepoResult struct {
 	Stopped  string        `json:"stopped,omitempty"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
-	sqlite.FixCounts
+	bugscope.FixCounts
+	// err is the failure Error words, with its kind.
+	err error
 }
 
 // Result is what a sync did.
@@ -145,12 +178,26 @@ type Result struct {
 	Complete bool         `json:"complete"`
 }
 
+// Failed lists the repositories whose sync failed.
+func (r Result) Failed() []string {
+	var out []string
+	for _, x := range r.Repos {
+		if x.Error != "" {
+			out = append(out, x.Repo)
+		}
+	}
+	return out
+}
+
 // Sync mines the repositories into db through client, Options.Workers at
-// a time. It returns an error when a repository failed or ctx ended; the
-// result says what each repository did either way. A spent budget
-// (github.ErrBudget) stops the sync without error: Complete is false and
-// the next run continues.
-func Sync(ctx context.Context, db *sqlite.DB, client *github.Client, opt Options) (Result, error) {
+// a time. It returns an error when a repository failed (of the kind of the
+// first failure: ENotFound for a missing repository, EUnauthorized for a
+// refused token, EUnavailable when GitHub cannot be reached) or ctx ended;
+// the result says what each repository did either way, and the others
+// are synced whatever one of them does. A spent budget (github.ErrBudget)
+// stops the sync without error: Complete is false and the next run
+// continues.
+func Sync(ctx context.Context, db Store, client *github.Client, opt Options) (Result, error) {
 	if err := opt.normalise(); err != nil {
 		return Result{}, err
 	}
@@ -210,17 +257,21 @@ func Sync(ctx context.Context, db *sqlite.DB, client *github.Client, opt Options
 	res.Rate = client.Rate()
 	res.Complete = true
 	var failed []string
+	var errs []error
 	for _, r := range res.Repos {
 		res.Complete = res.Complete && r.Complete
 		if r.Error != "" {
 			failed = append(failed, r.Repo+": "+r.Error)
+			errs = append(errs, r.err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
 	if len(failed) > 0 {
-		return res, fmt.Errorf("sync failed for %d of %d repositories:\n  %s", len(failed), len(res.Repos), strings.Join(failed, "\n  "))
+		return res, &bugscope.Error{Code: bugscope.ErrorCode(errs[0]),
+			Message: fmt.Sprintf("sync failed for %d of %d repositories:\n  %s", len(failed), len(res.Repos), strings.Join(failed, "\n  ")),
+			Err:     errors.Join(errs...)}
 	}
 	return res, nil
 }
@@ -286,7 +337,7 @@ func (o *Options) issuesQuery() string {
 
 // worker syncs one repository.
 type worker struct {
-	db       *sqlite.DB
+	db       Store
 	client   *github.Client
 	opt      *Options
 	repo     string
@@ -295,8 +346,8 @@ type worker struct {
 	progress func(Event)
 	requests atomic.Int64
 	res      RepoResult
-	stored   int                // issues listing items stored this run, for Limit
-	pending  sqlite.UpsertStats // of the page in its transaction, counted on commit
+	stored   int                  // issues listing items stored this run, for Limit
+	pending  bugscope.UpsertStats // of the page in its transaction, counted on commit
 }
 
 func (w *worker) run(ctx context.Context) RepoResult {
@@ -324,7 +375,7 @@ func (w *worker) run(ctx context.Context) RepoResult {
 		w.res.Stopped = "cancelled"
 		ev.Phase, ev.Note = PhaseStopped, "cancelled"
 	default:
-		w.res.Error = err.Error()
+		w.res.Error, w.res.err = err.Error(), err
 		ev.Phase, ev.Err = PhaseFailed, err
 	}
 	w.progress(ev)
@@ -361,17 +412,21 @@ func (w *worker) emit(phase string, items int, fraction float64) {
 		Requests: w.requests.Load(), Rate: w.client.Rate()})
 }
 
-// apiError words a failed request for people: which repository, and what
-// GitHub said.
+// apiError words a failed request for people (which repository, and what
+// GitHub said) and gives it its kind.
 func (w *worker) apiError(what string, err error) error {
 	if errors.Is(err, github.ErrBudget) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	switch github.StatusOf(err) {
-	case 404:
-		return fmt.Errorf("%s: %s not found (or private, and the token cannot see it): %w", what, w.repo, err)
-	case 401:
-		return fmt.Errorf("%s: the token was refused (check GITHUB_TOKEN): %w", what, err)
+	switch s := github.StatusOf(err); {
+	case s == 404:
+		return bugscope.Errorf(bugscope.ENotFound, "%s: %s not found (or private, and the token cannot see it): %w", what, w.repo, err)
+	case s == 401:
+		return bugscope.Errorf(bugscope.EUnauthorized, "%s: the token was refused (check GITHUB_TOKEN): %w", what, err)
+	case s == 403:
+		return bugscope.Errorf(bugscope.EForbidden, "%s: GitHub refused access to %s: %w", what, w.repo, err)
+	case s == 0 || s >= 500:
+		return bugscope.Errorf(bugscope.EUnavailable, "%s: %w", what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -2,14 +2,12 @@ package mine
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	gh "github.com/google/go-github/v92/github"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
-	"github.com/bugscope/bugscope/sqlite"
 )
 
 // syncIssues runs the issues listing, which holds pull requests too.
@@ -33,88 +31,64 @@ func (w *worker) syncIssues(ctx context.Context) error {
 			return w.client.GH.Issues.ListByRepo(ctx, w.owner, w.name, o)
 		},
 		updated: func(i *gh.Issue) *time.Time { return tsPtr(i.UpdatedAt) },
-		prior: func(ctx context.Context, tx *sql.Tx, items []*gh.Issue) ([]*time.Time, error) {
-			nums := make([]int, len(items))
-			for i, it := range items {
-				nums[i] = it.GetNumber()
-			}
-			m, err := w.db.StoredUpdatedTx(ctx, tx, w.repo, nums)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]*time.Time, len(items))
-			for i, n := range nums {
-				if t, ok := m[n]; ok {
-					out[i] = &t
-				}
-			}
-			return out, nil
+		save: func(ctx context.Context, items []*gh.Issue, next func([]*time.Time) (bugscope.SyncState, error)) error {
+			st, err := w.db.SaveIssuePage(ctx, w.issuePage(items), func(prior map[int]time.Time) (bugscope.SyncState, error) {
+				return next(inOrder(items, prior, (*gh.Issue).GetNumber))
+			})
+			// Counted only once the transaction commits: see stored.
+			w.pending = st
+			return err
 		},
-		store: w.storeIssues,
 		stored: func(n int) {
 			w.stored += n
 			w.res.Listed += n
 			w.res.UpsertStats.Add(w.pending)
-			w.pending = sqlite.UpsertStats{}
+			w.pending = bugscope.UpsertStats{}
 		},
 	})
 }
 
-// storeIssues stores a page of the issues listing, in the page's
-// transaction: the issues and pull requests, the merge times of merged
-// pull requests and the issues their descriptions close, and why closed
-// issues were closed.
-func (w *worker) storeIssues(ctx context.Context, tx *sql.Tx, items []*gh.Issue) error {
-	issues := make([]bugscope.Issue, 0, len(items))
-	var pulls []sqlite.MergedPull
-	var closed []sqlite.ClosedIssue
-	type bodyRefs struct {
-		pr   bugscope.IssueRef
-		refs []bugscope.IssueRef
-	}
-	var links []bodyRefs
+// issuePage is what a page of the issues listing stores: the issues and
+// pull requests, the merge times of merged pull requests and the issues
+// their descriptions close, and why closed issues were closed.
+func (w *worker) issuePage(items []*gh.Issue) bugscope.IssuePage {
+	p := bugscope.IssuePage{Repo: w.repo, Issues: make([]bugscope.Issue, 0, len(items))}
 	for _, it := range items {
 		if it.GetNumber() <= 0 {
 			continue
 		}
 		is := github.Issue(w.repo, it)
-		issues = append(issues, is)
+		p.Issues = append(p.Issues, is)
 		switch {
 		case is.IsPullRequest:
 			m := github.MergedAt(it)
 			if m == nil {
 				continue
 			}
-			pulls = append(pulls, sqlite.MergedPull{PR: is.Ref(), MergedAt: m})
+			p.MergedPulls = append(p.MergedPulls, bugscope.MergedPull{PR: is.Ref(), MergedAt: m})
 			var refs []bugscope.IssueRef
 			for _, r := range github.ClosingRefs(is.Body, w.repo) {
 				if r != is.Ref() {
 					refs = append(refs, r)
 				}
 			}
-			links = append(links, bodyRefs{is.Ref(), refs})
+			p.BodyFixes = append(p.BodyFixes, bugscope.BodyFixes{PullRequest: is.Ref(), Closes: refs})
 		case is.State == "closed":
-			closed = append(closed, sqlite.ClosedIssue{Ref: is.Ref(), StateReason: it.GetStateReason(), ClosedAt: is.ClosedAt})
+			p.Closed = append(p.Closed, bugscope.ClosedIssue{Ref: is.Ref(), StateReason: it.GetStateReason(), ClosedAt: is.ClosedAt})
 		}
 	}
-	st, err := w.db.UpsertIssuesTx(ctx, tx, issues)
-	if err != nil {
-		return err
-	}
-	if err := w.db.SaveMergedPullsTx(ctx, tx, pulls); err != nil {
-		return err
-	}
-	for _, l := range links {
-		if err := w.db.ReplaceBodyFixesTx(ctx, tx, l.pr, l.refs); err != nil {
-			return err
+	return p
+}
+
+// inOrder lists the stored updated_at of each item, nil where not stored.
+func inOrder[T any, K comparable](items []T, stored map[K]time.Time, key func(T) K) []*time.Time {
+	out := make([]*time.Time, len(items))
+	for i, it := range items {
+		if t, ok := stored[key(it)]; ok {
+			out[i] = &t
 		}
 	}
-	if err := w.db.NoteClosedTx(ctx, tx, closed); err != nil {
-		return err
-	}
-	// Counted only once the transaction commits: see syncListing.
-	w.pending = st
-	return nil
+	return out
 }
 
 // syncComments runs the repository's comments listing.
@@ -131,31 +105,16 @@ func (w *worker) syncComments(ctx context.Context) error {
 			return w.client.GH.Issues.ListComments(ctx, w.owner, w.name, 0, o)
 		},
 		updated: func(c *gh.IssueComment) *time.Time { return tsPtr(c.UpdatedAt) },
-		prior: func(ctx context.Context, tx *sql.Tx, items []*gh.IssueComment) ([]*time.Time, error) {
-			ids := make([]int64, len(items))
-			for i, c := range items {
-				ids[i] = c.GetID()
-			}
-			m, err := w.db.StoredCommentUpdatedTx(ctx, tx, w.repo, ids)
-			if err != nil {
-				return nil, err
-			}
-			out := make([]*time.Time, len(items))
-			for i, id := range ids {
-				if t, ok := m[id]; ok {
-					out[i] = &t
-				}
-			}
-			return out, nil
-		},
-		store: func(ctx context.Context, tx *sql.Tx, items []*gh.IssueComment) error {
+		save: func(ctx context.Context, items []*gh.IssueComment, next func([]*time.Time) (bugscope.SyncState, error)) error {
 			cs := make([]bugscope.Comment, 0, len(items))
 			for _, it := range items {
 				if c, ok := github.Comment(w.repo, it); ok {
 					cs = append(cs, c)
 				}
 			}
-			n, err := w.db.UpsertCommentsTx(ctx, tx, cs)
+			n, err := w.db.SaveCommentPage(ctx, w.repo, cs, func(prior map[int64]time.Time) (bugscope.SyncState, error) {
+				return next(inOrder(items, prior, (*gh.IssueComment).GetID))
+			})
 			changed = n
 			return err
 		},

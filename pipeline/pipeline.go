@@ -1,4 +1,4 @@
-// Package pipeline runs bugscope's main job over a database: import issue
+// Package pipeline runs bugscope's main job over a store: import issue
 // dumps, classify the stored issues and extract their signals, and build the
 // study report. The command line and the web server share it.
 package pipeline
@@ -6,20 +6,42 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/importer"
 	"github.com/bugscope/bugscope/internal/par"
-	"github.com/bugscope/bugscope/labelrec"
-	"github.com/bugscope/bugscope/learn"
-	"github.com/bugscope/bugscope/report"
-	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/signals"
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
+
+// Store is what the pipeline needs of a database. Package sqlite
+// implements it; each write is one transaction of the store's.
+type Store interface {
+	// UpsertIssues stores issues, all or none; an issue replaces the
+	// stored one unless that one is newer.
+	UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (bugscope.UpsertStats, error)
+	// IssueBatches calls fn with the selected issues, bodies included, a
+	// batch at a time; fn may write between batches. EachIssue streams
+	// them; CountIssues counts them per repository.
+	IssueBatches(ctx context.Context, f bugscope.IssueFilter, size int, fn func([]bugscope.Issue) error) error
+	EachIssue(ctx context.Context, f bugscope.IssueFilter, fn func(bugscope.Issue) error) error
+	CountIssues(ctx context.Context, f bugscope.IssueFilter) (map[string]int, error)
+	// SaveClassifications stores classifications and the signals of their
+	// issues, replacing the same classifier's earlier ones.
+	SaveClassifications(ctx context.Context, cs []bugscope.Classification, sigs map[bugscope.IssueRef][]bugscope.Signal) error
+	// Classifiers lists the classifiers that labelled issues in a
+	// taxonomy; Classified returns one classifier's labelled issues.
+	Classifiers(ctx context.Context, taxonomy string) ([]string, error)
+	Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.Classified, error)
+	// Fixes returns the merged pull requests that fixed the selected
+	// issues.
+	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)
+	// SaveModel remembers a learned model (a model file's bytes) for a
+	// taxonomy; Model returns it, or an ENotFound error.
+	SaveModel(ctx context.Context, m bugscope.StoredModel) error
+	Model(ctx context.Context, taxonomy string) (bugscope.StoredModel, error)
+}
 
 // ImportOptions control Import.
 type ImportOptions struct {
@@ -35,51 +57,75 @@ type FileResult struct {
 	Issues       int    `json:"issues"`
 	PullRequests int    `json:"pull_requests"`
 	Duplicates   int    `json:"duplicates_in_file"`
-	sqlite.UpsertStats
+	bugscope.UpsertStats
 }
 
-// Import reads every file first and stores nothing unless all of them
-// parse; then it stores each file in its own transaction. A bad file thus
-// fails the import with an error naming it and the place, and leaves the
-// database as it was.
-func Import(ctx context.Context, db *sqlite.DB, files []string, opt ImportOptions) ([]FileResult, error) {
-	parsed := make([][]bugscope.Issue, len(files))
-	results := make([]FileResult, len(files))
+// Dump is an issue dump read and checked, ready to store.
+type Dump struct {
+	Result FileResult
+	Issues []bugscope.Issue
+}
+
+// ReadDumps reads and checks every file before anything is stored, so
+// that a bad file changes nothing (and creates no database): the first
+// error names the file and the place (an EInvalid error), or a file that
+// does not exist (ENotFound).
+func ReadDumps(files []string, opt ImportOptions) ([]Dump, error) {
+	dumps := make([]Dump, len(files))
 	for i, f := range files {
-		res := &results[i]
-		res.File = f
-		issues, err := importer.ParseFile(f, importer.Options{Repo: opt.Repo, OnDuplicate: func(bugscope.IssueRef) { res.Duplicates++ }})
+		d := &dumps[i]
+		d.Result.File = f
+		issues, err := importer.ParseFile(f, importer.Options{Repo: opt.Repo, OnDuplicate: func(bugscope.IssueRef) { d.Result.Duplicates++ }})
 		if err != nil {
 			return nil, err
 		}
-		parsed[i] = issues
+		d.Issues = issues
 		for _, is := range issues {
 			if is.IsPullRequest {
-				res.PullRequests++
+				d.Result.PullRequests++
 			} else {
-				res.Issues++
+				d.Result.Issues++
 			}
 		}
 	}
-	for i, issues := range parsed {
+	return dumps, nil
+}
+
+// StoreDumps stores each dump in its own transaction.
+func StoreDumps(ctx context.Context, db Store, dumps []Dump, opt ImportOptions) ([]FileResult, error) {
+	results := make([]FileResult, 0, len(dumps))
+	for _, d := range dumps {
 		done := 0
 		var progress func()
 		if opt.Progress != nil {
-			file, total := files[i], len(issues)
+			file, total := d.Result.File, len(d.Issues)
 			progress = func() { done++; opt.Progress(file, done, total) }
 		}
-		st, err := db.UpsertIssues(ctx, issues, progress)
+		st, err := db.UpsertIssues(ctx, d.Issues, progress)
 		if err != nil {
-			return results[:i], fmt.Errorf("%s: %w", files[i], err)
+			return results, fmt.Errorf("%s: %w", d.Result.File, err)
 		}
-		results[i].UpsertStats = st
+		r := d.Result
+		r.UpsertStats = st
+		results = append(results, r)
 	}
 	return results, nil
 }
 
+// Import reads every file first and stores nothing unless all of them
+// parse; then it stores each file in its own transaction (ReadDumps,
+// StoreDumps).
+func Import(ctx context.Context, db Store, files []string, opt ImportOptions) ([]FileResult, error) {
+	dumps, err := ReadDumps(files, opt)
+	if err != nil {
+		return nil, err
+	}
+	return StoreDumps(ctx, db, dumps, opt)
+}
+
 // ClassifyOptions control Classify.
 type ClassifyOptions struct {
-	Filter sqlite.IssueFilter
+	Filter bugscope.IssueFilter
 	// BatchSize issues are classified and stored at a time (default 2000),
 	// bounding memory on large databases.
 	BatchSize int
@@ -108,7 +154,7 @@ type Composite interface {
 // their signals, and stores both, a batch per transaction. For a Composite
 // its parts' classifications are stored too; the statistics count the
 // final ones.
-func Classify(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, c bugscope.Classifier, opt ClassifyOptions) (ClassifyStats, error) {
+func Classify(ctx context.Context, db Store, tax *taxonomy.Taxonomy, c bugscope.Classifier, opt ClassifyOptions) (ClassifyStats, error) {
 	start := time.Now()
 	st := ClassifyStats{ByKind: map[string]int{}}
 	if opt.BatchSize <= 0 {
@@ -161,159 +207,4 @@ func ExtractSignals(issues []bugscope.Issue) map[bugscope.IssueRef][]bugscope.Si
 		m[issues[i].Ref()] = out[i]
 	}
 	return m
-}
-
-// Preferred classifiers for a report, best first, when none is named.
-var preferred = []string{"ensemble", "model", "llm", "rules"}
-
-// PickClassifier returns name when set; otherwise the best classifier that
-// has labelled issues in the taxonomy.
-func PickClassifier(ctx context.Context, db *sqlite.DB, tax string, name string) (string, error) {
-	have, err := db.Classifiers(ctx, tax)
-	if err != nil {
-		return "", err
-	}
-	if name != "" {
-		for _, h := range have {
-			if h == name {
-				return name, nil
-			}
-		}
-		return "", fmt.Errorf("no issues classified by %q in taxonomy %s (have: %v); run bugscope classify", name, tax, have)
-	}
-	for _, p := range preferred {
-		for _, h := range have {
-			if h == p {
-				return p, nil
-			}
-		}
-	}
-	if len(have) > 0 {
-		return have[0], nil
-	}
-	return "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first", tax)
-}
-
-// ReportOptions control BuildReport.
-type ReportOptions struct {
-	Filter     sqlite.IssueFilter
-	Classifier string // "" picks one (PickClassifier)
-	Title      string
-	Now        time.Time
-}
-
-// BuildReport loads the classified issues and computes the report.
-func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt ReportOptions) (*report.Report, error) {
-	cls, err := PickClassifier(ctx, db, tax.Name, opt.Classifier)
-	if err != nil {
-		return nil, err
-	}
-	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: opt.Filter, Taxonomy: tax.Name, Classifier: cls, WithSignals: true})
-	if err != nil {
-		return nil, err
-	}
-	version := ""
-	if len(items) > 0 {
-		version = items[0].Classification.ClassifierVersion
-	}
-	now := opt.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	// The pull requests that fixed the issues, from bugscope sync: the
-	// fix-effort section.
-	fixes, err := db.Fixes(ctx, opt.Filter)
-	if err != nil {
-		return nil, err
-	}
-	return report.Build(tax, items, report.Options{
-		Fixes:      fixes,
-		Title:      opt.Title,
-		Now:        now,
-		Classifier: report.NameVer{Name: cls, Version: version},
-		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
-			Until: opt.Filter.Until, State: opt.Filter.State},
-	})
-}
-
-// Records turns stored classifications into label records, the format of
-// hand labels, so that classifier output and gold are the same kind of
-// file. The classifier's confidence is written as a number.
-func Records(items []bugscope.Classified) []labelrec.Record {
-	recs := make([]labelrec.Record, len(items))
-	for i, it := range items {
-		conf := it.Classification.Confidence
-		recs[i] = labelrec.Record{Issue: it.Issue.Ref(), Labels: it.Classification.Labels, ConfidenceValue: &conf}
-	}
-	return recs
-}
-
-// Corpus is what 'bugscope train' learns from: it joins the label records
-// with the stored issues, runs the rules and extracts signals for them,
-// and lends every stored issue's text to the document frequencies. It also
-// returns the labelled issues missing from the database.
-func Corpus(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules bugscope.Classifier,
-	recs []labelrec.Record, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
-	var pool []bugscope.Issue
-	byRef := map[bugscope.IssueRef]int{}
-	if err := db.EachIssue(ctx, sqlite.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
-		byRef[is.Ref()] = len(pool)
-		pool = append(pool, is)
-		return nil
-	}); err != nil {
-		return nil, nil, err
-	}
-	var labelled []bugscope.Issue
-	var gold []bugscope.Labels
-	var missing []string
-	for _, r := range recs {
-		i, ok := byRef[r.Issue]
-		if !ok {
-			missing = append(missing, r.Issue.String())
-			continue
-		}
-		labelled = append(labelled, pool[i])
-		gold = append(gold, r.Labels)
-	}
-	if len(labelled) == 0 {
-		return nil, missing, fmt.Errorf("none of the %d labelled issues is in the database %s; import them first: %w",
-			len(recs), db.Path(), bugscope.ErrNotFound)
-	}
-	cs, err := rules.Classify(ctx, labelled)
-	if err != nil {
-		return nil, nil, err
-	}
-	sigs := ExtractSignals(labelled)
-	docs := make([]learn.Doc, len(labelled))
-	for i := range labelled {
-		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
-	}
-	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
-	return c, missing, err
-}
-
-// ReviewQueue builds the queue of stored decisions a human should check
-// first (package review): the final decisions are the best classifier's
-// among the ensemble, the model and the rules, compared with the rules'
-// and the model's. It also names the classifier whose decisions are final.
-func ReviewQueue(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter) ([]review.Item, string, error) {
-	have, err := db.Classifiers(ctx, tax.Name)
-	if err != nil {
-		return nil, "", err
-	}
-	byName := map[string][]bugscope.Classified{}
-	for _, name := range []string{"rules", "model", "ensemble"} {
-		if !slices.Contains(have, name) {
-			continue
-		}
-		if byName[name], err = db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name}); err != nil {
-			return nil, "", err
-		}
-	}
-	for _, name := range []string{"ensemble", "model", "rules"} {
-		if final, ok := byName[name]; ok {
-			return review.Build(tax, final, byName["rules"], byName["model"]), name, nil
-		}
-	}
-	return nil, "", fmt.Errorf("no classified issues in taxonomy %s; run bugscope classify first: %w", tax.Name, bugscope.ErrNotFound)
 }

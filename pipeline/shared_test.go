@@ -34,7 +34,7 @@ func TestSharedData(t *testing.T) {
 	want := map[string]int{"vllm-project/vllm": 1416, "ggml-org/llama.cpp": 1541, "sgl-project/sglang": 1062}
 	check := func(when string) {
 		t.Helper()
-		got, err := db.CountIssues(ctx, sqlite.IssueFilter{IncludePulls: true})
+		got, err := db.CountIssues(ctx, bugscope.IssueFilter{IncludePulls: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestSharedData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
+	items, err := db.Classified(ctx, bugscope.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,11 @@ type Options struct {
 	// Fixes are the merged pull requests that fixed issues (bugscope sync),
 	// for the fix-effort section; nil leaves it out.
 	Fixes map[bugscope.IssueRef][]bugscope.Fix
+	// InFilter counts the stored issues the filter selects, per
+	// repository, labelled or not, for the coverage; nil: the items are
+	// all of them. Missing are repositories a study could not mine.
+	InFilter map[string]int
+	Missing  []MissingRepo
 }
 
 // Build computes the report from classified issues. Only issues classified
@@ -48,6 +53,11 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 		Classifier:        opt.Classifier,
 		Filters:           opt.Filters,
 		CategoryDimension: catDim.ID,
+		Coverage:          coverage(items, opt.InFilter, opt.Missing),
+	}
+	if r.Classifier == (NameVer{}) && len(r.Coverage.Classifiers) > 0 {
+		top := r.Coverage.Classifiers[0]
+		r.Classifier = NameVer{top.Name, top.Version}
 	}
 	if r.Title == "" {
 		r.Title = "Bug study of LLM inference and serving engines"

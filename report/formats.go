@@ -60,6 +60,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	t := r.Totals
 	perRepo("totals", "", "", "issues", "Issues", t.Issues, t.ByRepo, t.Issues, t.ByRepo)
 	perRepo("totals", "", "", "bugs", "Bugs", t.Bugs, t.BugsByRepo, t.Issues, t.ByRepo)
+	cv := r.Coverage
+	row("coverage", "", "", "labelled", "Issues labelled of those the filter selects", "all", cv.Labelled, cv.InFilter, 0)
+	for _, c := range cv.Classifiers {
+		row("coverage", "", "", c.Name, c.Name+" "+c.Version, "all", c.Issues, cv.Labelled, 0)
+	}
 	dist := func(section string, d Distribution) {
 		for _, c := range d.Values {
 			perRepo(section, d.Dimension, c.Group, c.ID, c.Name, c.Count, c.ByRepo, d.Base, d.BaseByRepo)

@@ -30,6 +30,7 @@ var markdownTemplate = template.Must(template.New("report.md.tmpl").Funcs(templa
 	"groupTable":   groupTable,
 	"signalTable":  signalTable,
 	"fixTable":     fixTable,
+	"coverage":     coverageMarkdown,
 }).ParseFS(templates, "templates/report.md.tmpl"))
 
 // WriteMarkdown writes the report as Markdown.

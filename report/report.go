@@ -19,6 +19,9 @@ type Report struct {
 	Filters     Filters   `json:"filters"`
 	Engines     []Engine  `json:"engines"`
 	Totals      Totals    `json:"totals"`
+	// Coverage: the issues of the filter the report covers, whose labels
+	// they carry, and the repositories it misses.
+	Coverage Coverage `json:"coverage"`
 
 	// Kinds: what sort of reports, per engine (base: all issues).
 	Kinds Distribution `json:"kinds"`

@@ -124,21 +124,10 @@ func nonNilMap(m map[string]float64) map[string]float64 {
 	return m
 }
 
-// ClassifiedFilter selects classified issues for a report or an export.
-type ClassifiedFilter struct {
-	IssueFilter
-	Taxonomy   string
-	Classifier string
-	// WithBody loads issue bodies too; reports do not need them.
-	WithBody bool
-	// WithSignals loads the issues' signals.
-	WithSignals bool
-}
-
 // Classified returns the issues the filter selects that the classifier has
 // labelled in the taxonomy, in (repo, number) order.
-func (d *DB) Classified(ctx context.Context, f ClassifiedFilter) ([]bugscope.Classified, error) {
-	where, args := f.where()
+func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.Classified, error) {
+	where, args := issueWhere(f.IssueFilter)
 	body := "''"
 	if f.WithBody {
 		body = "i.body"
@@ -284,8 +273,8 @@ func (d *DB) ClassificationsOf(ctx context.Context, ref bugscope.IssueRef) ([]bu
 	rows.Close()
 	var out []bugscope.Classification
 	for _, k := range keys {
-		cs, err := d.Classified(ctx, ClassifiedFilter{Taxonomy: k.tax, Classifier: k.cls,
-			IssueFilter: IssueFilter{Repos: []string{ref.Repo}, Number: ref.Number, IncludePulls: true}})
+		cs, err := d.Classified(ctx, bugscope.ClassifiedFilter{Taxonomy: k.tax, Classifier: k.cls,
+			IssueFilter: bugscope.IssueFilter{Repos: []string{ref.Repo}, Number: ref.Number, IncludePulls: true}})
 		if err != nil {
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func save(t testing.TB, db *DB, cs ...bugscope.Classification) {
 	}
 }
 
-func classified(t *testing.T, db *DB, f ClassifiedFilter) []bugscope.Classified {
+func classified(t *testing.T, db *DB, f bugscope.ClassifiedFilter) []bugscope.Classified {
 	t.Helper()
 	out, err := db.Classified(context.Background(), f)
 	if err != nil {
@@ -38,7 +38,7 @@ func classified(t *testing.T, db *DB, f ClassifiedFilter) []bugscope.Classified 
 func countRows(t *testing.T, db *DB, table string) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -79,7 +79,7 @@ func TestClassificationRoundTrip(t *testing.T) {
 	}
 
 	for _, withSignals := range []bool{false, true} {
-		got := classified(t, db, ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules", WithSignals: withSignals, WithBody: true})
+		got := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules", WithSignals: withSignals, WithBody: true})
 		if len(got) != 1 {
 			t.Fatalf("Classified returned %d items, want 1 (the unclassified issue is left out)", len(got))
 		}
@@ -103,11 +103,11 @@ func TestClassificationRoundTrip(t *testing.T) {
 		}
 	}
 	// Without WithBody the body is left out.
-	if got := classified(t, db, ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules"}); got[0].Issue.Body != "" {
+	if got := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules"}); got[0].Issue.Body != "" {
 		t.Errorf("body loaded without WithBody: %q", got[0].Issue.Body)
 	}
 	// Another classifier or taxonomy sees nothing.
-	for _, f := range []ClassifiedFilter{{Taxonomy: "llm-serving-v1", Classifier: "model"}, {Taxonomy: "first-look-2025", Classifier: "rules"}} {
+	for _, f := range []bugscope.ClassifiedFilter{{Taxonomy: "llm-serving-v1", Classifier: "model"}, {Taxonomy: "first-look-2025", Classifier: "rules"}} {
 		if got := classified(t, db, f); len(got) != 0 {
 			t.Errorf("Classified(%s/%s) = %d items, want 0", f.Taxonomy, f.Classifier, len(got))
 		}
@@ -126,7 +126,7 @@ func TestClassificationDefaultsWhenEmpty(t *testing.T) {
 	db := openTest(t)
 	upsert(t, db, mk("o/r", 1, "x", ""))
 	save(t, db, bugscope.Classification{Issue: bugscope.IssueRef{Repo: "o/r", Number: 1}, Taxonomy: "t", Classifier: "c"})
-	got := classified(t, db, ClassifiedFilter{Taxonomy: "t", Classifier: "c"})
+	got := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "t", Classifier: "c"})
 	if len(got) != 1 {
 		t.Fatalf("got %d", len(got))
 	}
@@ -157,7 +157,7 @@ func TestClassificationReplacesEarlier(t *testing.T) {
 	second.ClassifierVersion = "2"
 	save(t, db, second) // no signals entry: the stored signals stay
 
-	got := classified(t, db, ClassifiedFilter{Taxonomy: "t", Classifier: "rules", WithSignals: true})
+	got := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "t", Classifier: "rules", WithSignals: true})
 	if len(got) != 1 {
 		t.Fatalf("got %d classifications, want 1", len(got))
 	}
@@ -169,7 +169,7 @@ func TestClassificationReplacesEarlier(t *testing.T) {
 		t.Errorf("signals without a new entry = %v, want the stored ones", got[0].Signals)
 	}
 	// The other classifier's result is untouched.
-	if m := classified(t, db, ClassifiedFilter{Taxonomy: "t", Classifier: "model"}); len(m) != 1 || m[0].Classification.Labels.One("kind") != "question" {
+	if m := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "t", Classifier: "model"}); len(m) != 1 || m[0].Classification.Labels.One("kind") != "question" {
 		t.Errorf("other classifier = %+v", m)
 	}
 	if n := countRows(t, db, "classifications"); n != 2 {
@@ -323,14 +323,14 @@ func TestClassifiedFilterAndOrder(t *testing.T) {
 	}
 	save(t, db, cs...)
 	for _, tc := range []struct {
-		f    IssueFilter
+		f    bugscope.IssueFilter
 		want []string
 	}{
-		{IssueFilter{}, []string{"a/x#1", "a/x#2", "b/y#1", "b/y#2", "c/z#7"}},
-		{IssueFilter{Repos: []string{"a/x"}, IncludePulls: true}, []string{"a/x#1", "a/x#2", "a/x#3"}},
-		{IssueFilter{Labels: []string{"cuda"}}, []string{"a/x#2", "c/z#7"}},
+		{bugscope.IssueFilter{}, []string{"a/x#1", "a/x#2", "b/y#1", "b/y#2", "c/z#7"}},
+		{bugscope.IssueFilter{Repos: []string{"a/x"}, IncludePulls: true}, []string{"a/x#1", "a/x#2", "a/x#3"}},
+		{bugscope.IssueFilter{Labels: []string{"cuda"}}, []string{"a/x#2", "c/z#7"}},
 	} {
-		got := classified(t, db, ClassifiedFilter{IssueFilter: tc.f, Taxonomy: "t", Classifier: "rules"})
+		got := classified(t, db, bugscope.ClassifiedFilter{IssueFilter: tc.f, Taxonomy: "t", Classifier: "rules"})
 		var refs []string
 		for _, g := range got {
 			refs = append(refs, g.Issue.Ref().String())

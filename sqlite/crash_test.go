@@ -93,7 +93,7 @@ func TestCrashKilledMidTransaction(t *testing.T) {
 	}
 	defer db.Close()
 	var check string
-	if err := db.SQL().QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+	if err := db.db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check = %q, %v", check, err)
 	}
 	if n := countAll(t, db); n != 1 {

@@ -9,23 +9,9 @@ import (
 	"github.com/bugscope/bugscope"
 )
 
-// MergedPull is what a listing says of a merged pull request, and what the
-// pull request's own page adds (its size).
-type MergedPull struct {
-	PR                                 bugscope.IssueRef
-	MergedAt                           *time.Time
-	SizeKnown                          bool
-	Additions, Deletions, ChangedFiles int
-	MergeCommit                        string
-	// Unavailable records that the size cannot be fetched (the pull
-	// request is gone), so that it is not asked for again.
-	Unavailable bool
-}
-
-// SaveMergedPullsTx records merged pull requests in the caller's
-// transaction. A pull request's merge time is kept once known; its size is
-// written when p.SizeKnown.
-func (d *DB) SaveMergedPullsTx(ctx context.Context, tx *sql.Tx, pulls []MergedPull) error {
+// saveMergedPulls records merged pull requests in tx. A pull request's
+// merge time is kept once known; its size is written when p.SizeKnown.
+func (d *DB) saveMergedPulls(ctx context.Context, tx *sql.Tx, pulls []bugscope.MergedPull) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO pull_requests
 		(repo, number, merged_at, additions, deletions, changed_files, merge_commit, size_fetched_at)
 		VALUES (?,?,?,?,?,?,?,?)
@@ -60,15 +46,17 @@ func (d *DB) SaveMergedPullsTx(ctx context.Context, tx *sql.Tx, pulls []MergedPu
 	return nil
 }
 
-// SaveMergedPulls is SaveMergedPullsTx in a transaction of its own.
-func (d *DB) SaveMergedPulls(ctx context.Context, pulls []MergedPull) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error { return d.SaveMergedPullsTx(ctx, tx, pulls) })
+// SaveMergedPulls records merged pull requests in one transaction. A pull
+// request's merge time is kept once known; its size is written when
+// p.SizeKnown.
+func (d *DB) SaveMergedPulls(ctx context.Context, pulls []bugscope.MergedPull) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error { return d.saveMergedPulls(ctx, tx, pulls) })
 }
 
-// ReplaceBodyFixesTx sets, in the caller's transaction, the issues that a
-// pull request's description closes: links found earlier in an older
-// version of the description and no longer there are removed.
-func (d *DB) ReplaceBodyFixesTx(ctx context.Context, tx *sql.Tx, pr bugscope.IssueRef, issues []bugscope.IssueRef) error {
+// replaceBodyFixes sets, in tx, the issues that a pull request's
+// description closes: links found earlier in an older version of the
+// description and no longer there are removed.
+func (d *DB) replaceBodyFixes(ctx context.Context, tx *sql.Tx, pr bugscope.IssueRef, issues []bugscope.IssueRef) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fix_links WHERE pr_repo = ? AND pr_number = ? AND source = ?`,
 		pr.Repo, pr.Number, bugscope.FixSourceBody); err != nil {
 		return err
@@ -77,12 +65,12 @@ func (d *DB) ReplaceBodyFixesTx(ctx context.Context, tx *sql.Tx, pr bugscope.Iss
 	for i, is := range issues {
 		links[i] = bugscope.Fix{Issue: is, PullRequest: pr, Source: bugscope.FixSourceBody}
 	}
-	return d.AddFixLinksTx(ctx, tx, links)
+	return d.addFixLinks(ctx, tx, links)
 }
 
-// AddFixLinksTx records links from issues to the pull requests that fixed
-// them, in the caller's transaction; a link found before keeps its source.
-func (d *DB) AddFixLinksTx(ctx context.Context, tx *sql.Tx, links []bugscope.Fix) error {
+// addFixLinks records links from issues to the pull requests that fixed
+// them, in tx; a link found before keeps its source.
+func (d *DB) addFixLinks(ctx context.Context, tx *sql.Tx, links []bugscope.Fix) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO fix_links
 		(repo, issue_number, pr_repo, pr_number, source, found_at) VALUES (?,?,?,?,?,?)`)
 	if err != nil {
@@ -108,21 +96,15 @@ func (d *DB) AddFixLinksTx(ctx context.Context, tx *sql.Tx, links []bugscope.Fix
 	return nil
 }
 
-// AddFixLinks is AddFixLinksTx in a transaction of its own.
+// AddFixLinks records links from issues to the pull requests that fixed
+// them, in one transaction; a link found before keeps its source.
 func (d *DB) AddFixLinks(ctx context.Context, links []bugscope.Fix) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error { return d.AddFixLinksTx(ctx, tx, links) })
+	return d.inTx(ctx, func(tx *sql.Tx) error { return d.addFixLinks(ctx, tx, links) })
 }
 
-// ClosedIssue is a closed issue as the fix search sees it.
-type ClosedIssue struct {
-	Ref         bugscope.IssueRef
-	StateReason string // completed, not_planned, or "" when the source did not say
-	ClosedAt    *time.Time
-}
-
-// NoteClosedTx records, in the caller's transaction, why and when issues
-// were closed, for the timeline search of their fixes.
-func (d *DB) NoteClosedTx(ctx context.Context, tx *sql.Tx, closed []ClosedIssue) error {
+// noteClosed records, in tx, why and when issues were closed, for the
+// timeline search of their fixes.
+func (d *DB) noteClosed(ctx context.Context, tx *sql.Tx, closed []bugscope.ClosedIssue) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO fix_search (repo, issue_number, state_reason, closed_at)
 		VALUES (?,?,?,?)
 		ON CONFLICT (repo, issue_number) DO UPDATE SET
@@ -143,7 +125,7 @@ func (d *DB) NoteClosedTx(ctx context.Context, tx *sql.Tx, closed []ClosedIssue)
 // requests) that were closed as completed (or for no stated reason), have
 // no fix link, and whose timeline was not read since they were last
 // closed; oldest first, at most limit (0: all).
-func (d *DB) IssuesNeedingTimeline(ctx context.Context, repo string, limit int) ([]ClosedIssue, error) {
+func (d *DB) IssuesNeedingTimeline(ctx context.Context, repo string, limit int) ([]bugscope.ClosedIssue, error) {
 	if limit <= 0 {
 		limit = -1
 	}
@@ -158,9 +140,9 @@ func (d *DB) IssuesNeedingTimeline(ctx context.Context, repo string, limit int) 
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ClosedIssue
+	var out []bugscope.ClosedIssue
 	for rows.Next() {
-		var c ClosedIssue
+		var c bugscope.ClosedIssue
 		var closed sql.NullString
 		if err := rows.Scan(&c.Ref.Repo, &c.Ref.Number, &c.StateReason, &closed); err != nil {
 			return nil, err
@@ -171,15 +153,21 @@ func (d *DB) IssuesNeedingTimeline(ctx context.Context, repo string, limit int) 
 	return out, rows.Err()
 }
 
-// TimelineCheckedTx records, with the links it found, that an issue's
-// timeline was read while it was closed at closedAt.
-func (d *DB) TimelineCheckedTx(ctx context.Context, tx *sql.Tx, issue bugscope.IssueRef, closedAt *time.Time, links []bugscope.Fix) error {
-	if err := d.AddFixLinksTx(ctx, tx, links); err != nil {
+// SaveTimelineCheck records, in one transaction, that an issue's timeline
+// was read while it was closed at closedAt, with the fix links it found
+// and the merged pull requests they point to.
+func (d *DB) SaveTimelineCheck(ctx context.Context, issue bugscope.IssueRef, closedAt *time.Time, links []bugscope.Fix, pulls []bugscope.MergedPull) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		if err := d.saveMergedPulls(ctx, tx, pulls); err != nil {
+			return err
+		}
+		if err := d.addFixLinks(ctx, tx, links); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE fix_search SET timeline_checked_for = ? WHERE repo = ? AND issue_number = ?`,
+			formatTime(closedAt), issue.Repo, issue.Number)
 		return err
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE fix_search SET timeline_checked_for = ? WHERE repo = ? AND issue_number = ?`,
-		formatTime(closedAt), issue.Repo, issue.Number)
-	return err
+	})
 }
 
 // PullsNeedingSize lists the pull requests of repo that fix an issue and
@@ -206,8 +194,8 @@ func (d *DB) PullsNeedingSize(ctx context.Context, repo string) ([]int, error) {
 // Fixes returns the merged pull requests that fixed the issues the filter
 // selects, by issue, earliest merge first, with their sizes where known
 // and the time from each issue's creation to the merge.
-func (d *DB) Fixes(ctx context.Context, f IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error) {
-	where, args := f.where()
+func (d *DB) Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error) {
+	where, args := issueWhere(f)
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number, i.created_at, l.pr_repo, l.pr_number, l.source,
 		p.merged_at, p.additions, p.deletions, p.changed_files
 		FROM issues i
@@ -243,18 +231,10 @@ func (d *DB) Fixes(ctx context.Context, f IssueFilter) (map[bugscope.IssueRef][]
 	return out, rows.Err()
 }
 
-// FixCounts summarises the fix data of a repository.
-type FixCounts struct {
-	Links       int `json:"fix_links"`
-	FixedIssues int `json:"fixed_issues"`
-	SizedPulls  int `json:"sized_pull_requests"`
-	Comments    int `json:"comments"`
-}
-
 // FixCounts counts the fix links, fixed issues, sized fixing pull requests
 // and comments stored for repo.
-func (d *DB) FixCounts(ctx context.Context, repo string) (FixCounts, error) {
-	var c FixCounts
+func (d *DB) FixCounts(ctx context.Context, repo string) (bugscope.FixCounts, error) {
+	var c bugscope.FixCounts
 	err := d.db.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM fix_links WHERE repo = ?1),
 		(SELECT COUNT(DISTINCT issue_number) FROM fix_links WHERE repo = ?1),

@@ -14,50 +14,26 @@ import (
 	"github.com/bugscope/bugscope"
 )
 
-// UpsertStats counts what an upsert did.
-type UpsertStats struct {
-	Inserted  int // new issues
-	Updated   int // existing issues replaced by a newer version
-	Unchanged int // identical to what was stored
-	Stale     int // older than what was stored, so left alone
-}
-
-func (s *UpsertStats) Add(o UpsertStats) {
-	s.Inserted += o.Inserted
-	s.Updated += o.Updated
-	s.Unchanged += o.Unchanged
-	s.Stale += o.Stale
-}
-
 // UpsertIssues stores issues in one transaction: either all of them are
 // applied or, on error, none. An issue replaces the stored one with the same
 // (repo, number) unless the stored one is known to be newer: stored
 // updated_at later than the incoming one, or set where the incoming one is
 // missing. progress, when not nil, is called after each issue.
-func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (UpsertStats, error) {
-	var st UpsertStats
+func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (bugscope.UpsertStats, error) {
+	var st bugscope.UpsertStats
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		st, err = upsertIssues(ctx, tx, issues, d.now(), progress)
 		return err
 	})
 	if err != nil {
-		return UpsertStats{}, err
+		return bugscope.UpsertStats{}, err
 	}
 	return st, nil
 }
 
-// UpsertIssuesTx is UpsertIssues inside a caller's transaction, for callers
-// that write more in the same transaction (a sync page and its cursor).
-func (d *DB) UpsertIssuesTx(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue) (UpsertStats, error) {
-	return upsertIssues(ctx, tx, issues, d.now(), nil)
-}
-
-// InTx exposes one transaction to other packages' stores.
-func (d *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error { return d.inTx(ctx, fn) }
-
-func upsertIssues(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue, now time.Time, progress func()) (UpsertStats, error) {
-	var st UpsertStats
+func upsertIssues(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue, now time.Time, progress func()) (bugscope.UpsertStats, error) {
+	var st bugscope.UpsertStats
 	find, err := tx.PrepareContext(ctx, `SELECT id, updated_at, content_hash FROM issues WHERE repo = ? AND number = ?`)
 	if err != nil {
 		return st, err
@@ -215,18 +191,9 @@ func (d *DB) Issue(ctx context.Context, ref bugscope.IssueRef) (bugscope.Issue, 
 	return is, err
 }
 
-// IssueFilter selects issues. Zero fields select everything; pull requests
-// are left out unless IncludePulls is set.
-type IssueFilter struct {
-	Repos        []string
-	State        string // open, closed, or "" for both
-	Since, Until *time.Time
-	Labels       []string // any of them
-	Number       int      // one issue (with Repos), or 0 for all
-	IncludePulls bool
-}
-
-func (f IssueFilter) where() (string, []any) {
+// issueWhere is the SQL condition on issues i (and its arguments) that
+// selects what f selects.
+func issueWhere(f bugscope.IssueFilter) (string, []any) {
 	var conds []string
 	var args []any
 	if !f.IncludePulls {
@@ -272,8 +239,8 @@ func placeholders(n int) string {
 
 // EachIssue calls fn for every issue the filter selects, in (repo, number)
 // order, streaming so that memory stays flat on large databases.
-func (d *DB) EachIssue(ctx context.Context, f IssueFilter, fn func(bugscope.Issue) error) error {
-	where, args := f.where()
+func (d *DB) EachIssue(ctx context.Context, f bugscope.IssueFilter, fn func(bugscope.Issue) error) error {
+	where, args := issueWhere(f)
 	rows, err := d.db.QueryContext(ctx, `SELECT `+prefixed("i.", issueColumns)+` FROM issues i WHERE `+where+` ORDER BY i.repo, i.number`, args...)
 	if err != nil {
 		return err
@@ -300,8 +267,8 @@ func prefixed(prefix, cols string) string {
 }
 
 // CountIssues counts issues by repository for the filter.
-func (d *DB) CountIssues(ctx context.Context, f IssueFilter) (map[string]int, error) {
-	where, args := f.where()
+func (d *DB) CountIssues(ctx context.Context, f bugscope.IssueFilter) (map[string]int, error) {
+	where, args := issueWhere(f)
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, COUNT(*) FROM issues i WHERE `+where+` GROUP BY i.repo`, args...)
 	if err != nil {
 		return nil, err
@@ -331,7 +298,7 @@ type Counts struct {
 func (d *DB) Counts(ctx context.Context) (Counts, error) {
 	c := Counts{Classifications: map[string]int{}}
 	var err error
-	if c.IssuesByRepo, err = d.CountIssues(ctx, IssueFilter{}); err != nil {
+	if c.IssuesByRepo, err = d.CountIssues(ctx, bugscope.IssueFilter{}); err != nil {
 		return c, err
 	}
 	for _, n := range c.IssuesByRepo {
@@ -359,8 +326,8 @@ func (d *DB) Counts(ctx context.Context) (Counts, error) {
 // IssueBatches calls fn with the issues the filter selects, bodies
 // included, in batches of at most size, in id order. It pages by id, so fn
 // may write to the database between batches.
-func (d *DB) IssueBatches(ctx context.Context, f IssueFilter, size int, fn func([]bugscope.Issue) error) error {
-	where, args := f.where()
+func (d *DB) IssueBatches(ctx context.Context, f bugscope.IssueFilter, size int, fn func([]bugscope.Issue) error) error {
+	where, args := issueWhere(f)
 	q := `SELECT ` + prefixed("i.", issueColumns) + ` FROM issues i WHERE i.id > ? AND ` + where + ` ORDER BY i.id LIMIT ?`
 	var after int64
 	for {

@@ -47,7 +47,7 @@ func mk(repo string, n int, title, updated string, labels ...string) bugscope.Is
 	}
 }
 
-func upsert(t testing.TB, db *DB, issues ...bugscope.Issue) UpsertStats {
+func upsert(t testing.TB, db *DB, issues ...bugscope.Issue) bugscope.UpsertStats {
 	t.Helper()
 	st, err := db.UpsertIssues(context.Background(), issues, nil)
 	if err != nil {
@@ -59,7 +59,7 @@ func upsert(t testing.TB, db *DB, issues ...bugscope.Issue) UpsertStats {
 func countAll(t testing.TB, db *DB) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM issues`).Scan(&n); err != nil {
+	if err := db.db.QueryRow(`SELECT COUNT(*) FROM issues`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -83,11 +83,11 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("SchemaVersion = %d, %v; want >= 1", v, err)
 	}
 	var mode string
-	if err := db.SQL().QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	var fk int
-	if err := db.SQL().QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+	if err := db.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
 		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
 	}
 	upsert(t, db, mk("a/b", 1, "kept", "2024-02-01T00:00:00Z"))
@@ -124,19 +124,19 @@ func TestUpsertSemantics(t *testing.T) {
 		name      string
 		stored    *bugscope.Issue // nil: nothing stored before
 		incoming  bugscope.Issue
-		want      UpsertStats
+		want      bugscope.UpsertStats
 		wantTitle string
 	}{
-		{"new", nil, mk("o/r", 1, "new", t1), UpsertStats{Inserted: 1}, "new"},
-		{"identical", ptr(mk("o/r", 1, "same", t1)), mk("o/r", 1, "same", t1), UpsertStats{Unchanged: 1}, "same"},
-		{"newer updated_at", ptr(mk("o/r", 1, "old", t1)), mk("o/r", 1, "new", t2), UpsertStats{Updated: 1}, "new"},
-		{"same updated_at, changed content", ptr(mk("o/r", 1, "old", t1)), mk("o/r", 1, "new", t1), UpsertStats{Updated: 1}, "new"},
-		{"older updated_at", ptr(mk("o/r", 1, "stored", t2)), mk("o/r", 1, "older", t1), UpsertStats{Stale: 1}, "stored"},
-		{"incoming without updated_at", ptr(mk("o/r", 1, "stored", t1)), mk("o/r", 1, "undated", ""), UpsertStats{Stale: 1}, "stored"},
-		{"stored without updated_at", ptr(mk("o/r", 1, "undated", "")), mk("o/r", 1, "dated", t1), UpsertStats{Updated: 1}, "dated"},
-		{"both without updated_at", ptr(mk("o/r", 1, "first", "")), mk("o/r", 1, "second", ""), UpsertStats{Updated: 1}, "second"},
-		{"other number is new", ptr(mk("o/r", 1, "one", t1)), mk("o/r", 2, "two", t1), UpsertStats{Inserted: 1}, "two"},
-		{"other repo is new", ptr(mk("o/r", 1, "one", t1)), mk("o/s", 1, "other", t1), UpsertStats{Inserted: 1}, "other"},
+		{"new", nil, mk("o/r", 1, "new", t1), bugscope.UpsertStats{Inserted: 1}, "new"},
+		{"identical", ptr(mk("o/r", 1, "same", t1)), mk("o/r", 1, "same", t1), bugscope.UpsertStats{Unchanged: 1}, "same"},
+		{"newer updated_at", ptr(mk("o/r", 1, "old", t1)), mk("o/r", 1, "new", t2), bugscope.UpsertStats{Updated: 1}, "new"},
+		{"same updated_at, changed content", ptr(mk("o/r", 1, "old", t1)), mk("o/r", 1, "new", t1), bugscope.UpsertStats{Updated: 1}, "new"},
+		{"older updated_at", ptr(mk("o/r", 1, "stored", t2)), mk("o/r", 1, "older", t1), bugscope.UpsertStats{Stale: 1}, "stored"},
+		{"incoming without updated_at", ptr(mk("o/r", 1, "stored", t1)), mk("o/r", 1, "undated", ""), bugscope.UpsertStats{Stale: 1}, "stored"},
+		{"stored without updated_at", ptr(mk("o/r", 1, "undated", "")), mk("o/r", 1, "dated", t1), bugscope.UpsertStats{Updated: 1}, "dated"},
+		{"both without updated_at", ptr(mk("o/r", 1, "first", "")), mk("o/r", 1, "second", ""), bugscope.UpsertStats{Updated: 1}, "second"},
+		{"other number is new", ptr(mk("o/r", 1, "one", t1)), mk("o/r", 2, "two", t1), bugscope.UpsertStats{Inserted: 1}, "two"},
+		{"other repo is new", ptr(mk("o/r", 1, "one", t1)), mk("o/s", 1, "other", t1), bugscope.UpsertStats{Inserted: 1}, "other"},
 	}
 	// One database for all cases (opening one costs an fsync); each case
 	// works in a repository of its own.
@@ -176,9 +176,9 @@ func TestUpsertSemantics(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestUpsertStatsAdd(t *testing.T) {
-	s := UpsertStats{Inserted: 1, Updated: 2, Unchanged: 3, Stale: 4}
-	s.Add(UpsertStats{Inserted: 10, Updated: 20, Unchanged: 30, Stale: 40})
-	if want := (UpsertStats{11, 22, 33, 44}); s != want {
+	s := bugscope.UpsertStats{Inserted: 1, Updated: 2, Unchanged: 3, Stale: 4}
+	s.Add(bugscope.UpsertStats{Inserted: 10, Updated: 20, Unchanged: 30, Stale: 40})
+	if want := (bugscope.UpsertStats{Inserted: 11, Updated: 22, Unchanged: 33, Stale: 44}); s != want {
 		t.Errorf("Add = %+v, want %+v", s, want)
 	}
 }
@@ -206,7 +206,7 @@ func TestUpsertRoundTripAllFields(t *testing.T) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 	}
 	// Storing the round-tripped issue again changes nothing.
-	if st := upsert(t, db, got); st != (UpsertStats{Unchanged: 1}) {
+	if st := upsert(t, db, got); st != (bugscope.UpsertStats{Unchanged: 1}) {
 		t.Errorf("re-upsert of the stored issue = %+v, want Unchanged", st)
 	}
 	// Nil and empty labels are the same thing.
@@ -221,7 +221,7 @@ func TestUpsertRoundTripAllFields(t *testing.T) {
 	}
 }
 
-func refsOf(t *testing.T, db *DB, f IssueFilter) []string {
+func refsOf(t *testing.T, db *DB, f bugscope.IssueFilter) []string {
 	t.Helper()
 	var out []string
 	err := db.EachIssue(context.Background(), f, func(is bugscope.Issue) error {
@@ -237,27 +237,27 @@ func refsOf(t *testing.T, db *DB, f IssueFilter) []string {
 func TestUpsertReplacesLabels(t *testing.T) {
 	db := openTest(t)
 	upsert(t, db, mk("o/r", 1, "x", "2024-01-01T00:00:00Z", "bug", "cuda"))
-	if got := refsOf(t, db, IssueFilter{Labels: []string{"cuda"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"cuda"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
 		t.Fatalf("label cuda before update finds %v", got)
 	}
 	st := upsert(t, db, mk("o/r", 1, "x", "2024-01-02T00:00:00Z", "bug", "rocm"))
 	if st.Updated != 1 {
 		t.Fatalf("stats %+v", st)
 	}
-	if got := refsOf(t, db, IssueFilter{Labels: []string{"cuda"}}); len(got) != 0 {
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"cuda"}}); len(got) != 0 {
 		t.Errorf("old label still finds %v", got)
 	}
-	if got := refsOf(t, db, IssueFilter{Labels: []string{"rocm"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"rocm"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
 		t.Errorf("new label finds %v", got)
 	}
-	if got := refsOf(t, db, IssueFilter{Labels: []string{"bug"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"bug"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
 		t.Errorf("kept label finds %v", got)
 	}
 	// A stale version does not bring the old labels back.
 	if st := upsert(t, db, mk("o/r", 1, "x", "2023-12-01T00:00:00Z", "cuda")); st.Stale != 1 {
 		t.Fatalf("stats %+v, want stale", st)
 	}
-	if got := refsOf(t, db, IssueFilter{Labels: []string{"cuda"}}); len(got) != 0 {
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"cuda"}}); len(got) != 0 {
 		t.Errorf("stale version restored label cuda: %v", got)
 	}
 	is, _ := db.Issue(context.Background(), bugscope.IssueRef{Repo: "o/r", Number: 1})
@@ -283,7 +283,7 @@ func TestUpsertIsTransactional(t *testing.T) {
 			if err == nil {
 				t.Fatalf("batch with repo %q stored: %+v", bad, st)
 			}
-			if st != (UpsertStats{}) {
+			if st != (bugscope.UpsertStats{}) {
 				t.Errorf("stats of a failed batch = %+v, want zero", st)
 			}
 			if n := countAll(t, db); n != before {
@@ -293,7 +293,7 @@ func TestUpsertIsTransactional(t *testing.T) {
 			if is.Title != "before" || !reflect.DeepEqual(is.Labels, []string{"bug"}) {
 				t.Errorf("issue 1 changed by a failed batch: %+v", is)
 			}
-			if got := refsOf(t, db, IssueFilter{Labels: []string{"changed"}}); len(got) != 0 {
+			if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"changed"}}); len(got) != 0 {
 				t.Errorf("labels of a failed batch stored: %v", got)
 			}
 		})
@@ -332,14 +332,14 @@ func TestUpsertCancelledMidTransaction(t *testing.T) {
 			if is.Title != "original" {
 				t.Errorf("issue 1 = %q after a cancelled batch", is.Title)
 			}
-			if got := refsOf(t, db, IssueFilter{Labels: []string{"l"}}); len(got) != 0 {
+			if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"l"}}); len(got) != 0 {
 				t.Errorf("labels of a cancelled batch stored: %v", got)
 			}
 			// The database still takes writes; the next case starts over.
 			if st := upsert(t, db, batch...); st.Inserted != 4 || st.Updated != 1 {
 				t.Errorf("batch after cancel: %+v", st)
 			}
-			if _, err := db.SQL().Exec(`DELETE FROM issues`); err != nil {
+			if _, err := db.db.Exec(`DELETE FROM issues`); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -368,24 +368,24 @@ func TestIssueFilter(t *testing.T) {
 	filterFixture(t, db)
 	cases := []struct {
 		name string
-		f    IssueFilter
+		f    bugscope.IssueFilter
 		want []string
 	}{
-		{"zero filter leaves pull requests out", IssueFilter{}, []string{"a/x#1", "a/x#2", "b/y#1", "b/y#2", "c/z#7"}},
-		{"include pulls", IssueFilter{IncludePulls: true}, []string{"a/x#1", "a/x#2", "a/x#3", "b/y#1", "b/y#2", "c/z#7"}},
-		{"one repo", IssueFilter{Repos: []string{"b/y"}}, []string{"b/y#1", "b/y#2"}},
-		{"two repos", IssueFilter{Repos: []string{"c/z", "a/x"}}, []string{"a/x#1", "a/x#2", "c/z#7"}},
-		{"unknown repo", IssueFilter{Repos: []string{"nobody/nothing"}}, nil},
-		{"open", IssueFilter{State: "open"}, []string{"a/x#1", "b/y#1", "c/z#7"}},
-		{"closed with pulls", IssueFilter{State: "closed", IncludePulls: true}, []string{"a/x#2", "a/x#3", "b/y#2"}},
-		{"since is inclusive", IssueFilter{Since: tp("2024-03-01T00:00:00Z")}, []string{"b/y#1", "b/y#2"}},
-		{"until is exclusive", IssueFilter{Until: tp("2024-03-01T00:00:00Z")}, []string{"a/x#1", "a/x#2", "c/z#7"}},
-		{"since and until", IssueFilter{Since: tp("2024-01-01T00:00:00Z"), Until: tp("2024-03-01T00:00:01Z")}, []string{"a/x#1", "a/x#2", "b/y#1"}},
-		{"since in another zone", IssueFilter{Since: tp("2024-03-01T01:00:00+01:00")}, []string{"b/y#1", "b/y#2"}},
-		{"one label", IssueFilter{Labels: []string{"cuda"}}, []string{"a/x#2", "c/z#7"}},
-		{"any of the labels", IssueFilter{Labels: []string{"enhancement", "cuda"}}, []string{"a/x#2", "b/y#1", "c/z#7"}},
-		{"labels are exact", IssueFilter{Labels: []string{"CUDA"}}, nil},
-		{"everything at once", IssueFilter{Repos: []string{"a/x"}, State: "closed", Labels: []string{"bug"}, Since: tp("2024-02-01T00:00:00Z"), IncludePulls: true}, []string{"a/x#2", "a/x#3"}},
+		{"zero filter leaves pull requests out", bugscope.IssueFilter{}, []string{"a/x#1", "a/x#2", "b/y#1", "b/y#2", "c/z#7"}},
+		{"include pulls", bugscope.IssueFilter{IncludePulls: true}, []string{"a/x#1", "a/x#2", "a/x#3", "b/y#1", "b/y#2", "c/z#7"}},
+		{"one repo", bugscope.IssueFilter{Repos: []string{"b/y"}}, []string{"b/y#1", "b/y#2"}},
+		{"two repos", bugscope.IssueFilter{Repos: []string{"c/z", "a/x"}}, []string{"a/x#1", "a/x#2", "c/z#7"}},
+		{"unknown repo", bugscope.IssueFilter{Repos: []string{"nobody/nothing"}}, nil},
+		{"open", bugscope.IssueFilter{State: "open"}, []string{"a/x#1", "b/y#1", "c/z#7"}},
+		{"closed with pulls", bugscope.IssueFilter{State: "closed", IncludePulls: true}, []string{"a/x#2", "a/x#3", "b/y#2"}},
+		{"since is inclusive", bugscope.IssueFilter{Since: tp("2024-03-01T00:00:00Z")}, []string{"b/y#1", "b/y#2"}},
+		{"until is exclusive", bugscope.IssueFilter{Until: tp("2024-03-01T00:00:00Z")}, []string{"a/x#1", "a/x#2", "c/z#7"}},
+		{"since and until", bugscope.IssueFilter{Since: tp("2024-01-01T00:00:00Z"), Until: tp("2024-03-01T00:00:01Z")}, []string{"a/x#1", "a/x#2", "b/y#1"}},
+		{"since in another zone", bugscope.IssueFilter{Since: tp("2024-03-01T01:00:00+01:00")}, []string{"b/y#1", "b/y#2"}},
+		{"one label", bugscope.IssueFilter{Labels: []string{"cuda"}}, []string{"a/x#2", "c/z#7"}},
+		{"any of the labels", bugscope.IssueFilter{Labels: []string{"enhancement", "cuda"}}, []string{"a/x#2", "b/y#1", "c/z#7"}},
+		{"labels are exact", bugscope.IssueFilter{Labels: []string{"CUDA"}}, nil},
+		{"everything at once", bugscope.IssueFilter{Repos: []string{"a/x"}, State: "closed", Labels: []string{"bug"}, Since: tp("2024-02-01T00:00:00Z"), IncludePulls: true}, []string{"a/x#2", "a/x#3"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -413,7 +413,7 @@ func TestEachIssueStopsOnError(t *testing.T) {
 	filterFixture(t, db)
 	stop := errors.New("stop")
 	seen := 0
-	err := db.EachIssue(context.Background(), IssueFilter{}, func(bugscope.Issue) error {
+	err := db.EachIssue(context.Background(), bugscope.IssueFilter{}, func(bugscope.Issue) error {
 		seen++
 		if seen == 2 {
 			return stop
@@ -439,7 +439,7 @@ func TestIssueBatches(t *testing.T) {
 		{0, 5, nil},
 	} {
 		t.Run(fmt.Sprintf("%d by %d", tc.total, tc.size), func(t *testing.T) {
-			if _, err := db.SQL().Exec(`DELETE FROM issues`); err != nil {
+			if _, err := db.db.Exec(`DELETE FROM issues`); err != nil {
 				t.Fatal(err)
 			}
 			var all []bugscope.Issue
@@ -453,7 +453,7 @@ func TestIssueBatches(t *testing.T) {
 			var seen []int
 			// The issues the callback writes are in another repository, so
 			// that they are not selected themselves.
-			err := db.IssueBatches(ctx, IssueFilter{Repos: []string{"o/r"}}, tc.size, func(batch []bugscope.Issue) error {
+			err := db.IssueBatches(ctx, bugscope.IssueFilter{Repos: []string{"o/r"}}, tc.size, func(batch []bugscope.Issue) error {
 				sizes = append(sizes, len(batch))
 				var cs []bugscope.Classification
 				for _, is := range batch {
@@ -503,7 +503,7 @@ func TestIssueBatchesFilterAndError(t *testing.T) {
 	db := openTest(t)
 	filterFixture(t, db)
 	var got []string
-	err := db.IssueBatches(context.Background(), IssueFilter{Repos: []string{"a/x"}, IncludePulls: true}, 2, func(b []bugscope.Issue) error {
+	err := db.IssueBatches(context.Background(), bugscope.IssueFilter{Repos: []string{"a/x"}, IncludePulls: true}, 2, func(b []bugscope.Issue) error {
 		for _, is := range b {
 			got = append(got, is.Ref().String())
 		}
@@ -517,7 +517,7 @@ func TestIssueBatchesFilterAndError(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	calls := 0
-	err = db.IssueBatches(context.Background(), IssueFilter{}, 1, func([]bugscope.Issue) error { calls++; return stop })
+	err = db.IssueBatches(context.Background(), bugscope.IssueFilter{}, 1, func([]bugscope.Issue) error { calls++; return stop })
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("IssueBatches = %v after %d calls; want the callback's error after 1", err, calls)
 	}
@@ -546,7 +546,7 @@ func TestCountsAndCountIssues(t *testing.T) {
 	if want := map[string]int{"tax1/rules": 2, "tax1/model": 1, "tax2/rules": 1}; !reflect.DeepEqual(c.Classifications, want) {
 		t.Errorf("Classifications = %v, want %v", c.Classifications, want)
 	}
-	byRepo, err := db.CountIssues(ctx, IssueFilter{State: "closed", IncludePulls: true})
+	byRepo, err := db.CountIssues(ctx, bugscope.IssueFilter{State: "closed", IncludePulls: true})
 	if err != nil {
 		t.Fatal(err)
 	}

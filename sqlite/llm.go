@@ -42,7 +42,7 @@ func (d *DB) LLMStore(ctx context.Context, a LLMAnswer) error {
 		completion_tokens = excluded.completion_tokens, created_at = excluded.created_at`,
 		a.Key, a.Model, a.Taxonomy, a.Repo, a.Number, a.Valid, a.Answer, a.Error, a.Attempts,
 		a.PromptTokens, a.CompletionTokens, d.now().UTC().Format(timeLayout))
-	return err
+	return d.classify(err)
 }
 
 // LLMRun is what one LLM classification run did and cost.
@@ -63,7 +63,7 @@ func (d *DB) LLMRecordRun(ctx context.Context, r LLMRun) error {
 		invalid, prompt_tokens, completion_tokens, started_at, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.Model, r.Endpoint, r.Taxonomy, r.Issues, r.CacheHits, r.Requests, r.Retries, r.Invalid,
 		r.PromptTokens, r.CompletionTokens, r.Started.UTC().Format(timeLayout), r.Seconds)
-	return err
+	return d.classify(err)
 }
 
 // LLMTokens returns the tokens all recorded runs used, by model.

@@ -10,71 +10,8 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/study"
 )
-
-// ErrSampleExists is returned when a sample of the same name exists.
-var ErrSampleExists = errors.New("sample already exists")
-
-// Sample is a named sample of issues as stored: how it was drawn is in
-// Params, a JSON document that the study package defines.
-type Sample struct {
-	ID              int64           `json:"-"`
-	Name            string          `json:"name"`
-	Taxonomy        string          `json:"taxonomy"`
-	TaxonomyVersion string          `json:"taxonomy_version"`
-	Method          string          `json:"method"`
-	Params          json.RawMessage `json:"params"`
-	CreatedAt       time.Time       `json:"created_at"`
-}
-
-// SampleItem is one issue of a sample.
-type SampleItem struct {
-	Issue   bugscope.IssueRef `json:"issue"`
-	Stratum string            `json:"stratum"`
-	// Position is the annotation order in the sample, from 1;
-	// StratumPosition the order of the random draw in the stratum, from 1.
-	Position        int `json:"position"`
-	StratumPosition int `json:"stratum_position"`
-	Half            int `json:"half"`
-}
-
-// SampleSummary is a sample with how far its annotation has come.
-type SampleSummary struct {
-	Sample
-	Items int `json:"items"`
-	// Raters maps each rater to the number of issues they answered.
-	Raters     map[string]int `json:"raters"`
-	Arbitrated int            `json:"arbitrated"`
-}
-
-// Annotation is one rater's answer on one issue of a sample: labels, or
-// an exclusion with its reason.
-type Annotation struct {
-	ID            int64             `json:"id"`
-	Issue         bugscope.IssueRef `json:"issue"`
-	Rater         string            `json:"rater"`
-	Labels        bugscope.Labels   `json:"labels"`
-	Confidence    string            `json:"confidence,omitempty"`
-	Note          string            `json:"note,omitempty"`
-	ExcludeReason string            `json:"exclude_reason,omitempty"`
-	Source        string            `json:"source,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-}
-
-// Arbitration is the arbitrator's final word on one issue of a sample.
-// Settled holds the ids of the annotations the decision saw.
-type Arbitration struct {
-	ID            int64             `json:"id"`
-	Issue         bugscope.IssueRef `json:"issue"`
-	Arbitrator    string            `json:"arbitrator"`
-	Labels        bugscope.Labels   `json:"labels"`
-	Confidence    string            `json:"confidence,omitempty"`
-	Note          string            `json:"note,omitempty"`
-	ExcludeReason string            `json:"exclude_reason,omitempty"`
-	Settled       []int64           `json:"settled"`
-	Source        string            `json:"source,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-}
 
 // answerLayout keeps milliseconds, so that two answers given in one
 // second still show their order; the text still sorts as time.
@@ -96,15 +33,15 @@ func parseStamp(s string) time.Time {
 }
 
 // CreateSample stores a sample and its items in one transaction. A sample
-// of the same name is an ErrSampleExists error unless replace is set; a
-// sample that has annotations is never replaced.
-func (d *DB) CreateSample(ctx context.Context, s Sample, items []SampleItem, replace bool) error {
+// of the same name is an EConflict error unless replace is set; a sample
+// that has annotations is never replaced.
+func (d *DB) CreateSample(ctx context.Context, s study.Sample, replace bool) error {
 	if strings.TrimSpace(s.Name) == "" {
-		return errors.New("a sample needs a name")
+		return bugscope.Errorf(bugscope.EInvalid, "a sample needs a name")
 	}
-	params := s.Params
-	if len(params) == 0 {
-		params = json.RawMessage("{}")
+	params, err := json.Marshal(s.Params)
+	if err != nil {
+		return err
 	}
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		var old int64
@@ -114,14 +51,14 @@ func (d *DB) CreateSample(ctx context.Context, s Sample, items []SampleItem, rep
 		case err != nil:
 			return err
 		case !replace:
-			return fmt.Errorf("sample %q: %w", s.Name, ErrSampleExists)
+			return bugscope.Errorf(bugscope.EConflict, "sample %q already exists", s.Name)
 		default:
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM annotations WHERE sample_id = ?`, old).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
-				return fmt.Errorf("sample %q has %d annotations; it cannot be replaced (choose another name)", s.Name, n)
+				return bugscope.Errorf(bugscope.EConflict, "sample %q has %d annotations; it cannot be replaced (choose another name)", s.Name, n)
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM samples WHERE id = ?`, old); err != nil {
 				return err
@@ -151,7 +88,7 @@ func (d *DB) CreateSample(ctx context.Context, s Sample, items []SampleItem, rep
 			return err
 		}
 		defer ins.Close()
-		for _, it := range items {
+		for _, it := range s.Items {
 			var iid int64
 			err := find.QueryRowContext(ctx, it.Issue.Repo, it.Issue.Number).Scan(&iid)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -173,7 +110,7 @@ func (d *DB) CreateSample(ctx context.Context, s Sample, items []SampleItem, rep
 func (d *DB) DeleteSample(ctx context.Context, name string) error {
 	res, err := d.db.ExecContext(ctx, `DELETE FROM samples WHERE name = ?`, name)
 	if err != nil {
-		return err
+		return d.classify(err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("sample %q: %w", name, bugscope.ErrNotFound)
@@ -181,47 +118,59 @@ func (d *DB) DeleteSample(ctx context.Context, name string) error {
 	return nil
 }
 
-// GetSample returns one sample.
-func (d *DB) GetSample(ctx context.Context, name string) (Sample, error) {
-	return getSample(ctx, d.db, name)
+// GetSample returns one sample, without its items.
+func (d *DB) GetSample(ctx context.Context, name string) (study.Sample, error) {
+	s, _, err := getSample(ctx, d.db, name)
+	return s, err
 }
 
 type queryRower interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func getSample(ctx context.Context, q queryRower, name string) (Sample, error) {
-	var s Sample
+// getSample returns a sample and its row id.
+func getSample(ctx context.Context, q queryRower, name string) (study.Sample, int64, error) {
+	var s study.Sample
+	var id int64
 	var params, created string
 	err := q.QueryRowContext(ctx, `SELECT id, name, taxonomy, taxonomy_version, method, params, created_at FROM samples WHERE name = ?`, name).
-		Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created)
+		Scan(&id, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return s, fmt.Errorf("sample %q: %w", name, bugscope.ErrNotFound)
+		return s, 0, fmt.Errorf("sample %q: %w", name, bugscope.ErrNotFound)
 	}
-	s.Params = json.RawMessage(params)
+	if err != nil {
+		return s, 0, err
+	}
+	if err := json.Unmarshal([]byte(params), &s.Params); err != nil {
+		return s, 0, fmt.Errorf("sample %q: stored parameters: %w", name, err)
+	}
 	s.CreatedAt = parseStamp(created)
-	return s, err
+	return s, id, nil
 }
 
 // Samples lists the samples, oldest first, with their progress.
-func (d *DB) Samples(ctx context.Context) ([]SampleSummary, error) {
+func (d *DB) Samples(ctx context.Context) ([]study.SampleSummary, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT s.id, s.name, s.taxonomy, s.taxonomy_version, s.method, s.params, s.created_at,
 		(SELECT COUNT(*) FROM sample_items WHERE sample_id = s.id),
 		(SELECT COUNT(DISTINCT issue_id) FROM arbitrations WHERE sample_id = s.id)
 		FROM samples s ORDER BY s.created_at, s.id`)
-	out, err := collect(rows, err, func(rows *sql.Rows) (SampleSummary, error) {
-		var s SampleSummary
+	byID := map[int64]int{}
+	out, err := collect(rows, err, func(rows *sql.Rows) (study.SampleSummary, error) {
+		var s study.SampleSummary
+		var id int64
 		var params, created string
-		err := rows.Scan(&s.ID, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created, &s.Items, &s.Arbitrated)
-		s.Params, s.CreatedAt, s.Raters = json.RawMessage(params), parseStamp(created), map[string]int{}
-		return s, err
+		if err := rows.Scan(&id, &s.Name, &s.Taxonomy, &s.TaxonomyVersion, &s.Method, &params, &created, &s.ItemCount, &s.Arbitrated); err != nil {
+			return s, err
+		}
+		if err := json.Unmarshal([]byte(params), &s.Params); err != nil {
+			return s, fmt.Errorf("sample %q: stored parameters: %w", s.Name, err)
+		}
+		s.CreatedAt, s.Raters = parseStamp(created), map[string]int{}
+		byID[id] = len(byID)
+		return s, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	byID := map[int64]int{}
-	for i, s := range out {
-		byID[s.ID] = i
 	}
 	rrows, err := d.db.QueryContext(ctx, `SELECT sample_id, rater, COUNT(DISTINCT issue_id) FROM annotations GROUP BY sample_id, rater`)
 	if err != nil {
@@ -243,15 +192,15 @@ func (d *DB) Samples(ctx context.Context) ([]SampleSummary, error) {
 }
 
 // SampleItems returns a sample's issues in annotation order.
-func (d *DB) SampleItems(ctx context.Context, name string) ([]SampleItem, error) {
-	s, err := d.GetSample(ctx, name)
+func (d *DB) SampleItems(ctx context.Context, name string) ([]study.SampleItem, error) {
+	_, sid, err := getSample(ctx, d.db, name)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number, si.stratum, si.position, si.stratum_position, si.half
-		FROM sample_items si JOIN issues i ON i.id = si.issue_id WHERE si.sample_id = ? ORDER BY si.position`, s.ID)
-	return collect(rows, err, func(rows *sql.Rows) (SampleItem, error) {
-		var it SampleItem
+		FROM sample_items si JOIN issues i ON i.id = si.issue_id WHERE si.sample_id = ? ORDER BY si.position`, sid)
+	return collect(rows, err, func(rows *sql.Rows) (study.SampleItem, error) {
+		var it study.SampleItem
 		err := rows.Scan(&it.Issue.Repo, &it.Issue.Number, &it.Stratum, &it.Position, &it.StratumPosition, &it.Half)
 		return it, err
 	})
@@ -309,7 +258,7 @@ func labelsJSON(l bugscope.Labels) string {
 // SaveAnnotations stores answers on issues of a sample in one transaction
 // and returns their ids. An answer on an issue outside the sample fails
 // the whole call.
-func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []Annotation) ([]int64, error) {
+func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []study.Annotation) ([]int64, error) {
 	return d.insertOnSample(ctx, sample, `INSERT INTO annotations
 			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?)`, len(anns), func(i int) sampleRow {
@@ -317,7 +266,7 @@ func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []Annotati
 		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
 			values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source}, created: a.CreatedAt}
 		if strings.TrimSpace(a.Rater) == "" {
-			r.invalid = fmt.Errorf("answer on %s: no rater", a.Issue)
+			r.invalid = bugscope.Errorf(bugscope.EInvalid, "answer on %s: no rater", a.Issue)
 		}
 		return r
 	})
@@ -340,11 +289,11 @@ type sampleRow struct {
 func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row func(i int) sampleRow) ([]int64, error) {
 	ids := make([]int64, 0, n)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		s, err := getSample(ctx, tx, sample)
+		_, sid, err := getSample(ctx, tx, sample)
 		if err != nil {
 			return err
 		}
-		issues, err := sampleIssueIDs(ctx, tx, s.ID)
+		issues, err := sampleIssueIDs(ctx, tx, sid)
 		if err != nil {
 			return err
 		}
@@ -362,7 +311,7 @@ func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row
 			if r.invalid != nil {
 				return r.invalid
 			}
-			res, err := ins.ExecContext(ctx, append(append([]any{s.ID, iid}, r.values...), d.stamp(r.created))...)
+			res, err := ins.ExecContext(ctx, append(append([]any{sid, iid}, r.values...), d.stamp(r.created))...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.what, err)
 			}
@@ -380,23 +329,15 @@ func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row
 	return ids, nil
 }
 
-// AnnotationQuery selects annotations.
-type AnnotationQuery struct {
-	Rater string // "" for every rater
-	// History returns every answer; otherwise only the latest per rater
-	// and issue.
-	History bool
-}
-
 // Annotations returns a sample's annotations in item order, then by rater
 // and time.
-func (d *DB) Annotations(ctx context.Context, sample string, q AnnotationQuery) ([]Annotation, error) {
-	s, err := d.GetSample(ctx, sample)
+func (d *DB) Annotations(ctx context.Context, sample string, q study.AnnotationQuery) ([]study.Annotation, error) {
+	_, sid, err := getSample(ctx, d.db, sample)
 	if err != nil {
 		return nil, err
 	}
 	cond := "a.sample_id = ?"
-	args := []any{s.ID}
+	args := []any{sid}
 	if q.Rater != "" {
 		cond += " AND a.rater = ?"
 		args = append(args, q.Rater)
@@ -408,8 +349,8 @@ func (d *DB) Annotations(ctx context.Context, sample string, q AnnotationQuery) 
 		FROM annotations a JOIN issues i ON i.id = a.issue_id
 		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
 		WHERE `+cond+` ORDER BY si.position, a.rater, a.id`, args...)
-	return collect(rows, err, func(rows *sql.Rows) (Annotation, error) {
-		var a Annotation
+	return collect(rows, err, func(rows *sql.Rows) (study.Annotation, error) {
+		var a study.Annotation
 		var labels, created string
 		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Rater, &labels, &a.Confidence, &a.Note, &a.ExcludeReason, &a.Source, &created); err != nil {
 			return a, err
@@ -424,7 +365,7 @@ func (d *DB) Annotations(ctx context.Context, sample string, q AnnotationQuery) 
 
 // SaveArbitrations stores decisions on issues of a sample in one
 // transaction and returns their ids.
-func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []Arbitration) ([]int64, error) {
+func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []study.Arbitration) ([]int64, error) {
 	return d.insertOnSample(ctx, sample, `INSERT INTO arbitrations
 			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`, len(arbs), func(i int) sampleRow {
@@ -437,7 +378,7 @@ func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []Arbitra
 		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
 			values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source}, created: a.CreatedAt}
 		if strings.TrimSpace(a.Arbitrator) == "" {
-			r.invalid = fmt.Errorf("decision on %s: no arbitrator", a.Issue)
+			r.invalid = bugscope.Errorf(bugscope.EInvalid, "decision on %s: no arbitrator", a.Issue)
 		}
 		return r
 	})
@@ -445,8 +386,8 @@ func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []Arbitra
 
 // Arbitrations returns a sample's decisions in item order: the latest per
 // issue, or every one with history.
-func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]Arbitration, error) {
-	s, err := d.GetSample(ctx, sample)
+func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]study.Arbitration, error) {
+	_, sid, err := getSample(ctx, d.db, sample)
 	if err != nil {
 		return nil, err
 	}
@@ -458,9 +399,9 @@ func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]A
 		a.settled, a.source, a.created_at
 		FROM arbitrations a JOIN issues i ON i.id = a.issue_id
 		JOIN sample_items si ON si.sample_id = a.sample_id AND si.issue_id = a.issue_id
-		WHERE `+cond+` ORDER BY si.position, a.id`, s.ID)
-	return collect(rows, err, func(rows *sql.Rows) (Arbitration, error) {
-		var a Arbitration
+		WHERE `+cond+` ORDER BY si.position, a.id`, sid)
+	return collect(rows, err, func(rows *sql.Rows) (study.Arbitration, error) {
+		var a study.Arbitration
 		var labels, settled, created string
 		if err := rows.Scan(&a.ID, &a.Issue.Repo, &a.Issue.Number, &a.Arbitrator, &labels, &a.Confidence, &a.Note, &a.ExcludeReason,
 			&settled, &a.Source, &created); err != nil {
@@ -477,28 +418,13 @@ func (d *DB) Arbitrations(ctx context.Context, sample string, history bool) ([]A
 	})
 }
 
-// CandidateFilter selects the issues a sample is drawn from.
-type CandidateFilter struct {
-	IssueFilter
-	// Kinds keeps issues whose stored classification by Classifier in
-	// Taxonomy gives dimension KindDimension one of these values.
-	Kinds         []string
-	Taxonomy      string
-	Classifier    string
-	KindDimension string
-	// Terms must all occur in the title or the body, Without none of
-	// them; matching is by substring, case-insensitive for ASCII letters.
-	Terms   []string
-	Without []string
-}
-
 // Candidates returns the issues the filter selects, in (repo, number)
 // order.
-func (d *DB) Candidates(ctx context.Context, f CandidateFilter) ([]bugscope.IssueRef, error) {
-	where, args := f.where()
+func (d *DB) Candidates(ctx context.Context, f study.CandidateFilter) ([]bugscope.IssueRef, error) {
+	where, args := issueWhere(f.IssueFilter)
 	if len(f.Kinds) > 0 {
 		if f.Taxonomy == "" || f.Classifier == "" || f.KindDimension == "" {
-			return nil, errors.New("a kind filter needs a taxonomy, a classifier and the kind dimension")
+			return nil, bugscope.Errorf(bugscope.EInvalid, "a kind filter needs a taxonomy, a classifier and the kind dimension")
 		}
 		where += ` AND EXISTS (SELECT 1 FROM classifications c JOIN classification_labels l ON l.classification_id = c.id
 			WHERE c.issue_id = i.id AND c.taxonomy = ? AND c.classifier = ? AND l.dimension = ? AND l.value IN (` + placeholders(len(f.Kinds)) + `))`

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/study"
 )
 
 func TestStudyStoreIsTransactional(t *testing.T) {
@@ -26,43 +27,51 @@ func TestStudyStoreIsTransactional(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := func(n int) bugscope.IssueRef { return bugscope.IssueRef{Repo: "a/b", Number: n} }
-	items := []SampleItem{{Issue: r(2), Stratum: "a/b", Position: 1, StratumPosition: 1, Half: 1}, {Issue: r(1), Stratum: "a/b", Position: 2, StratumPosition: 2, Half: 2}}
+	items := []study.SampleItem{{Issue: r(2), Stratum: "a/b", Position: 1, StratumPosition: 1, Half: 1}, {Issue: r(1), Stratum: "a/b", Position: 2, StratumPosition: 2, Half: 2}}
 	// A sample naming an issue that is not stored is not created at all.
-	bad := append(append([]SampleItem(nil), items...), SampleItem{Issue: r(9), Stratum: "a/b", Position: 3, StratumPosition: 3, Half: 2})
-	if err := db.CreateSample(ctx, Sample{Name: "s", Taxonomy: "t", TaxonomyVersion: "1", Method: "fixed"}, bad, false); !errors.Is(err, bugscope.ErrNotFound) {
+	bad := append(append([]study.SampleItem(nil), items...), study.SampleItem{Issue: r(9), Stratum: "a/b", Position: 3, StratumPosition: 3, Half: 2})
+	if err := db.CreateSample(ctx, study.Sample{Name: "s", Taxonomy: "t", TaxonomyVersion: "1", Method: "fixed", Items: bad}, false); !errors.Is(err, bugscope.ErrNotFound) {
 		t.Fatalf("missing issue: %v", err)
 	}
 	if _, err := db.GetSample(ctx, "s"); !errors.Is(err, bugscope.ErrNotFound) {
 		t.Fatalf("half a sample was stored: %v", err)
 	}
-	if err := db.CreateSample(ctx, Sample{Name: "s", Taxonomy: "t", TaxonomyVersion: "1", Method: "fixed", CreatedAt: now}, items, false); err != nil {
+	sm := study.Sample{Name: "s", Taxonomy: "t", TaxonomyVersion: "1", Method: "fixed", CreatedAt: now, Items: items,
+		Params: study.Params{Seed: 7, Stratify: "repo"}}
+	if err := db.CreateSample(ctx, sm, false); err != nil {
 		t.Fatal(err)
+	}
+	if err := db.CreateSample(ctx, sm, false); bugscope.ErrorCode(err) != bugscope.EConflict {
+		t.Fatalf("a second sample of the same name: %v, want a conflict", err)
+	}
+	if got, err := db.GetSample(ctx, "s"); err != nil || got.Params.Seed != 7 || !got.CreatedAt.Equal(now) {
+		t.Fatalf("stored sample %+v, %v", got, err)
 	}
 	got, err := db.SampleItems(ctx, "s")
 	if err != nil || len(got) != 2 || got[0].Issue != r(2) || got[1].Half != 2 {
 		t.Fatalf("items %+v, %v", got, err)
 	}
 	// One answer on an issue outside the sample: none is stored.
-	anns := []Annotation{{Issue: r(1), Rater: "x", Labels: bugscope.Labels{"kind": {"bug"}}}, {Issue: r(3), Rater: "x"}}
+	anns := []study.Annotation{{Issue: r(1), Rater: "x", Labels: bugscope.Labels{"kind": {"bug"}}}, {Issue: r(3), Rater: "x"}}
 	if _, err := db.SaveAnnotations(ctx, "s", anns); !errors.Is(err, bugscope.ErrNotFound) {
 		t.Fatalf("answer outside the sample: %v", err)
 	}
-	if all, _ := db.Annotations(ctx, "s", AnnotationQuery{History: true}); len(all) != 0 {
+	if all, _ := db.Annotations(ctx, "s", study.AnnotationQuery{History: true}); len(all) != 0 {
 		t.Fatalf("%d answers stored by a failed call", len(all))
 	}
 	// The latest answer counts; the history keeps both, in order.
 	db.SetClock(func() time.Time { return now })
 	for _, k := range []string{"bug", "feature"} {
-		if _, err := db.SaveAnnotations(ctx, "s", []Annotation{{Issue: r(1), Rater: "x", Labels: bugscope.Labels{"kind": {k}}, Source: "cli"}}); err != nil {
+		if _, err := db.SaveAnnotations(ctx, "s", []study.Annotation{{Issue: r(1), Rater: "x", Labels: bugscope.Labels{"kind": {k}}, Source: "cli"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	latest, _ := db.Annotations(ctx, "s", AnnotationQuery{})
-	hist, _ := db.Annotations(ctx, "s", AnnotationQuery{History: true})
+	latest, _ := db.Annotations(ctx, "s", study.AnnotationQuery{})
+	hist, _ := db.Annotations(ctx, "s", study.AnnotationQuery{History: true})
 	if len(latest) != 1 || latest[0].Labels.One("kind") != "feature" || len(hist) != 2 || !latest[0].CreatedAt.Equal(now) {
 		t.Fatalf("latest %+v, history %d", latest, len(hist))
 	}
-	ids, err := db.SaveArbitrations(ctx, "s", []Arbitration{{Issue: r(1), Arbitrator: "z", Labels: bugscope.Labels{"kind": {"docs"}}, Settled: []int64{latest[0].ID}}})
+	ids, err := db.SaveArbitrations(ctx, "s", []study.Arbitration{{Issue: r(1), Arbitrator: "z", Labels: bugscope.Labels{"kind": {"docs"}}, Settled: []int64{latest[0].ID}}})
 	if err != nil || len(ids) != 1 {
 		t.Fatal(err)
 	}
@@ -71,7 +80,7 @@ func TestStudyStoreIsTransactional(t *testing.T) {
 		t.Fatalf("arbitrations %+v", arbs)
 	}
 	list, _ := db.Samples(ctx)
-	if len(list) != 1 || list[0].Items != 2 || list[0].Raters["x"] != 1 || list[0].Arbitrated != 1 {
+	if len(list) != 1 || list[0].ItemCount != 2 || list[0].Raters["x"] != 1 || list[0].Arbitrated != 1 {
 		t.Fatalf("summary %+v", list)
 	}
 	// Deleting the sample takes its answers and decisions along.
@@ -79,7 +88,7 @@ func TestStudyStoreIsTransactional(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	db.SQL().QueryRow(`SELECT (SELECT COUNT(*) FROM annotations) + (SELECT COUNT(*) FROM arbitrations) + (SELECT COUNT(*) FROM sample_items)`).Scan(&n)
+	db.db.QueryRow(`SELECT (SELECT COUNT(*) FROM annotations) + (SELECT COUNT(*) FROM arbitrations) + (SELECT COUNT(*) FROM sample_items)`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d rows left after delete", n)
 	}

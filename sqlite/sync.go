@@ -11,75 +11,31 @@ import (
 	"github.com/bugscope/bugscope"
 )
 
-// SyncState is where `bugscope sync` stands for one listing (Resource) of
-// one repository under one set of filters (Query). The sync engine (package
-// mine) reads it before a sync and writes it with every page it stores, in
-// the page's transaction.
-type SyncState struct {
-	Repo     string `json:"repo"`
-	Resource string `json:"resource"`
-	Query    string `json:"query"`
-	// Cursor: every item updated before it is stored; the next sync asks
-	// for items updated since. Nil before the first complete pass.
-	Cursor *time.Time `json:"cursor,omitempty"`
-	// A pass in progress: its window (since PassSince), the next page,
-	// and the newest items it stored.
-	InPass    bool       `json:"in_pass"`
-	PassSince *time.Time `json:"pass_since,omitempty"`
-	NextPage  int        `json:"next_page,omitempty"`
-	LastSeen  *time.Time `json:"last_seen,omitempty"`
-	MaxSeen   *time.Time `json:"max_seen,omitempty"`
-	// Pages logs the pass's pages (when served, where they started); Repairs
-	// the boundaries to fetch again because an item moved during the pass.
-	Pages   []PageMark  `json:"pages,omitempty"`
-	Repairs []time.Time `json:"repairs,omitempty"`
-	// Validators of the listing's first page, for the request ValidatorKey.
-	ValidatorKey string `json:"validator_key,omitempty"`
-	ETag         string `json:"etag,omitempty"`
-	LastModified string `json:"last_modified,omitempty"`
-	// Totals over all syncs.
-	Items    int64 `json:"items"`
-	Requests int64 `json:"requests"`
-	// StartedAt: the last sync that started; FinishedAt: the last that
-	// reached the end of the listing.
-	StartedAt  *time.Time `json:"started_at,omitempty"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
-}
-
-// PageMark records one page of a pass: when the server served it (its
-// Date), the updated_at boundary it started from, and whether it was
-// fetched by page number (Offset) rather than from a fresh since.
-type PageMark struct {
-	Served   time.Time `json:"served"`
-	Boundary time.Time `json:"boundary"`
-	Offset   bool      `json:"offset,omitempty"`
-}
-
 // SyncState returns the stored state, or a zero state (Repo, Resource and
 // Query set) when the listing was never synced.
-func (d *DB) SyncState(ctx context.Context, repo, resource, query string) (SyncState, error) {
+func (d *DB) SyncState(ctx context.Context, repo, resource, query string) (bugscope.SyncState, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+syncColumns+` FROM sync_state WHERE repo = ? AND resource = ? AND query = ?`, repo, resource, query)
 	if err != nil {
-		return SyncState{}, err
+		return bugscope.SyncState{}, err
 	}
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return SyncState{}, err
+			return bugscope.SyncState{}, err
 		}
-		return SyncState{Repo: repo, Resource: resource, Query: query}, nil
+		return bugscope.SyncState{Repo: repo, Resource: resource, Query: query}, nil
 	}
 	return scanSyncState(rows)
 }
 
 // SyncStates lists every stored state, by repository and resource.
-func (d *DB) SyncStates(ctx context.Context) ([]SyncState, error) {
+func (d *DB) SyncStates(ctx context.Context) ([]bugscope.SyncState, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT `+syncColumns+` FROM sync_state ORDER BY repo, resource, query`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []SyncState
+	var out []bugscope.SyncState
 	for rows.Next() {
 		st, err := scanSyncState(rows)
 		if err != nil {
@@ -93,9 +49,9 @@ func (d *DB) SyncStates(ctx context.Context) ([]SyncState, error) {
 const syncColumns = `repo, resource, query, cursor, in_pass, pass_since, next_page, last_seen, max_seen,
 	pages, repairs, validator_key, etag, last_modified, items, requests, started_at, finished_at`
 
-func scanSyncState(r rowScanner) (SyncState, error) {
+func scanSyncState(r rowScanner) (bugscope.SyncState, error) {
 	var (
-		st                                   SyncState
+		st                                   bugscope.SyncState
 		cursor, passSince, lastSeen, maxSeen sql.NullString
 		started, finished                    sql.NullString
 		pages, repairs                       string
@@ -116,9 +72,8 @@ func scanSyncState(r rowScanner) (SyncState, error) {
 	return st, nil
 }
 
-// SaveSyncStateTx stores st in the caller's transaction, which also holds
-// the page the state describes.
-func (d *DB) SaveSyncStateTx(ctx context.Context, tx *sql.Tx, st SyncState) error {
+// saveSyncState stores st in tx.
+func saveSyncState(ctx context.Context, tx *sql.Tx, st bugscope.SyncState) error {
 	if err := bugscope.ValidateRepo(st.Repo); err != nil {
 		return err
 	}
@@ -147,9 +102,9 @@ func (d *DB) SaveSyncStateTx(ctx context.Context, tx *sql.Tx, st SyncState) erro
 	return err
 }
 
-// SaveSyncState stores st in a transaction of its own.
-func (d *DB) SaveSyncState(ctx context.Context, st SyncState) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error { return d.SaveSyncStateTx(ctx, tx, st) })
+// SaveSyncState stores a listing's sync state in a transaction of its own.
+func (d *DB) SaveSyncState(ctx context.Context, st bugscope.SyncState) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error { return saveSyncState(ctx, tx, st) })
 }
 
 func nonNil[T any](s []T) []T {
@@ -159,16 +114,81 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// StoredUpdatedTx returns the stored updated_at of those of the numbered
-// issues of repo that are stored, in the caller's transaction. The sync
-// engine uses it to notice items that moved while it paged.
-func (d *DB) StoredUpdatedTx(ctx context.Context, tx *sql.Tx, repo string, numbers []int) (map[int]time.Time, error) {
-	return storedUpdated(ctx, tx, `SELECT updated_at FROM issues WHERE repo = ? AND number = ?`, repo, numbers)
+// SaveIssuePage stores one page of a repository's issues listing and the
+// listing's new sync state in one transaction, so that the state always
+// describes what the database holds: the issues and pull requests, the
+// merged pull requests, the issues their descriptions close, and why the
+// closed issues were closed. next is called inside the transaction with the
+// stored updated_at of the page's issues (by number; absent when not
+// stored), read before the page is stored, and returns the state to store;
+// it must not use the database. An error from next, or a cancelled ctx,
+// stores nothing.
+func (d *DB) SaveIssuePage(ctx context.Context, p bugscope.IssuePage, next func(prior map[int]time.Time) (bugscope.SyncState, error)) (bugscope.UpsertStats, error) {
+	var st bugscope.UpsertStats
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		nums := make([]int, len(p.Issues))
+		for i, is := range p.Issues {
+			nums[i] = is.Number
+		}
+		prior, err := storedUpdated(ctx, tx, `SELECT updated_at FROM issues WHERE repo = ? AND number = ?`, p.Repo, nums)
+		if err != nil {
+			return err
+		}
+		state, err := next(prior)
+		if err != nil {
+			return err
+		}
+		if st, err = upsertIssues(ctx, tx, p.Issues, d.now(), nil); err != nil {
+			return err
+		}
+		if err := d.saveMergedPulls(ctx, tx, p.MergedPulls); err != nil {
+			return err
+		}
+		for _, f := range p.BodyFixes {
+			if err := d.replaceBodyFixes(ctx, tx, f.PullRequest, f.Closes); err != nil {
+				return err
+			}
+		}
+		if err := d.noteClosed(ctx, tx, p.Closed); err != nil {
+			return err
+		}
+		return saveSyncState(ctx, tx, state)
+	})
+	if err != nil {
+		return bugscope.UpsertStats{}, err
+	}
+	return st, nil
 }
 
-// StoredCommentUpdatedTx is StoredUpdatedTx for comments, by comment id.
-func (d *DB) StoredCommentUpdatedTx(ctx context.Context, tx *sql.Tx, repo string, ids []int64) (map[int64]time.Time, error) {
-	return storedUpdated(ctx, tx, `SELECT updated_at FROM issue_comments WHERE repo = ? AND id = ?`, repo, ids)
+// SaveCommentPage stores one page of a repository's comments listing and
+// the listing's new sync state in one transaction, as SaveIssuePage does;
+// prior is keyed by comment id. A comment replaces the stored one with the
+// same id unless that one is newer. It returns how many comments were new
+// or changed.
+func (d *DB) SaveCommentPage(ctx context.Context, repo string, cs []bugscope.Comment, next func(prior map[int64]time.Time) (bugscope.SyncState, error)) (int, error) {
+	changed := 0
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		ids := make([]int64, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		prior, err := storedUpdated(ctx, tx, `SELECT updated_at FROM issue_comments WHERE repo = ? AND id = ?`, repo, ids)
+		if err != nil {
+			return err
+		}
+		state, err := next(prior)
+		if err != nil {
+			return err
+		}
+		if changed, err = d.upsertComments(ctx, tx, cs); err != nil {
+			return err
+		}
+		return saveSyncState(ctx, tx, state)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return changed, nil
 }
 
 func storedUpdated[K int | int64](ctx context.Context, tx *sql.Tx, query, repo string, keys []K) (map[K]time.Time, error) {
@@ -194,10 +214,10 @@ func storedUpdated[K int | int64](ctx context.Context, tx *sql.Tx, query, repo s
 	return out, nil
 }
 
-// UpsertCommentsTx stores comments in the caller's transaction; a comment
-// replaces the stored one with the same id unless that one is newer. It
-// returns how many were new or changed.
-func (d *DB) UpsertCommentsTx(ctx context.Context, tx *sql.Tx, cs []bugscope.Comment) (int, error) {
+// upsertComments stores comments in tx; a comment replaces the stored one
+// with the same id unless that one is newer. It returns how many were new
+// or changed.
+func (d *DB) upsertComments(ctx context.Context, tx *sql.Tx, cs []bugscope.Comment) (int, error) {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO issue_comments
 		(repo, id, issue_number, author, author_association, body, created_at, updated_at, url, stored_at)
 		VALUES (?,?,?,?,?,?,?,?,?,?)

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 	"time"
@@ -37,7 +36,7 @@ func TestSyncStateRoundTrip(t *testing.T) {
 	}
 	st.Cursor, st.InPass, st.PassSince, st.NextPage = syncAt("2025-01-02T03:04:05Z"), true, syncAt("2025-01-01T00:00:00Z"), 7
 	st.LastSeen, st.MaxSeen = syncAt("2025-01-03T00:00:00Z"), syncAt("2025-01-04T00:00:00Z")
-	st.Pages = []PageMark{{Served: *syncAt("2026-01-01T00:00:00Z"), Boundary: *syncAt("2025-01-01T00:00:00Z"), Offset: true}}
+	st.Pages = []bugscope.PageMark{{Served: *syncAt("2026-01-01T00:00:00Z"), Boundary: *syncAt("2025-01-01T00:00:00Z"), Offset: true}}
 	st.Repairs = []time.Time{*syncAt("2025-01-02T00:00:00Z")}
 	st.ValidatorKey, st.ETag, st.LastModified, st.Items, st.Requests = "since=x", `W/"abc"`, "Mon, 02 Jan 2006 15:04:05 GMT", 1234, 13
 	if err := db.SaveSyncState(ctx, st); err != nil {
@@ -65,12 +64,10 @@ func TestCommentsKeepTheNewest(t *testing.T) {
 	db := openSyncTest(t)
 	ctx := context.Background()
 	put := func(body, updated string) int {
-		var n int
-		err := db.InTx(ctx, func(tx *sql.Tx) error {
-			var err error
-			n, err = db.UpsertCommentsTx(ctx, tx, []bugscope.Comment{{Repo: "a/b", IssueNumber: 3, ID: 9, Body: body, UpdatedAt: syncAt(updated)}})
-			return err
-		})
+		n, err := db.SaveCommentPage(ctx, "a/b", []bugscope.Comment{{Repo: "a/b", IssueNumber: 3, ID: 9, Body: body, UpdatedAt: syncAt(updated)}},
+			func(map[int64]time.Time) (bugscope.SyncState, error) {
+				return bugscope.SyncState{Repo: "a/b", Resource: "comments"}, nil
+			})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,19 +93,19 @@ func TestFixes(t *testing.T) {
 		t.Fatal(err)
 	}
 	pr := bugscope.IssueRef{Repo: "a/b", Number: 5}
-	err := db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := db.SaveMergedPullsTx(ctx, tx, []MergedPull{{PR: pr, MergedAt: syncAt("2025-01-03T12:00:00Z")}}); err != nil {
-			return err
-		}
-		return db.ReplaceBodyFixesTx(ctx, tx, pr, []bugscope.IssueRef{issue.Ref(), {Repo: "a/b", Number: 2}})
-	})
+	state := func(map[int]time.Time) (bugscope.SyncState, error) {
+		return bugscope.SyncState{Repo: "a/b", Resource: "issues"}, nil
+	}
+	_, err := db.SaveIssuePage(ctx, bugscope.IssuePage{Repo: "a/b",
+		MergedPulls: []bugscope.MergedPull{{PR: pr, MergedAt: syncAt("2025-01-03T12:00:00Z")}},
+		BodyFixes:   []bugscope.BodyFixes{{PullRequest: pr, Closes: []bugscope.IssueRef{issue.Ref(), {Repo: "a/b", Number: 2}}}}}, state)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n, _ := db.PullsNeedingSize(ctx, "a/b"); len(n) != 1 || n[0] != 5 {
 		t.Errorf("needing size: %v", n)
 	}
-	fixes, err := db.Fixes(ctx, IssueFilter{})
+	fixes, err := db.Fixes(ctx, bugscope.IssueFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +114,10 @@ func TestFixes(t *testing.T) {
 		t.Fatalf("fixes %+v", fixes)
 	}
 	// The size arrives; the merge time from the listing stays.
-	if err := db.SaveMergedPulls(ctx, []MergedPull{{PR: pr, SizeKnown: true, Additions: 10, Deletions: 2, ChangedFiles: 1}}); err != nil {
+	if err := db.SaveMergedPulls(ctx, []bugscope.MergedPull{{PR: pr, SizeKnown: true, Additions: 10, Deletions: 2, ChangedFiles: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	fixes, _ = db.Fixes(ctx, IssueFilter{})
+	fixes, _ = db.Fixes(ctx, bugscope.IssueFilter{})
 	if f := fixes[issue.Ref()][0]; !f.SizeKnown || f.LinesChanged() != 12 || f.MergedAt == nil {
 		t.Errorf("sized fix %+v", f)
 	}
@@ -128,11 +125,11 @@ func TestFixes(t *testing.T) {
 		t.Errorf("still needing size: %v", n)
 	}
 	// The description no longer closes #1.
-	err = db.InTx(ctx, func(tx *sql.Tx) error { return db.ReplaceBodyFixesTx(ctx, tx, pr, nil) })
+	_, err = db.SaveIssuePage(ctx, bugscope.IssuePage{Repo: "a/b", BodyFixes: []bugscope.BodyFixes{{PullRequest: pr}}}, state)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fixes, _ := db.Fixes(ctx, IssueFilter{}); len(fixes) != 0 {
+	if fixes, _ := db.Fixes(ctx, bugscope.IssueFilter{}); len(fixes) != 0 {
 		t.Errorf("fixes after the edit: %+v", fixes)
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/metrics"
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -39,7 +38,7 @@ func (sub Subset) String() string {
 	return strings.Join(parts, "; ")
 }
 
-func (sub Subset) keep(it sqlite.SampleItem) bool {
+func (sub Subset) keep(it SampleItem) bool {
 	if sub.Half != 0 && it.Half != sub.Half {
 		return false
 	}
@@ -176,12 +175,12 @@ func (s *Service) Agreement(ctx context.Context, sample string, opt AgreementOpt
 		return nil, err
 	}
 	if len(raters) < 2 {
-		return nil, fmt.Errorf("sample %q: agreement needs two raters or more, it has %d (%s)", sample, len(raters), strings.Join(raters, ", "))
+		return nil, bugscope.Errorf(bugscope.EConflict, "sample %q: agreement needs two raters or more, it has %d (%s)", sample, len(raters), strings.Join(raters, ", "))
 	}
 	ag := &Agreement{Sample: sample, Taxonomy: s.Tax.Name, TaxonomyVersion: s.Tax.Version, Raters: raters,
 		Subset: opt.Subset.String(), Answered: map[string]int{}, Dimensions: []DimAgreement{}, Disagreements: []Disagreement{},
 		Inclusion: Inclusion{Excluded: map[string]int{}}}
-	var items []sqlite.SampleItem
+	var items []SampleItem
 	for _, it := range sm.Items {
 		if opt.Subset.keep(it) {
 			items = append(items, it)
@@ -194,7 +193,7 @@ func (s *Service) Agreement(ctx context.Context, sample string, opt AgreementOpt
 		}
 	}
 	// common: answered by every rater; scored: labelled by every rater.
-	var common, scored []sqlite.SampleItem
+	var common, scored []SampleItem
 	for _, it := range items {
 		as := answers[it.Issue]
 		if len(as) != len(raters) {
@@ -251,13 +250,13 @@ func (s *Service) answers(ctx context.Context, sample string, chosen []string) (
 				return nil, nil, fmt.Errorf("rater %q has no answers in sample %q (raters: %s): %w", r, sample, strings.Join(all, ", "), bugscope.ErrNotFound)
 			}
 			if seen[r] {
-				return nil, nil, fmt.Errorf("rater %q named twice", r)
+				return nil, nil, bugscope.Errorf(bugscope.EInvalid, "rater %q named twice", r)
 			}
 			seen[r] = true
 		}
 		raters = chosen
 	}
-	anns, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{})
+	anns, err := s.Store.Annotations(ctx, sample, AnnotationQuery{})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -274,7 +273,7 @@ func (s *Service) answers(ctx context.Context, sample string, chosen []string) (
 	return raters, out, nil
 }
 
-func inclusion(raters []string, common []sqlite.SampleItem, answers map[bugscope.IssueRef]map[string]Answer) Inclusion {
+func inclusion(raters []string, common []SampleItem, answers map[bugscope.IssueRef]map[string]Answer) Inclusion {
 	inc := Inclusion{Items: len(common), Excluded: map[string]int{}, Measure: metrics.KappaCohen}
 	ratings := make([][]string, len(common))
 	for i, it := range common {
@@ -314,7 +313,7 @@ func inclusion(raters []string, common []sqlite.SampleItem, answers map[bugscope
 
 // pairRow turns a row of the two-rater comparison into a DimAgreement,
 // adding the bootstrap interval of Krippendorff's alpha on the same pairs.
-func (s *Service) pairRow(row metrics.DimensionScores, scored []sqlite.SampleItem, a, b map[bugscope.IssueRef]bugscope.Labels, bo metrics.BootstrapOptions) DimAgreement {
+func (s *Service) pairRow(row metrics.DimensionScores, scored []SampleItem, a, b map[bugscope.IssueRef]bugscope.Labels, bo metrics.BootstrapOptions) DimAgreement {
 	out := DimAgreement{Dimension: row.Dimension, Name: row.Name, Level: row.Level, Multi: row.Multi, Ordinal: row.Ordinal,
 		Scope: row.Scope, N: row.N, Unscored: row.MissingA, Raw: row.Accuracy, Kappa: row.Kappa, Measure: row.KappaMeasure,
 		KappaCI: row.KappaCI, Alpha: metrics.Float(nan), AlphaCI: metrics.CI{Lo: metrics.Float(nan), Hi: metrics.Float(nan)}}
@@ -494,7 +493,7 @@ func b2f(b bool) float64 {
 }
 
 // manyRow is the agreement of three or more raters on one dimension.
-func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, items []sqlite.SampleItem,
+func (s *Service) manyRow(d *taxonomy.Dimension, level string, raters []string, items []SampleItem,
 	answers map[bugscope.IssueRef]map[string]Answer, bo metrics.BootstrapOptions) DimAgreement {
 	conv := valueMapper(d, level)
 	name := d.Name
@@ -692,7 +691,7 @@ func meanLabelFleiss(sets [][][]string, idx []int) float64 {
 
 // disagreements lists per item (in sample order) the dimensions on which
 // the raters who answered differ.
-func (s *Service) disagreements(raters []string, items []sqlite.SampleItem, answers map[bugscope.IssueRef]map[string]Answer) []Disagreement {
+func (s *Service) disagreements(raters []string, items []SampleItem, answers map[bugscope.IssueRef]map[string]Answer) []Disagreement {
 	out := []Disagreement{}
 	for _, it := range items {
 		as := answers[it.Issue]

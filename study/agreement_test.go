@@ -1,4 +1,4 @@
-package study
+package study_test
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/metrics"
-	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // textbookSample stores n issues in a sample named "t" under the textbook
 // taxonomy and returns the service.
-func textbookSample(t *testing.T, n int) (*Service, []bugscope.IssueRef) {
+func textbookSample(t *testing.T, n int) (*study.Service, []bugscope.IssueRef) {
 	t.Helper()
 	db := openDB(t, fixtureIssues("text/book", n))
 	s := newService(t, db, textbookTax(t))
@@ -32,9 +32,9 @@ func textbookSample(t *testing.T, n int) (*Service, []bugscope.IssueRef) {
 
 // rate stores one rater's answers: values[i] is the answer on item i for
 // dimension dim, "" for no answer.
-func rate(t *testing.T, s *Service, refs []bugscope.IssueRef, rater string, dims []string, values []string) {
+func rate(t *testing.T, s *study.Service, refs []bugscope.IssueRef, rater string, dims []string, values []string) {
 	t.Helper()
-	var answers []Answer
+	var answers []study.Answer
 	for i, v := range values {
 		if v == "" || v == "." {
 			continue
@@ -43,14 +43,14 @@ func rate(t *testing.T, s *Service, refs []bugscope.IssueRef, rater string, dims
 		for _, d := range dims {
 			l[d] = []string{v}
 		}
-		answers = append(answers, Answer{Issue: refs[i], Labels: l, Confidence: "high"})
+		answers = append(answers, study.Answer{Issue: refs[i], Labels: l, Confidence: "high"})
 	}
-	if _, err := s.Annotate(context.Background(), "t", rater, answers, SourceCLI); err != nil {
+	if _, err := s.Annotate(context.Background(), "t", rater, answers, study.SourceCLI); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func row(t *testing.T, ag *Agreement, dim, level string) DimAgreement {
+func row(t *testing.T, ag *study.Agreement, dim, level string) study.DimAgreement {
 	t.Helper()
 	for _, d := range ag.Dimensions {
 		if d.Dimension == dim && d.Level == level {
@@ -58,7 +58,7 @@ func row(t *testing.T, ag *Agreement, dim, level string) DimAgreement {
 		}
 	}
 	t.Fatalf("no row %s/%s", dim, level)
-	return DimAgreement{}
+	return study.DimAgreement{}
 }
 
 func near(got metrics.Float, want, tol float64) bool {
@@ -81,7 +81,7 @@ func TestAgreementCohenTextbook(t *testing.T) {
 	}
 	rate(t, s, refs, "reader A", []string{"decision"}, a)
 	rate(t, s, refs, "reader B", []string{"decision"}, b)
-	ag, err := s.Agreement(context.Background(), "t", AgreementOptions{})
+	ag, err := s.Agreement(context.Background(), "t", study.AgreementOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +118,12 @@ func TestAgreementFleissTextbook(t *testing.T) {
 		}
 		rate(t, s, refs, "psychiatrist "+strconv.Itoa(r+1), []string{"code"}, col)
 	}
-	ag, err := s.Agreement(context.Background(), "t", AgreementOptions{})
+	ag, err := s.Agreement(context.Background(), "t", study.AgreementOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := row(t, ag, "code", metrics.LevelValue)
-	if r.N != 30 || r.Measure != MeasureFleiss || !near(r.Kappa, 0.4302445, 1e-7) {
+	if r.N != 30 || r.Measure != study.MeasureFleiss || !near(r.Kappa, 0.4302445, 1e-7) {
 		t.Fatalf("code: %+v", r)
 	}
 	if !r.KappaCI.Defined() || !(float64(r.KappaCI.Lo) < 0.43 && float64(r.KappaCI.Hi) > 0.43) {
@@ -148,7 +148,7 @@ func TestAgreementKrippendorffTextbook(t *testing.T) {
 	for _, name := range []string{"A", "B", "C", "D"} {
 		rate(t, s, refs, "observer "+name, []string{"code", "grade"}, strings.Fields(obs[name]))
 	}
-	ag, err := s.Agreement(context.Background(), "t", AgreementOptions{})
+	ag, err := s.Agreement(context.Background(), "t", study.AgreementOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +171,13 @@ func TestAgreementKrippendorffTextbook(t *testing.T) {
 
 // twoRaters labels the fixture issues of a sample in the default
 // taxonomy with deliberate disagreements.
-func twoRaters(t *testing.T) (*Service, []bugscope.IssueRef) {
+func twoRaters(t *testing.T) (*study.Service, []bugscope.IssueRef) {
 	t.Helper()
 	ctx := context.Background()
 	db := openDB(t, fixtureIssues("acme/e", 12))
 	s := newService(t, db, defaultTax(t))
 	refs := refsOf("acme/e", 12)
-	sm, err := s.Draft(ctx, Design{Name: "t", Size: 12, Seed: 3})
+	sm, err := s.Draft(ctx, study.Design{Name: "t", Size: 12, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,21 +206,21 @@ func twoRaters(t *testing.T) (*Service, []bugscope.IssueRef) {
 		bug("api.request_handling", "integration", "P2"), kind("feature"), kind("docs"),
 		nil, bug("memory.oom", "resource_constraints", "P1"),
 	}
-	var aa, bb []Answer
+	var aa, bb []study.Answer
 	for i := range refs {
 		if a[i] != nil {
-			aa = append(aa, Answer{Issue: refs[i], Labels: a[i], Confidence: "high"})
+			aa = append(aa, study.Answer{Issue: refs[i], Labels: a[i], Confidence: "high"})
 		}
 		if b[i] != nil {
-			bb = append(bb, Answer{Issue: refs[i], Labels: b[i], Confidence: "low"})
+			bb = append(bb, study.Answer{Issue: refs[i], Labels: b[i], Confidence: "low"})
 		} else if i == 10 {
-			bb = append(bb, Answer{Issue: refs[i], ExcludeReason: "too little information to label"})
+			bb = append(bb, study.Answer{Issue: refs[i], ExcludeReason: "too little information to label"})
 		}
 	}
-	if _, err := s.Annotate(ctx, "t", "ann", aa, SourceCLI); err != nil {
+	if _, err := s.Annotate(ctx, "t", "ann", aa, study.SourceCLI); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Annotate(ctx, "t", "bob", bb, SourceCLI); err != nil {
+	if _, err := s.Annotate(ctx, "t", "bob", bb, study.SourceCLI); err != nil {
 		t.Fatal(err)
 	}
 	return s, refs
@@ -228,7 +228,7 @@ func twoRaters(t *testing.T) (*Service, []bugscope.IssueRef) {
 
 func TestAgreementTwoRatersIsCompare(t *testing.T) {
 	s, refs := twoRaters(t)
-	ag, err := s.Agreement(context.Background(), "t", AgreementOptions{})
+	ag, err := s.Agreement(context.Background(), "t", study.AgreementOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestAgreementTwoRatersIsCompare(t *testing.T) {
 		t.Fatalf("items %d common %d scored %d inclusion %+v", ag.Items, ag.Common, ag.Scored, ag.Inclusion)
 	}
 	a, b := map[bugscope.IssueRef]bugscope.Labels{}, map[bugscope.IssueRef]bugscope.Labels{}
-	anns, _ := s.DB.Annotations(context.Background(), "t", sqlite.AnnotationQuery{})
+	anns, _ := s.Store.Annotations(context.Background(), "t", study.AnnotationQuery{})
 	for _, x := range anns {
 		if x.ExcludeReason != "" || x.Issue == refs[10] || x.Issue == refs[11] {
 			continue
@@ -277,7 +277,7 @@ func TestAgreementTwoRatersIsCompare(t *testing.T) {
 		refs[5].String():  "kind category root_cause severity",
 		refs[7].String():  "category",
 		refs[8].String():  "kind category root_cause severity",
-		refs[10].String(): ExclusionDimension,
+		refs[10].String(): study.ExclusionDimension,
 	}
 	if len(got) != len(want) {
 		t.Errorf("disagreements on %v", got)
@@ -289,7 +289,7 @@ func TestAgreementTwoRatersIsCompare(t *testing.T) {
 	}
 
 	// A subset: the second half only.
-	half, err := s.Agreement(context.Background(), "t", AgreementOptions{Subset: Subset{Half: 2}})
+	half, err := s.Agreement(context.Background(), "t", study.AgreementOptions{Subset: study.Subset{Half: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,17 +297,17 @@ func TestAgreementTwoRatersIsCompare(t *testing.T) {
 		t.Errorf("half 2: %d items, %q", half.Items, half.Subset)
 	}
 	// Raters in the other order: the second is now the reference.
-	rev, err := s.Agreement(context.Background(), "t", AgreementOptions{Raters: []string{"bob", "ann"}})
+	rev, err := s.Agreement(context.Background(), "t", study.AgreementOptions{Raters: []string{"bob", "ann"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rev.Raters[0] != "bob" || !same(row(t, rev, "kind", "value").Kappa, row(t, ag, "kind", "value").Kappa) {
 		t.Errorf("reversed: %v", rev.Raters)
 	}
-	if _, err := s.Agreement(context.Background(), "t", AgreementOptions{Raters: []string{"ann", "carol"}}); err == nil {
+	if _, err := s.Agreement(context.Background(), "t", study.AgreementOptions{Raters: []string{"ann", "carol"}}); err == nil {
 		t.Error("an unknown rater was accepted")
 	}
-	if _, err := s.Agreement(context.Background(), "t", AgreementOptions{Raters: []string{"ann"}}); err == nil {
+	if _, err := s.Agreement(context.Background(), "t", study.AgreementOptions{Raters: []string{"ann"}}); err == nil {
 		t.Error("agreement of one rater")
 	}
 }
@@ -340,28 +340,28 @@ func TestAgreementThreeRatersAnyTaxonomy(t *testing.T) {
 		"r3": {l("crash"), l("crash"), l("crash", "unexpected_output"), l("crash"), {"kind": {"question"}}, nil},
 	}
 	for _, r := range []string{"r1", "r2", "r3"} {
-		var as []Answer
+		var as []study.Answer
 		for i, x := range sets[r] {
 			if x != nil {
-				as = append(as, Answer{Issue: refs[i], Labels: x})
+				as = append(as, study.Answer{Issue: refs[i], Labels: x})
 			}
 		}
-		if _, err := s.Annotate(ctx, "t", r, as, SourceCLI); err != nil {
+		if _, err := s.Annotate(ctx, "t", r, as, study.SourceCLI); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ag, err := s.Agreement(ctx, "t", AgreementOptions{})
+	ag, err := s.Agreement(ctx, "t", study.AgreementOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kind := row(t, ag, "kind", "value")
 	// Five items all three answered; on four all agree.
-	if kind.N != 5 || !near(kind.Raw, 0.8, 1e-12) || kind.Measure != MeasureFleiss {
+	if kind.N != 5 || !near(kind.Raw, 0.8, 1e-12) || kind.Measure != study.MeasureFleiss {
 		t.Errorf("kind: %+v", kind)
 	}
 	sym := row(t, ag, "symptom", "value")
 	// symptom applies on items 0-3 for someone: exact agreement on 0 and 3.
-	if sym.N != 4 || !near(sym.Raw, 0.5, 1e-12) || sym.Measure != MeasureFleissMeanPerLabel || !sym.Multi {
+	if sym.N != 4 || !near(sym.Raw, 0.5, 1e-12) || sym.Measure != study.MeasureFleissMeanPerLabel || !sym.Multi {
 		t.Errorf("symptom: %+v", sym)
 	}
 	// Item 5 has two answers: alpha uses it, Fleiss does not.

@@ -13,9 +13,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
-	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/signals"
-	"github.com/bugscope/bugscope/sqlite"
 )
 
 // Bounds on what a rater types.
@@ -84,7 +82,7 @@ func (s *Service) CheckAnswer(a Answer) error {
 		if nonEmpty(a.Labels) {
 			errs = append(errs, errors.New("an excluded issue carries no labels"))
 		}
-		return errors.Join(errs...)
+		return bugscope.WithKind(bugscope.EInvalid, errors.Join(errs...))
 	}
 	if !nonEmpty(a.Labels) {
 		errs = append(errs, errors.New("no labels: label at least one dimension, or exclude the issue with a reason"))
@@ -92,7 +90,7 @@ func (s *Service) CheckAnswer(a Answer) error {
 	if err := s.Tax.Check(a.Labels); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return bugscope.WithKind(bugscope.EInvalid, errors.Join(errs...))
 }
 
 func checkConfidence(c string) error {
@@ -170,28 +168,28 @@ func (s *Service) Annotate(ctx context.Context, sample, rater string, answers []
 		}
 	}
 	if len(errs) > 0 {
-		return res, errors.Join(errs...)
+		return res, bugscope.WithKind(bugscope.EInvalid, errors.Join(errs...))
 	}
-	latest, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{Rater: rater})
+	latest, err := s.Store.Annotations(ctx, sample, AnnotationQuery{Rater: rater})
 	if err != nil {
 		return res, err
 	}
-	prev := map[bugscope.IssueRef]sqlite.Annotation{}
+	prev := map[bugscope.IssueRef]Annotation{}
 	for _, a := range latest {
 		prev[a.Issue] = a
 	}
-	var store []sqlite.Annotation
+	var store []Annotation
 	now := s.now()
 	for _, a := range answers {
 		if p, ok := prev[a.Issue]; ok && sameAnswer(answerOf(p), a) {
 			res.Unchanged++
 			continue
 		}
-		store = append(store, sqlite.Annotation{Issue: a.Issue, Rater: rater, Labels: s.Prune(a.Labels), Confidence: a.Confidence,
+		store = append(store, Annotation{Issue: a.Issue, Rater: rater, Labels: s.Prune(a.Labels), Confidence: a.Confidence,
 			Note: a.Note, ExcludeReason: a.ExcludeReason, Source: source, CreatedAt: now})
 	}
 	if len(store) > 0 {
-		if _, err := s.DB.SaveAnnotations(ctx, sample, store); err != nil {
+		if _, err := s.Store.SaveAnnotations(ctx, sample, store); err != nil {
 			return res, err
 		}
 	}
@@ -199,7 +197,7 @@ func (s *Service) Annotate(ctx context.Context, sample, rater string, answers []
 	return res, nil
 }
 
-func answerOf(a sqlite.Annotation) Answer {
+func answerOf(a Annotation) Answer {
 	return Answer{Issue: a.Issue, Labels: a.Labels, Confidence: a.Confidence, Note: a.Note, ExcludeReason: a.ExcludeReason}
 }
 
@@ -243,8 +241,8 @@ func sameSet(a, b []string) bool {
 // ItemState is one sample item as a rater sees it: the item and the
 // rater's latest answer, if any.
 type ItemState struct {
-	sqlite.SampleItem
-	Answer *sqlite.Annotation `json:"answer,omitempty"`
+	SampleItem
+	Answer *Annotation `json:"answer,omitempty"`
 }
 
 // RaterItems returns the sample's items in annotation order with the
@@ -254,11 +252,11 @@ func (s *Service) RaterItems(ctx context.Context, sample, rater string, half int
 	if err != nil {
 		return nil, err
 	}
-	anns, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{Rater: rater})
+	anns, err := s.Store.Annotations(ctx, sample, AnnotationQuery{Rater: rater})
 	if err != nil {
 		return nil, err
 	}
-	by := map[bugscope.IssueRef]*sqlite.Annotation{}
+	by := map[bugscope.IssueRef]*Annotation{}
 	for i := range anns {
 		by[anns[i].Issue] = &anns[i]
 	}
@@ -275,7 +273,7 @@ func (s *Service) RaterItems(ctx context.Context, sample, rater string, half int
 // Raters lists the raters who answered in a sample, in the order of
 // their first answer.
 func (s *Service) Raters(ctx context.Context, sample string) ([]string, error) {
-	anns, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{History: true})
+	anns, err := s.Store.Annotations(ctx, sample, AnnotationQuery{History: true})
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +299,7 @@ type Detail struct {
 
 // Detail loads one issue with the signals extracted from it.
 func (s *Service) Detail(ctx context.Context, ref bugscope.IssueRef) (Detail, error) {
-	is, err := s.DB.Issue(ctx, ref)
+	is, err := s.Store.Issue(ctx, ref)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -312,11 +310,15 @@ func (s *Service) Detail(ctx context.Context, ref bugscope.IssueRef) (Detail, er
 // available classifier in the taxonomy, with its evidence, or nil when
 // the issue is not classified. Annotators see it only on request.
 func (s *Service) Suggestion(ctx context.Context, ref bugscope.IssueRef) (*bugscope.Classification, error) {
-	cls, err := pipeline.PickClassifier(ctx, s.DB, s.Tax.Name, "")
+	have, err := s.Store.Classifiers(ctx, s.Tax.Name)
 	if err != nil {
+		return nil, err
+	}
+	cls := bugscope.BestClassifier(have)
+	if cls == "" {
 		return nil, nil // nothing classified in this taxonomy: no suggestion
 	}
-	all, err := s.DB.ClassificationsOf(ctx, ref)
+	all, err := s.Store.ClassificationsOf(ctx, ref)
 	if err != nil {
 		return nil, err
 	}

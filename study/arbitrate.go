@@ -10,7 +10,6 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
-	"github.com/bugscope/bugscope/sqlite"
 )
 
 // Statuses of a final label.
@@ -20,19 +19,22 @@ const (
 	StatusSingle     = "single"     // one rater answered
 	StatusPending    = "pending"    // raters disagree and no one has decided yet
 	StatusUnrated    = "unrated"    // no answer yet
+	// StatusStale marks, in an export with ExportOptions.Partial, an
+	// arbitrated item whose decision is older than an answer it settled.
+	StatusStale = "stale"
 )
 
 // Final is the final answer on one sample item, with its provenance.
 type Final struct {
-	Item          sqlite.SampleItem `json:"item"`
-	Status        string            `json:"status"`
-	Labels        bugscope.Labels   `json:"labels"`
-	Confidence    string            `json:"confidence,omitempty"`
-	Note          string            `json:"note,omitempty"`
-	ExcludeReason string            `json:"exclude_reason,omitempty"`
-	Arbitrator    string            `json:"arbitrator,omitempty"`
+	Item          SampleItem      `json:"item"`
+	Status        string          `json:"status"`
+	Labels        bugscope.Labels `json:"labels"`
+	Confidence    string          `json:"confidence,omitempty"`
+	Note          string          `json:"note,omitempty"`
+	ExcludeReason string          `json:"exclude_reason,omitempty"`
+	Arbitrator    string          `json:"arbitrator,omitempty"`
 	// Answers are the raters' latest answers, in rater order.
-	Answers []sqlite.Annotation `json:"answers"`
+	Answers []Annotation `json:"answers"`
 	// Stale marks a decision made before a rater last changed an answer.
 	Stale bool `json:"stale,omitempty"`
 }
@@ -49,6 +51,8 @@ func (f Final) Provenance() string {
 		return "agreed by " + strings.Join(who, ", ")
 	case StatusArbitrated:
 		return "arbitrated by " + f.Arbitrator
+	case StatusStale:
+		return "arbitrated by " + f.Arbitrator + ", stale: a rater changed an answer since"
 	case StatusSingle:
 		return "single rater " + strings.Join(who, ", ")
 	}
@@ -66,10 +70,10 @@ func (f Final) Excluded() bool { return f.ExcludeReason != "" }
 
 // Case is one item on which the raters disagree, for the arbitrator.
 type Case struct {
-	Item sqlite.SampleItem `json:"item"`
+	Item SampleItem `json:"item"`
 	// Raters who answered, in order, with their answers.
-	Raters  []string                     `json:"raters"`
-	Answers map[string]sqlite.Annotation `json:"answers"`
+	Raters  []string              `json:"raters"`
+	Answers map[string]Annotation `json:"answers"`
 	// Disagreements are the dimensions on which they differ ("exclusion"
 	// when some exclude the item and others label it).
 	Disagreements []string `json:"disagreements"`
@@ -78,16 +82,16 @@ type Case struct {
 	Agreed bugscope.Labels `json:"agreed"`
 	// Decision is the latest arbitration, if any; Stale when a rater
 	// changed an answer after it.
-	Decision *sqlite.Arbitration `json:"decision,omitempty"`
-	Stale    bool                `json:"stale,omitempty"`
+	Decision *Arbitration `json:"decision,omitempty"`
+	Stale    bool         `json:"stale,omitempty"`
 }
 
 // state loads everything the final labels depend on.
 type state struct {
 	sample    *Sample
 	raters    []string
-	answers   map[bugscope.IssueRef]map[string]sqlite.Annotation
-	decisions map[bugscope.IssueRef]sqlite.Arbitration
+	answers   map[bugscope.IssueRef]map[string]Annotation
+	decisions map[bugscope.IssueRef]Arbitration
 }
 
 func (s *Service) state(ctx context.Context, sample string, chosen []string) (*state, error) {
@@ -99,22 +103,22 @@ func (s *Service) state(ctx context.Context, sample string, chosen []string) (*s
 	if err != nil {
 		return nil, err
 	}
-	anns, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{})
+	anns, err := s.Store.Annotations(ctx, sample, AnnotationQuery{})
 	if err != nil {
 		return nil, err
 	}
-	st := &state{sample: sm, raters: raters, answers: map[bugscope.IssueRef]map[string]sqlite.Annotation{},
-		decisions: map[bugscope.IssueRef]sqlite.Arbitration{}}
+	st := &state{sample: sm, raters: raters, answers: map[bugscope.IssueRef]map[string]Annotation{},
+		decisions: map[bugscope.IssueRef]Arbitration{}}
 	for _, a := range anns {
 		if !slices.Contains(raters, a.Rater) {
 			continue
 		}
 		if st.answers[a.Issue] == nil {
-			st.answers[a.Issue] = map[string]sqlite.Annotation{}
+			st.answers[a.Issue] = map[string]Annotation{}
 		}
 		st.answers[a.Issue][a.Rater] = a
 	}
-	arbs, err := s.DB.Arbitrations(ctx, sample, false)
+	arbs, err := s.Store.Arbitrations(ctx, sample, false)
 	if err != nil {
 		return nil, err
 	}
@@ -125,8 +129,8 @@ func (s *Service) state(ctx context.Context, sample string, chosen []string) (*s
 }
 
 // ordered returns an item's answers in rater order.
-func (st *state) ordered(ref bugscope.IssueRef) []sqlite.Annotation {
-	var out []sqlite.Annotation
+func (st *state) ordered(ref bugscope.IssueRef) []Annotation {
+	var out []Annotation
 	for _, r := range st.raters {
 		if a, ok := st.answers[ref][r]; ok {
 			out = append(out, a)
@@ -136,7 +140,7 @@ func (st *state) ordered(ref bugscope.IssueRef) []sqlite.Annotation {
 }
 
 // stale reports whether a decision predates the item's current answers.
-func stale(dec sqlite.Arbitration, answers []sqlite.Annotation) bool {
+func stale(dec Arbitration, answers []Annotation) bool {
 	seen := map[int64]bool{}
 	for _, id := range dec.Settled {
 		seen[id] = true
@@ -163,7 +167,7 @@ func (s *Service) Cases(ctx context.Context, sample string, raters []string) ([]
 			continue
 		}
 		byRater := map[string]Answer{}
-		c := Case{Item: it, Answers: map[string]sqlite.Annotation{}}
+		c := Case{Item: it, Answers: map[string]Annotation{}}
 		for _, a := range as {
 			byRater[a.Rater] = answerOf(a)
 			c.Raters = append(c.Raters, a.Rater)
@@ -186,8 +190,8 @@ func (s *Service) Cases(ctx context.Context, sample string, raters []string) ([]
 }
 
 // agreed keeps the values every labelling rater shares.
-func (s *Service) agreed(as []sqlite.Annotation) bugscope.Labels {
-	var labelled []sqlite.Annotation
+func (s *Service) agreed(as []Annotation) bugscope.Labels {
+	var labelled []Annotation
 	for _, a := range as {
 		if a.ExcludeReason == "" {
 			labelled = append(labelled, a)
@@ -244,9 +248,9 @@ func (s *Service) Arbitrate(ctx context.Context, sample, arbitrator string, deci
 		}
 	}
 	if len(errs) > 0 {
-		return res, errors.Join(errs...)
+		return res, bugscope.WithKind(bugscope.EInvalid, errors.Join(errs...))
 	}
-	var store []sqlite.Arbitration
+	var store []Arbitration
 	now := s.now()
 	for _, d := range decisions {
 		as := st.ordered(d.Issue)
@@ -260,11 +264,11 @@ func (s *Service) Arbitrate(ctx context.Context, sample, arbitrator string, deci
 			res.Unchanged++
 			continue
 		}
-		store = append(store, sqlite.Arbitration{Issue: d.Issue, Arbitrator: arbitrator, Labels: s.Prune(d.Labels),
+		store = append(store, Arbitration{Issue: d.Issue, Arbitrator: arbitrator, Labels: s.Prune(d.Labels),
 			Confidence: d.Confidence, Note: d.Note, ExcludeReason: d.ExcludeReason, Settled: settled, Source: source, CreatedAt: now})
 	}
 	if len(store) > 0 {
-		if _, err := s.DB.SaveArbitrations(ctx, sample, store); err != nil {
+		if _, err := s.Store.SaveArbitrations(ctx, sample, store); err != nil {
 			return res, err
 		}
 	}
@@ -286,7 +290,7 @@ func (s *Service) Finals(ctx context.Context, sample string, raters []string) ([
 		as := st.ordered(it.Issue)
 		f := Final{Item: it, Answers: as, Labels: bugscope.Labels{}}
 		if f.Answers == nil {
-			f.Answers = []sqlite.Annotation{}
+			f.Answers = []Annotation{}
 		}
 		dec, decided := st.decisions[it.Issue]
 		switch {
@@ -333,7 +337,7 @@ func (s *Service) Finals(ctx context.Context, sample string, raters []string) ([
 
 // combinedConfidence is low when a rater is unsure, high when all are
 // sure, else unset.
-func combinedConfidence(as []sqlite.Annotation) string {
+func combinedConfidence(as []Annotation) string {
 	high := 0
 	for _, a := range as {
 		switch a.Confidence {

@@ -18,7 +18,6 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -26,8 +25,8 @@ import (
 type ExportOptions struct {
 	// Raters whose answers make the final labels; default every rater.
 	Raters []string
-	// Partial leaves out pending (unsettled) and unrated items instead of
-	// refusing to export.
+	// Partial leaves out pending (unsettled) and unrated items, and marks
+	// stale decisions (StatusStale), instead of refusing to export.
 	Partial bool
 	// Files names the data and card files, for the card's own record.
 	DataFile, CardFile string
@@ -169,10 +168,11 @@ func (s *Service) Dataset(ctx context.Context, sample string, opt ExportOptions)
 			c.Items.Unrated++
 			continue
 		}
-		c.Items.ByStatus[f.Status]++
 		if f.Stale {
 			c.Items.Stale++
+			f.Status = StatusStale
 		}
+		c.Items.ByStatus[f.Status]++
 		if f.Excluded() {
 			c.Items.Excluded++
 			c.Items.ExcludedBy[f.ExcludeReason]++
@@ -181,13 +181,13 @@ func (s *Service) Dataset(ctx context.Context, sample string, opt ExportOptions)
 		}
 		ds.Finals = append(ds.Finals, f)
 	}
-	if (c.Items.Pending > 0 || c.Items.Unrated > 0) && !opt.Partial {
-		return nil, fmt.Errorf("sample %q is not finished: %d items with a disagreement to arbitrate, %d without any answer; settle them (bugscope arbitrate) or export what is final with --partial",
-			sample, c.Items.Pending, c.Items.Unrated)
+	if (c.Items.Pending > 0 || c.Items.Unrated > 0 || c.Items.Stale > 0) && !opt.Partial {
+		return nil, bugscope.Errorf(bugscope.EConflict, "sample %q is not finished: %d items with a disagreement to arbitrate, %d with a stale decision (a rater changed an answer after it), %d without any answer; settle them (bugscope arbitrate) or export what is final with --partial",
+			sample, c.Items.Pending, c.Items.Stale, c.Items.Unrated)
 	}
 	c.Items.Exported = len(ds.Finals)
 	for _, f := range ds.Finals {
-		is, err := s.DB.Issue(ctx, f.Item.Issue)
+		is, err := s.Store.Issue(ctx, f.Item.Issue)
 		if err != nil {
 			return nil, err
 		}
@@ -247,11 +247,11 @@ func (s *Service) cardPeople(ctx context.Context, sample string, chosen []string
 	if err != nil {
 		return err
 	}
-	hist, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{History: true})
+	hist, err := s.Store.Annotations(ctx, sample, AnnotationQuery{History: true})
 	if err != nil {
 		return err
 	}
-	latest, err := s.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{})
+	latest, err := s.Store.Annotations(ctx, sample, AnnotationQuery{})
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func (s *Service) cardPeople(ctx context.Context, sample string, chosen []string
 			}
 		}
 	}
-	arbs, err := s.DB.Arbitrations(ctx, sample, false)
+	arbs, err := s.Store.Arbitrations(ctx, sample, false)
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
-package study
+package study_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/bugscope/bugscope/study"
 )
 
 func FuzzParseQuery(f *testing.F) {
@@ -10,7 +12,7 @@ func FuzzParseQuery(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
-		terms, without, err := ParseQuery(q)
+		terms, without, err := study.ParseQuery(q)
 		if err != nil {
 			if strings.Count(q, `"`)%2 == 0 {
 				t.Fatalf("%q: error %v with balanced quotes", q, err)

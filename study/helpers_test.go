@@ -1,4 +1,4 @@
-package study
+package study_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -90,8 +91,8 @@ func textbookTax(t *testing.T) *taxonomy.Taxonomy {
 	return tax
 }
 
-func newService(t *testing.T, db *sqlite.DB, tax *taxonomy.Taxonomy) *Service {
-	s := New(db, tax)
+func newService(t *testing.T, db *sqlite.DB, tax *taxonomy.Taxonomy) *study.Service {
+	s := study.New(db, tax)
 	s.Now = newClock().now
 	return s
 }

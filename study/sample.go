@@ -2,9 +2,6 @@ package study
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
@@ -13,8 +10,6 @@ import (
 	"unicode"
 
 	"github.com/bugscope/bugscope"
-	"github.com/bugscope/bugscope/pipeline"
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -34,17 +29,17 @@ const (
 // AllStratum names the single stratum of an unstratified sample.
 const AllStratum = "all"
 
-// Service is the study workflow over one database and one taxonomy.
+// Service is the study workflow over one store and one taxonomy.
 type Service struct {
-	DB  *sqlite.DB
-	Tax *taxonomy.Taxonomy
+	Store Store
+	Tax   *taxonomy.Taxonomy
 	// Now is the clock of stored answers; time.Now when nil.
 	Now func() time.Time
 }
 
 // New returns a Service.
-func New(db *sqlite.DB, tax *taxonomy.Taxonomy) *Service {
-	return &Service{DB: db, Tax: tax}
+func New(store Store, tax *taxonomy.Taxonomy) *Service {
+	return &Service{Store: store, Tax: tax}
 }
 
 func (s *Service) now() time.Time {
@@ -115,13 +110,13 @@ type Params struct {
 
 // Sample is a named sample with its items in annotation order.
 type Sample struct {
-	Name            string              `json:"name"`
-	Taxonomy        string              `json:"taxonomy"`
-	TaxonomyVersion string              `json:"taxonomy_version"`
-	Method          string              `json:"method"`
-	Params          Params              `json:"params"`
-	CreatedAt       time.Time           `json:"created_at"`
-	Items           []sqlite.SampleItem `json:"items,omitempty"`
+	Name            string       `json:"name"`
+	Taxonomy        string       `json:"taxonomy"`
+	TaxonomyVersion string       `json:"taxonomy_version"`
+	Method          string       `json:"method"`
+	Params          Params       `json:"params"`
+	CreatedAt       time.Time    `json:"created_at"`
+	Items           []SampleItem `json:"items,omitempty"`
 }
 
 // Size is the number of issues drawn.
@@ -137,10 +132,10 @@ func (s *Sample) Size() int {
 // letters, digits, spaces and . _ - @ +, starting with a letter or digit.
 func CheckName(what, name string) error {
 	if name == "" {
-		return fmt.Errorf("%s: a name is required", what)
+		return bugscope.Errorf(bugscope.EInvalid, "%s: a name is required", what)
 	}
 	if len([]rune(name)) > 64 {
-		return fmt.Errorf("%s %q: at most 64 characters", what, name)
+		return bugscope.Errorf(bugscope.EInvalid, "%s %q: at most 64 characters", what, name)
 	}
 	for i, r := range name {
 		ok := unicode.IsLetter(r) || unicode.IsDigit(r)
@@ -148,11 +143,11 @@ func CheckName(what, name string) error {
 			ok = ok || strings.ContainsRune(" ._-@+", r)
 		}
 		if !ok {
-			return fmt.Errorf("%s %q: use letters, digits, spaces and . _ - @ + (starting with a letter or digit)", what, name)
+			return bugscope.Errorf(bugscope.EInvalid, "%s %q: use letters, digits, spaces and . _ - @ + (starting with a letter or digit)", what, name)
 		}
 	}
 	if strings.TrimSpace(name) != name {
-		return fmt.Errorf("%s %q: no leading or trailing spaces", what, name)
+		return bugscope.Errorf(bugscope.EInvalid, "%s %q: no leading or trailing spaces", what, name)
 	}
 	return nil
 }
@@ -194,7 +189,7 @@ func ParseQuery(q string) (terms, without []string, err error) {
 		}
 	}
 	if inQuote {
-		return nil, nil, fmt.Errorf("query %q: a double quote is not closed", q)
+		return nil, nil, bugscope.Errorf(bugscope.EInvalid, "query %q: a double quote is not closed", q)
 	}
 	flush()
 	return terms, without, nil
@@ -212,9 +207,9 @@ func ParseQuery(q string) (terms, without []string, err error) {
 // its codebook and the other to measure agreement. Positions interleave
 // the strata in proportion to their sizes, half 1 first, so that raters
 // meet every engine from the start.
-func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint64) []sqlite.SampleItem {
+func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint64) []SampleItem {
 	type drawn struct {
-		item sqlite.SampleItem
+		item SampleItem
 		key  float64
 	}
 	var all []drawn
@@ -234,7 +229,7 @@ func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint
 				half, rank, size = 2, i-first, n-first
 			}
 			all = append(all, drawn{
-				item: sqlite.SampleItem{Issue: pool[i], Stratum: name, StratumPosition: i + 1, Half: half},
+				item: SampleItem{Issue: pool[i], Stratum: name, StratumPosition: i + 1, Half: half},
 				key:  (float64(rank) + 0.5) / float64(size),
 			})
 		}
@@ -249,7 +244,7 @@ func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint
 		}
 		return a.item.Stratum < b.item.Stratum
 	})
-	out := make([]sqlite.SampleItem, len(all))
+	out := make([]SampleItem, len(all))
 	for i, d := range all {
 		d.item.Position = i + 1
 		out[i] = d.item
@@ -284,7 +279,7 @@ func (s *Service) Draft(ctx context.Context, d Design) (*Sample, error) {
 	method := MethodCochran
 	switch {
 	case d.Size < 0:
-		return nil, fmt.Errorf("size %d: want a positive number", d.Size)
+		return nil, bugscope.Errorf(bugscope.EInvalid, "size %d: want a positive number", d.Size)
 	case d.Size > 0:
 		method, p.Size = MethodFixed, d.Size
 	default:
@@ -304,13 +299,13 @@ func (s *Service) Draft(ctx context.Context, d Design) (*Sample, error) {
 		p.Stratify = StratifyRepo
 	}
 	if p.Stratify != StratifyRepo && p.Stratify != StratifyNone {
-		return nil, fmt.Errorf("stratify %q: want %s or %s", p.Stratify, StratifyRepo, StratifyNone)
+		return nil, bugscope.Errorf(bugscope.EInvalid, "stratify %q: want %s or %s", p.Stratify, StratifyRepo, StratifyNone)
 	}
 	cf, err := s.candidateFilter(ctx, &p)
 	if err != nil {
 		return nil, err
 	}
-	refs, err := s.DB.Candidates(ctx, cf)
+	refs, err := s.Store.Candidates(ctx, cf)
 	if err != nil {
 		return nil, err
 	}
@@ -350,13 +345,13 @@ func (s *Service) Draft(ctx context.Context, d Design) (*Sample, error) {
 	}, nil
 }
 
-func (s *Service) candidateFilter(ctx context.Context, p *Params) (sqlite.CandidateFilter, error) {
+func (s *Service) candidateFilter(ctx context.Context, p *Params) (CandidateFilter, error) {
 	f := p.Filter
-	cf := sqlite.CandidateFilter{IssueFilter: sqlite.IssueFilter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until}}
+	cf := CandidateFilter{IssueFilter: bugscope.IssueFilter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until}}
 	switch f.State {
 	case "", "open", "closed":
 	default:
-		return cf, fmt.Errorf("state %q: want open or closed", f.State)
+		return cf, bugscope.Errorf(bugscope.EInvalid, "state %q: want open or closed", f.State)
 	}
 	for _, r := range f.Repos {
 		if err := bugscope.ValidateRepo(r); err != nil {
@@ -366,14 +361,18 @@ func (s *Service) candidateFilter(ctx context.Context, p *Params) (sqlite.Candid
 	if len(f.Kinds) > 0 {
 		kd := s.Tax.ByRole(taxonomy.RoleKind)
 		if kd == nil {
-			return cf, fmt.Errorf("taxonomy %s has no kind dimension to filter by", s.Tax.Name)
+			return cf, bugscope.Errorf(bugscope.EInvalid, "taxonomy %s has no kind dimension to filter by", s.Tax.Name)
 		}
 		for _, k := range f.Kinds {
 			if !kd.Accepts(k) {
-				return cf, fmt.Errorf("kind %q is not a value of %s in taxonomy %s", k, kd.ID, s.Tax.Name)
+				return cf, bugscope.Errorf(bugscope.EInvalid, "kind %q is not a value of %s in taxonomy %s", k, kd.ID, s.Tax.Name)
 			}
 		}
-		cls, err := pipeline.PickClassifier(ctx, s.DB, s.Tax.Name, f.Classifier)
+		have, err := s.Store.Classifiers(ctx, s.Tax.Name)
+		if err != nil {
+			return cf, err
+		}
+		cls, err := bugscope.ChooseClassifier(have, s.Tax.Name, f.Classifier)
 		if err != nil {
 			return cf, err
 		}
@@ -398,13 +397,13 @@ func (s *Service) FromRefs(name string, refs []bugscope.IssueRef, origin string)
 		return nil, err
 	}
 	if len(refs) == 0 {
-		return nil, errors.New("no issues to sample")
+		return nil, bugscope.Errorf(bugscope.EInvalid, "no issues to sample")
 	}
 	seen := map[bugscope.IssueRef]bool{}
 	count := map[string]int{}
 	for _, r := range refs {
 		if seen[r] {
-			return nil, fmt.Errorf("issue %s is listed twice", r)
+			return nil, bugscope.Errorf(bugscope.EInvalid, "issue %s is listed twice", r)
 		}
 		seen[r] = true
 		count[r.Repo]++
@@ -414,14 +413,14 @@ func (s *Service) FromRefs(name string, refs []bugscope.IssueRef, origin string)
 		p.Strata = append(p.Strata, Stratum{Name: repo, Population: count[repo], Required: count[repo], Drawn: count[repo]})
 	}
 	done := map[string]int{}
-	items := make([]sqlite.SampleItem, len(refs))
+	items := make([]SampleItem, len(refs))
 	for i, r := range refs {
 		done[r.Repo]++
 		half := 1
 		if done[r.Repo] > (count[r.Repo]+1)/2 {
 			half = 2
 		}
-		items[i] = sqlite.SampleItem{Issue: r, Stratum: r.Repo, Position: i + 1, StratumPosition: done[r.Repo], Half: half}
+		items[i] = SampleItem{Issue: r, Stratum: r.Repo, Position: i + 1, StratumPosition: done[r.Repo], Half: half}
 	}
 	return &Sample{Name: name, Taxonomy: s.Tax.Name, TaxonomyVersion: s.Tax.Version, Method: MethodExplicit,
 		Params: p, CreatedAt: s.now().UTC(), Items: items}, nil
@@ -430,32 +429,38 @@ func (s *Service) FromRefs(name string, refs []bugscope.IssueRef, origin string)
 // Save stores a drafted sample. A sample of that name is an error unless
 // replace is set and it has no annotations yet.
 func (s *Service) Save(ctx context.Context, sm *Sample, replace bool) error {
-	params, err := json.Marshal(sm.Params)
-	if err != nil {
-		return err
-	}
-	return s.DB.CreateSample(ctx, sqlite.Sample{Name: sm.Name, Taxonomy: sm.Taxonomy, TaxonomyVersion: sm.TaxonomyVersion,
-		Method: sm.Method, Params: params, CreatedAt: sm.CreatedAt}, sm.Items, replace)
+	return s.Store.CreateSample(ctx, *sm, replace)
 }
 
 // Load returns a stored sample with its items. The service's taxonomy
 // must be the sample's.
 func (s *Service) Load(ctx context.Context, name string) (*Sample, error) {
-	st, err := s.DB.GetSample(ctx, name)
+	sm, err := s.Store.GetSample(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if st.Taxonomy != s.Tax.Name {
-		return nil, fmt.Errorf("sample %q is labelled in taxonomy %s, not %s; pass --taxonomy %s", name, st.Taxonomy, s.Tax.Name, st.Taxonomy)
+	if sm.Taxonomy != s.Tax.Name {
+		return nil, bugscope.Errorf(bugscope.EInvalid, "sample %q is labelled in taxonomy %s, not %s; pass --taxonomy %s", name, sm.Taxonomy, s.Tax.Name, sm.Taxonomy)
 	}
-	sm := &Sample{Name: st.Name, Taxonomy: st.Taxonomy, TaxonomyVersion: st.TaxonomyVersion, Method: st.Method, CreatedAt: st.CreatedAt}
-	if err := json.Unmarshal(st.Params, &sm.Params); err != nil {
-		return nil, fmt.Errorf("sample %q: stored parameters: %w", name, err)
-	}
-	if sm.Items, err = s.DB.SampleItems(ctx, name); err != nil {
+	if sm.Items, err = s.Store.SampleItems(ctx, name); err != nil {
 		return nil, err
 	}
-	return sm, nil
+	return &sm, nil
+}
+
+// Delete removes a sample. One that raters have answered in is only
+// removed with force, with their answers and the decisions.
+func (s *Service) Delete(ctx context.Context, name string, force bool) error {
+	list, err := s.Store.Samples(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sm := range list {
+		if sm.Name == name && sm.Answers() > 0 && !force {
+			return bugscope.Errorf(bugscope.EConflict, "sample %q has answers from %d raters; delete it with force (--force) to delete them with it", name, len(sm.Raters))
+		}
+	}
+	return s.Store.DeleteSample(ctx, name)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,4 +1,4 @@
-package study
+package study_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bugscope/bugscope"
-	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 )
 
 func refsOf(repo string, n int) []bugscope.IssueRef {
@@ -22,7 +22,7 @@ func refsOf(repo string, n int) []bugscope.IssueRef {
 func TestDrawIsDeterministic(t *testing.T) {
 	strata := map[string][]bugscope.IssueRef{"a/x": refsOf("a/x", 500), "b/y": refsOf("b/y", 80)}
 	sizes := map[string]int{"a/x": 218, "b/y": 67}
-	first := Draw(strata, sizes, 42)
+	first := study.Draw(strata, sizes, 42)
 
 	// The same seed draws the same sample whatever order the candidates
 	// come in.
@@ -33,10 +33,10 @@ func TestDrawIsDeterministic(t *testing.T) {
 		rng.Shuffle(len(c), func(i, j int) { c[i], c[j] = c[j], c[i] })
 		shuffled[k] = c
 	}
-	if again := Draw(shuffled, sizes, 42); !reflect.DeepEqual(first, again) {
+	if again := study.Draw(shuffled, sizes, 42); !reflect.DeepEqual(first, again) {
 		t.Fatal("same seed, candidates in another order: a different sample")
 	}
-	if other := Draw(strata, sizes, 43); reflect.DeepEqual(first, other) {
+	if other := study.Draw(strata, sizes, 43); reflect.DeepEqual(first, other) {
 		t.Fatal("another seed drew the same sample")
 	}
 
@@ -83,8 +83,8 @@ func TestDrawIsDeterministic(t *testing.T) {
 	// Adding a stratum leaves the others' draws alone.
 	strata["c/z"] = refsOf("c/z", 30)
 	sizes["c/z"] = 28
-	withC := Draw(strata, sizes, 42)
-	pick := func(items []sqlite.SampleItem, stratum string) []bugscope.IssueRef {
+	withC := study.Draw(strata, sizes, 42)
+	pick := func(items []study.SampleItem, stratum string) []bugscope.IssueRef {
 		var out []bugscope.IssueRef
 		for _, it := range items {
 			if it.Stratum == stratum {
@@ -98,7 +98,7 @@ func TestDrawIsDeterministic(t *testing.T) {
 	}
 
 	// A stratum smaller than its size is taken whole.
-	small := Draw(map[string][]bugscope.IssueRef{"s/s": refsOf("s/s", 3)}, map[string]int{"s/s": 10}, 1)
+	small := study.Draw(map[string][]bugscope.IssueRef{"s/s": refsOf("s/s", 3)}, map[string]int{"s/s": 10}, 1)
 	if len(small) != 3 {
 		t.Fatalf("drew %d of 3", len(small))
 	}
@@ -117,7 +117,7 @@ func TestParseQuery(t *testing.T) {
 		{q: `"unclosed`, bad: true},
 	}
 	for _, tt := range tests {
-		terms, without, err := ParseQuery(tt.q)
+		terms, without, err := study.ParseQuery(tt.q)
 		if (err != nil) != tt.bad {
 			t.Errorf("%q: error %v", tt.q, err)
 			continue
@@ -137,11 +137,11 @@ func TestDraftSaveLoad(t *testing.T) {
 	db := openDB(t, issues)
 	s := newService(t, db, defaultTax(t))
 
-	sm, err := s.Draft(ctx, Design{Name: "s1", Seed: 7})
+	sm, err := s.Draft(ctx, study.Design{Name: "s1", Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Stratum{
+	want := []study.Stratum{
 		{Name: "acme/big", Population: 1416, Required: 303, Drawn: 303},
 		{Name: "acme/small", Population: 90, Required: 74, Drawn: 74}, // pull request left out
 	}
@@ -155,7 +155,7 @@ func TestDraftSaveLoad(t *testing.T) {
 	if f := sm.Params.Strata[0].Formula; f < 302.3 || f > 302.4 {
 		t.Errorf("formula %v, want 302.34", f)
 	}
-	if sm.Size() != 377 || len(sm.Items) != 377 || sm.Method != MethodCochran {
+	if sm.Size() != 377 || len(sm.Items) != 377 || sm.Method != study.MethodCochran {
 		t.Fatalf("size %d, items %d, method %s", sm.Size(), len(sm.Items), sm.Method)
 	}
 	if err := s.Save(ctx, sm, false); err != nil {
@@ -175,7 +175,7 @@ func TestDraftSaveLoad(t *testing.T) {
 		rev[i], rev[j] = rev[j], rev[i]
 	}
 	s2 := newService(t, openDB(t, rev), defaultTax(t))
-	again, err := s2.Draft(ctx, Design{Name: "s1", Seed: 7})
+	again, err := s2.Draft(ctx, study.Design{Name: "s1", Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,13 +183,13 @@ func TestDraftSaveLoad(t *testing.T) {
 		t.Fatal("same seed, other database: another sample")
 	}
 
-	if err := s.Save(ctx, sm, false); !errors.Is(err, sqlite.ErrSampleExists) {
+	if err := s.Save(ctx, sm, false); bugscope.ErrorCode(err) != bugscope.EConflict {
 		t.Fatalf("saving twice: %v", err)
 	}
 	if err := s.Save(ctx, sm, true); err != nil {
 		t.Fatalf("replacing an unannotated sample: %v", err)
 	}
-	if _, err := s.Annotate(ctx, "s1", "ann", []Answer{{Issue: sm.Items[0].Issue, Labels: bugscope.Labels{"kind": {"feature"}}}}, SourceCLI); err != nil {
+	if _, err := s.Annotate(ctx, "s1", "ann", []study.Answer{{Issue: sm.Items[0].Issue, Labels: bugscope.Labels{"kind": {"feature"}}}}, study.SourceCLI); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Save(ctx, sm, true); err == nil {
@@ -205,7 +205,7 @@ func TestDraftFilters(t *testing.T) {
 	db := openDB(t, append(fixtureIssues("acme/big", 300), fixtureIssues("acme/small", 40)...))
 	tax := defaultTax(t)
 	s := newService(t, db, tax)
-	population := func(d Design) map[string]int {
+	population := func(d study.Design) map[string]int {
 		t.Helper()
 		d.Name = "f"
 		sm, err := s.Draft(ctx, d)
@@ -219,29 +219,29 @@ func TestDraftFilters(t *testing.T) {
 		return out
 	}
 	// Every third fixture issue is open.
-	if got := population(Design{Filter: Filter{State: "closed"}}); got["acme/big"] != 200 || got["acme/small"] != 27 {
+	if got := population(study.Design{Filter: study.Filter{State: "closed"}}); got["acme/big"] != 200 || got["acme/small"] != 27 {
 		t.Errorf("closed: %v", got)
 	}
-	if got := population(Design{Filter: Filter{Repos: []string{"acme/small"}, Labels: []string{"question"}}}); len(got) != 1 || got["acme/small"] != 10 {
+	if got := population(study.Design{Filter: study.Filter{Repos: []string{"acme/small"}, Labels: []string{"question"}}}); len(got) != 1 || got["acme/small"] != 10 {
 		t.Errorf("repo and label: %v", got)
 	}
 	// Every fifth mentions CUDA out of memory; the query ignores ASCII case
 	// and takes LIKE's wildcards literally.
-	if got := population(Design{Filter: Filter{Query: `"cuda OUT of memory"`}}); got["acme/big"] != 60 || got["acme/small"] != 8 {
+	if got := population(study.Design{Filter: study.Filter{Query: `"cuda OUT of memory"`}}); got["acme/big"] != 60 || got["acme/small"] != 8 {
 		t.Errorf("query: %v", got)
 	}
-	if got := population(Design{Filter: Filter{Query: `server -"out of memory"`}}); got["acme/big"] != 240 {
+	if got := population(study.Design{Filter: study.Filter{Query: `server -"out of memory"`}}); got["acme/big"] != 240 {
 		t.Errorf("query with exclusion: %v", got)
 	}
-	if got := population(Design{Filter: Filter{Query: `100%`}}); got["acme/big"] != 0 {
+	if got := population(study.Design{Filter: study.Filter{Query: `100%`}}); got["acme/big"] != 0 {
 		t.Errorf("a literal %% matched: %v", got)
 	}
 	// Unstratified: one stratum.
-	if got := population(Design{Stratify: StratifyNone}); len(got) != 1 || got[AllStratum] != 340 {
+	if got := population(study.Design{Stratify: study.StratifyNone}); len(got) != 1 || got[study.AllStratum] != 340 {
 		t.Errorf("unstratified: %v", got)
 	}
 	// A named repository without issues is an empty stratum, not dropped.
-	if got := population(Design{Filter: Filter{Repos: []string{"acme/small", "acme/none"}}}); got["acme/none"] != 0 || len(got) != 2 {
+	if got := population(study.Design{Filter: study.Filter{Repos: []string{"acme/small", "acme/none"}}}); got["acme/none"] != 0 || len(got) != 2 {
 		t.Errorf("empty stratum: %v", got)
 	}
 
@@ -258,23 +258,23 @@ func TestDraftFilters(t *testing.T) {
 	if err := db.SaveClassifications(ctx, cs, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := population(Design{Filter: Filter{Kinds: []string{"bug"}}}); got["acme/big"] != 150 || got["acme/small"] != 0 {
+	if got := population(study.Design{Filter: study.Filter{Kinds: []string{"bug"}}}); got["acme/big"] != 150 || got["acme/small"] != 0 {
 		t.Errorf("kind: %v", got)
 	}
-	if _, err := s.Draft(ctx, Design{Name: "f", Filter: Filter{Kinds: []string{"bogus"}}}); err == nil {
+	if _, err := s.Draft(ctx, study.Design{Name: "f", Filter: study.Filter{Kinds: []string{"bogus"}}}); err == nil {
 		t.Error("an unknown kind was accepted")
 	}
 
 	// Fixed size, and bad designs.
-	sm, err := s.Draft(ctx, Design{Name: "fixed", Size: 25, Seed: 1})
+	sm, err := s.Draft(ctx, study.Design{Name: "fixed", Size: 25, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sm.Method != MethodFixed || sm.Size() != 50 {
+	if sm.Method != study.MethodFixed || sm.Size() != 50 {
 		t.Errorf("fixed: method %s, size %d", sm.Method, sm.Size())
 	}
-	for _, d := range []Design{{Name: ""}, {Name: "x", Confidence: 1.5}, {Name: "x", Size: -1}, {Name: "x", Stratify: "label"},
-		{Name: "x", Filter: Filter{State: "merged"}}, {Name: "x", Filter: Filter{Query: `"open`}}, {Name: "bad/name"}} {
+	for _, d := range []study.Design{{Name: ""}, {Name: "x", Confidence: 1.5}, {Name: "x", Size: -1}, {Name: "x", Stratify: "label"},
+		{Name: "x", Filter: study.Filter{State: "merged"}}, {Name: "x", Filter: study.Filter{Query: `"open`}}, {Name: "bad/name"}} {
 		if _, err := s.Draft(ctx, d); err == nil {
 			t.Errorf("design %+v accepted", d)
 		}
@@ -290,7 +290,7 @@ func TestFromRefs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sm.Method != MethodExplicit || len(sm.Items) != 5 || sm.Items[0].Issue != refs[0] || sm.Items[4].Position != 5 {
+	if sm.Method != study.MethodExplicit || len(sm.Items) != 5 || sm.Items[0].Issue != refs[0] || sm.Items[4].Position != 5 {
 		t.Fatalf("%+v", sm)
 	}
 	halves := []int{1, 1, 1, 2, 2}

@@ -1,8 +1,9 @@
 package study
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/bugscope/bugscope"
 )
 
 // DefaultConfidence and DefaultMargin are the source study's: a 95%
@@ -30,10 +31,10 @@ func CochranN0(confidence, margin, p float64) float64 {
 // CheckLevels validates a confidence level and a margin of error.
 func CheckLevels(confidence, margin float64) error {
 	if !(confidence > 0 && confidence < 1) {
-		return fmt.Errorf("confidence %v: want a level between 0 and 1, such as 0.95", confidence)
+		return bugscope.Errorf(bugscope.EInvalid, "confidence %v: want a level between 0 and 1, such as 0.95", confidence)
 	}
 	if !(margin > 0 && margin < 1) {
-		return fmt.Errorf("margin %v: want a margin of error between 0 and 1, such as 0.05", margin)
+		return bugscope.Errorf(bugscope.EInvalid, "margin %v: want a margin of error between 0 and 1, such as 0.05", margin)
 	}
 	return nil
 }

@@ -1,8 +1,10 @@
-package study
+package study_test
 
 import (
 	"math"
 	"testing"
+
+	"github.com/bugscope/bugscope/study"
 )
 
 func TestSampleSize(t *testing.T) {
@@ -10,10 +12,10 @@ func TestSampleSize(t *testing.T) {
 	// (eq. 4.2) and, for a finite population, n = n0 / (1 + (n0-1)/N)
 	// (eq. 4.3). With z = 1.96 (95%), p = q = 0.5 and e = 0.05, n0 is the
 	// familiar 384.16; with z = 2.576 (99%) it is 663.6.
-	if got := CochranN0(0.95, 0.05, 0.5); math.Abs(got-384.1459) > 1e-3 {
+	if got := study.CochranN0(0.95, 0.05, 0.5); math.Abs(got-384.1459) > 1e-3 {
 		t.Errorf("n0(95%%, 5%%) = %v, want 384.146", got)
 	}
-	if got := CochranN0(0.99, 0.05, 0.5); math.Abs(got-663.4897) > 1e-3 {
+	if got := study.CochranN0(0.99, 0.05, 0.5); math.Abs(got-663.4897) > 1e-3 {
 		t.Errorf("n0(99%%, 5%%) = %v, want 663.490", got)
 	}
 	tests := []struct {
@@ -35,7 +37,7 @@ func TestSampleSize(t *testing.T) {
 		{0, 0.95, 0.05, 0, 0},
 	}
 	for _, tt := range tests {
-		f, n := SampleSize(tt.n, tt.confidence, tt.margin)
+		f, n := study.SampleSize(tt.n, tt.confidence, tt.margin)
 		if math.Abs(f-tt.formula) > 1e-3 || n != tt.size {
 			t.Errorf("SampleSize(%d, %v, %v) = %.4f, %d; want %.4f, %d", tt.n, tt.confidence, tt.margin, f, n, tt.formula, tt.size)
 		}
@@ -44,11 +46,11 @@ func TestSampleSize(t *testing.T) {
 
 func TestCheckLevels(t *testing.T) {
 	for _, bad := range [][2]float64{{0, 0.05}, {1, 0.05}, {95, 0.05}, {0.95, 0}, {0.95, 5}, {math.NaN(), 0.05}} {
-		if CheckLevels(bad[0], bad[1]) == nil {
+		if study.CheckLevels(bad[0], bad[1]) == nil {
 			t.Errorf("CheckLevels(%v, %v) accepted", bad[0], bad[1])
 		}
 	}
-	if err := CheckLevels(0.9, 0.1); err != nil {
+	if err := study.CheckLevels(0.9, 0.1); err != nil {
 		t.Error(err)
 	}
 }

@@ -1,10 +1,11 @@
-package study
+package study_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,41 +13,41 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
-	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 )
 
 func TestAnswersAreCheckedAndKept(t *testing.T) {
 	ctx := context.Background()
 	s, refs := twoRaters(t)
-	bad := []Answer{
+	bad := []study.Answer{
 		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"feature"}, "category": {"memory.oom"}}}, // category on a feature
 		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"bugg"}}},
 		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"bug"}, "severity": {"P1", "P2"}}},
 		{Issue: refs[0]}, // nothing
 		{Issue: refs[0], ExcludeReason: "dup", Labels: bugscope.Labels{"kind": {"bug"}}},
 		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"docs"}}, Confidence: "very"},
-		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"docs"}}, Note: strings.Repeat("n", MaxNote+1)},
+		{Issue: refs[0], Labels: bugscope.Labels{"kind": {"docs"}}, Note: strings.Repeat("n", study.MaxNote+1)},
 		{Issue: ref("acme/e", 99), Labels: bugscope.Labels{"kind": {"docs"}}}, // not in the sample
 	}
 	for i, a := range bad {
-		if _, err := s.Annotate(ctx, "t", "ann", []Answer{a}, SourceCLI); err == nil {
+		if _, err := s.Annotate(ctx, "t", "ann", []study.Answer{a}, study.SourceCLI); err == nil {
 			t.Errorf("bad answer %d accepted", i)
 		}
 	}
 	for _, name := range []string{"", " x", "a\tb", "a\x1b[2Jb", strings.Repeat("r", 65)} {
-		if _, err := s.Annotate(ctx, "t", name, []Answer{{Issue: refs[0], Labels: bugscope.Labels{"kind": {"docs"}}}}, SourceCLI); err == nil {
+		if _, err := s.Annotate(ctx, "t", name, []study.Answer{{Issue: refs[0], Labels: bugscope.Labels{"kind": {"docs"}}}}, study.SourceCLI); err == nil {
 			t.Errorf("rater name %q accepted", name)
 		}
 	}
 	// The same answer again is not stored twice; a new one is, and wins,
 	// and the history keeps both.
-	again := Answer{Issue: refs[0], Labels: bugscope.Labels{"kind": {"bug"}, "category": {"memory.oom"}, "root_cause": {"resource_constraints"}, "severity": {"P1"}}, Confidence: "high"}
-	res, err := s.Annotate(ctx, "t", "ann", []Answer{again}, SourceCLI)
+	again := study.Answer{Issue: refs[0], Labels: bugscope.Labels{"kind": {"bug"}, "category": {"memory.oom"}, "root_cause": {"resource_constraints"}, "severity": {"P1"}}, Confidence: "high"}
+	res, err := s.Annotate(ctx, "t", "ann", []study.Answer{again}, study.SourceCLI)
 	if err != nil || res.Saved != 0 || res.Unchanged != 1 {
 		t.Fatalf("same answer: %+v, %v", res, err)
 	}
 	again.Labels["severity"] = []string{"P0"}
-	if res, err := s.Annotate(ctx, "t", "ann", []Answer{again}, SourceCLI); err != nil || res.Saved != 1 {
+	if res, err := s.Annotate(ctx, "t", "ann", []study.Answer{again}, study.SourceCLI); err != nil || res.Saved != 1 {
 		t.Fatalf("changed answer: %+v, %v", res, err)
 	}
 	items, err := s.RaterItems(ctx, "t", "ann", 0)
@@ -58,7 +59,7 @@ func TestAnswersAreCheckedAndKept(t *testing.T) {
 			t.Errorf("latest answer not the one shown: %+v", it.Answer)
 		}
 	}
-	hist, _ := s.DB.Annotations(ctx, "t", sqlite.AnnotationQuery{Rater: "ann", History: true})
+	hist, _ := s.Store.Annotations(ctx, "t", study.AnnotationQuery{Rater: "ann", History: true})
 	n := 0
 	for _, a := range hist {
 		if a.Issue == refs[0] {
@@ -88,7 +89,7 @@ func TestArbitrateFinalsExport(t *testing.T) {
 	if len(cases) != 6 {
 		t.Fatalf("%d cases, want 6", len(cases))
 	}
-	byRef := map[bugscope.IssueRef]Case{}
+	byRef := map[bugscope.IssueRef]study.Case{}
 	for _, c := range cases {
 		byRef[c.Item.Issue] = c
 	}
@@ -99,24 +100,24 @@ func TestArbitrateFinalsExport(t *testing.T) {
 	}
 
 	// Export refuses while disagreements are open.
-	if _, err := s.Dataset(ctx, "t", ExportOptions{}); err == nil || !strings.Contains(err.Error(), "6 items with a disagreement") {
+	if _, err := s.Dataset(ctx, "t", study.ExportOptions{}); err == nil || !strings.Contains(err.Error(), "6 items with a disagreement") {
 		t.Fatalf("unfinished export: %v", err)
 	}
 
 	// Incomplete labels are no final decision.
-	if _, err := s.Arbitrate(ctx, "t", "carol", []Answer{{Issue: refs[1], Labels: bugscope.Labels{"kind": {"bug"}}}}, SourceCLI); err == nil {
+	if _, err := s.Arbitrate(ctx, "t", "carol", []study.Answer{{Issue: refs[1], Labels: bugscope.Labels{"kind": {"bug"}}}}, study.SourceCLI); err == nil {
 		t.Fatal("an incomplete decision was accepted")
 	}
-	var decisions []Answer
+	var decisions []study.Answer
 	for _, c := range cases {
 		l := bugscope.Labels{}
 		for k, v := range c.Agreed {
 			l[k] = v
 		}
-		d := Answer{Issue: c.Item.Issue, Labels: l, Confidence: "high", Note: "settled"}
+		d := study.Answer{Issue: c.Item.Issue, Labels: l, Confidence: "high", Note: "settled"}
 		switch c.Item.Issue {
 		case refs[10]:
-			d = Answer{Issue: refs[10], ExcludeReason: "user error, not an engine defect"}
+			d = study.Answer{Issue: refs[10], ExcludeReason: "user error, not an engine defect"}
 		case refs[5], refs[8]:
 			d.Labels = bugscope.Labels{"kind": {"question"}}
 		default:
@@ -131,11 +132,11 @@ func TestArbitrateFinalsExport(t *testing.T) {
 		}
 		decisions = append(decisions, d)
 	}
-	res, err := s.Arbitrate(ctx, "t", "carol", decisions, SourceCLI)
+	res, err := s.Arbitrate(ctx, "t", "carol", decisions, study.SourceCLI)
 	if err != nil || res.Saved != 6 {
 		t.Fatalf("arbitrate: %+v, %v", res, err)
 	}
-	if res, _ := s.Arbitrate(ctx, "t", "carol", decisions, SourceCLI); res.Saved != 0 || res.Unchanged != 6 {
+	if res, _ := s.Arbitrate(ctx, "t", "carol", decisions, study.SourceCLI); res.Saved != 0 || res.Unchanged != 6 {
 		t.Fatalf("the same decisions again: %+v", res)
 	}
 	finals, err := s.Finals(ctx, "t", nil)
@@ -149,11 +150,11 @@ func TestArbitrateFinalsExport(t *testing.T) {
 			t.Errorf("%s: stale", f.Item.Issue)
 		}
 	}
-	if status[StatusAgreed] != 5 || status[StatusArbitrated] != 6 || status[StatusSingle] != 1 {
+	if status[study.StatusAgreed] != 5 || status[study.StatusArbitrated] != 6 || status[study.StatusSingle] != 1 {
 		t.Fatalf("statuses %v", status)
 	}
 	// A rater changing an answer after the decision makes it stale.
-	if _, err := s.Annotate(ctx, "t", "bob", []Answer{{Issue: refs[7], Labels: bugscope.Labels{"kind": {"docs"}}}}, SourceCLI); err != nil {
+	if _, err := s.Annotate(ctx, "t", "bob", []study.Answer{{Issue: refs[7], Labels: bugscope.Labels{"kind": {"docs"}}}}, study.SourceCLI); err != nil {
 		t.Fatal(err)
 	}
 	finals, _ = s.Finals(ctx, "t", nil)
@@ -169,8 +170,15 @@ func TestArbitrateFinalsExport(t *testing.T) {
 		}
 	}
 
+	// A stale decision is not final: the export refuses it as it refuses
+	// open disagreements, and --partial exports it marked stale.
+	opt := study.ExportOptions{DataFile: "t.jsonl", CardFile: "t.card.md", Now: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := s.Dataset(ctx, "t", opt); bugscope.ErrorCode(err) != bugscope.EConflict || !strings.Contains(fmt.Sprint(err), "1 with a stale decision") {
+		t.Fatalf("export with a stale decision: %v, want a conflict naming it", err)
+	}
+	opt.Partial = true
 	// The dataset: gold labels that labelrec (and so bugscope eval) reads.
-	ds, err := s.Dataset(ctx, "t", ExportOptions{DataFile: "t.jsonl", CardFile: "t.card.md", Now: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)})
+	ds, err := s.Dataset(ctx, "t", opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +195,11 @@ func TestArbitrateFinalsExport(t *testing.T) {
 	}
 	var excluded int
 	for _, r := range recs {
+		var status string
+		json.Unmarshal(r.Extra["x_status"], &status)
+		if (status == study.StatusStale) != (r.Issue == refs[7]) || status == study.StatusArbitrated && r.Issue == refs[7] {
+			t.Errorf("%s: x_status %q", r.Issue, status)
+		}
 		if r.Issue == refs[1] {
 			var raters map[string]map[string]any
 			if err := json.Unmarshal(r.Extra["x_raters"], &raters); err != nil {
@@ -236,19 +249,11 @@ func TestArbitrateFinalsExport(t *testing.T) {
 	if err := ds.Card.WriteJSON(&cj); err != nil {
 		t.Fatal(err)
 	}
-	var back Card
+	var back study.Card
 	if err := json.Unmarshal(cj.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
 	if back.Items.Included != 11 || back.Items.Excluded != 1 || len(back.Agreement) != 2 || back.Items.Stale != 1 {
 		t.Errorf("card: %+v", back.Items)
-	}
-}
-
-func TestCSVDefusesFormulas(t *testing.T) {
-	for in, want := range map[string]string{"=HYPERLINK(1)": "'=HYPERLINK(1)", "+1": "'+1", "@x": "'@x", "-2": "'-2", "ok": "ok", "": ""} {
-		if got := safeCell(in); got != want {
-			t.Errorf("%q → %q, want %q", in, got, want)
-		}
 	}
 }

@@ -124,7 +124,11 @@ func LoadFile(file string) (*Taxonomy, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return Parse(f, file)
+	t, err := Parse(f, file)
+	if err != nil {
+		return nil, bugscope.WithKind(bugscope.EInvalid, err)
+	}
+	return t, nil
 }
 
 // Load returns the taxonomy from file when it is set, else the built-in name.

@@ -16,7 +16,6 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bugscope/bugscope"
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
 )
 
@@ -296,8 +295,8 @@ Help
   q        quit (asks first if the issue has unsaved changes)`
 
 // answerRow is the stored form of an answer just saved, for the display.
-func answerRow(a study.Answer, rater string) *sqlite.Annotation {
-	return &sqlite.Annotation{Issue: a.Issue, Rater: rater, Labels: a.Labels, Confidence: a.Confidence, Note: a.Note, ExcludeReason: a.ExcludeReason}
+func answerRow(a study.Answer, rater string) *study.Annotation {
+	return &study.Annotation{Issue: a.Issue, Rater: rater, Labels: a.Labels, Confidence: a.Confidence, Note: a.Note, ExcludeReason: a.ExcludeReason}
 }
 
 // suggestionText renders a stored classification with its evidence.

@@ -9,7 +9,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
 )
 
@@ -154,7 +153,7 @@ func (m *Arbiter) take(k string) {
 	m.setStatus("took "+c.Raters[i]+"'s answer; enter saves it as the decision", false)
 }
 
-func cloneLabelsOf(a sqlite.Annotation) map[string][]string {
+func cloneLabelsOf(a study.Annotation) map[string][]string {
 	return cloneLabels(a.Labels)
 }
 
@@ -218,7 +217,7 @@ func (m *Arbiter) save() {
 	}
 	m.saved += res.Saved
 	c := &m.cases[m.idx]
-	c.Decision = &sqlite.Arbitration{Issue: a.Issue, Arbitrator: m.opts.Arbitrator, Labels: a.Labels, Confidence: a.Confidence,
+	c.Decision = &study.Arbitration{Issue: a.Issue, Arbitrator: m.opts.Arbitrator, Labels: a.Labels, Confidence: a.Confidence,
 		Note: a.Note, ExcludeReason: a.ExcludeReason}
 	c.Stale = false
 	m.ed.dirty = false
@@ -273,7 +272,7 @@ func (m *Arbiter) View() string {
 }
 
 // raterLine shows one rater's answer, disputed dimensions highlighted.
-func (m *Arbiter) raterLine(i int, rater string, a sqlite.Annotation, diff map[string]bool, w int) string {
+func (m *Arbiter) raterLine(i int, rater string, a study.Annotation, diff map[string]bool, w int) string {
 	name := styleKey.Render(string(hotkeys[i])) + " " + styleBold.Render(Line(rater, 32))
 	if a.ExcludeReason != "" {
 		return ansi.Truncate(name+"  "+styleDiff.Render("LEFT OUT: ")+Line(a.ExcludeReason, MaxLine), w, "…")

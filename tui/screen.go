@@ -34,7 +34,12 @@ type screen struct {
 	statusErr     bool
 	confirm       string // a key pressed once with unsaved changes
 	saved         int
+	interrupted   bool // the user quit with ctrl+c
 }
+
+// Interrupted reports whether the user quit with ctrl+c rather than q, so
+// that the command can exit as interrupted.
+func (s *screen) Interrupted() bool { return s.interrupted }
 
 func newScreen(ctx context.Context, svc *study.Service) screen {
 	return screen{ctx: ctx, svc: svc, body: newViewport(), panel: newViewport(), ed: newEditor(svc), width: 100, height: 30}
@@ -73,8 +78,9 @@ func (s *screen) showPanel(name, content string) {
 }
 
 // update does with a message what both interfaces do: resize, quit on
-// ctrl+c, and pass keys to the editor's lists and inputs and to the panel
-// (which closeKeys close). It reports false for a key to browse with.
+// ctrl+c (asking first, as q does, when the draft is not saved), and pass
+// keys to the editor's lists and inputs and to the panel (which closeKeys
+// close). It reports false for a key to browse with.
 func (s *screen) update(msg tea.Msg, closeKeys ...string) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -82,7 +88,11 @@ func (s *screen) update(msg tea.Msg, closeKeys ...string) (tea.Cmd, bool) {
 		s.layoutBody()
 		return nil, true
 	case tea.KeyMsg:
-		if msg.String() == "ctrl+c" {
+		if k := msg.String(); k == "ctrl+c" {
+			if s.holds(k, s.pressedAgain(k), "unsaved changes: enter saves them, ctrl+c again quits without saving") {
+				return nil, true
+			}
+			s.interrupted = true
 			return tea.Quit, true
 		}
 		switch s.ed.mode {

@@ -56,13 +56,13 @@ func quits(cmd tea.Cmd) bool {
 	return ok
 }
 
-func latest(t *testing.T, svc *study.Service, rater string) map[bugscope.IssueRef]sqlite.Annotation {
+func latest(t *testing.T, svc *study.Service, rater string) map[bugscope.IssueRef]study.Annotation {
 	t.Helper()
-	anns, err := svc.DB.Annotations(context.Background(), "s", sqlite.AnnotationQuery{Rater: rater})
+	anns, err := svc.Store.Annotations(context.Background(), "s", study.AnnotationQuery{Rater: rater})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[bugscope.IssueRef]sqlite.Annotation{}
+	out := map[bugscope.IssueRef]study.Annotation{}
 	for _, a := range anns {
 		out[a.Issue] = a
 	}
@@ -189,9 +189,12 @@ func TestAnnotatorLabelsSavesAndResumes(t *testing.T) {
 		!strings.Contains(v, "confidence: low") || !strings.Contains(v, "note: KV blocks leak") {
 		t.Fatalf("draft:\n%s", v)
 	}
-	// Quitting with unsaved changes asks first.
+	// Quitting with unsaved changes asks first, with q or with ctrl+c.
 	if cmd := keys(m, "q"); quits(cmd) {
 		t.Fatal("quit without asking")
+	}
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); quits(cmd) || !strings.Contains(m.View(), "ctrl+c again quits without saving") {
+		t.Fatalf("ctrl+c quit without asking:\n%s", m.View())
 	}
 	keys(m, "enter")
 	if !strings.Contains(m.View(), "issue 2 of 4") {
@@ -223,8 +226,12 @@ func TestAnnotatorLabelsSavesAndResumes(t *testing.T) {
 		t.Fatalf("exclusion:\n%s", m.View())
 	}
 	keys(m, "enter")
-	if cmd := keys(m, "q"); !quits(cmd) {
-		t.Fatal("q did not quit")
+	if cmd := keys(m, "q"); !quits(cmd) || m.Interrupted() {
+		t.Fatal("q did not quit, or quit as interrupted")
+	}
+	// With nothing unsaved, ctrl+c quits at once, as interrupted.
+	if _, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlC}); !quits(cmd) || !m.Interrupted() {
+		t.Fatal("ctrl+c did not quit as interrupted")
 	}
 	if got := latest(t, svc, "ann")[refs[2]]; got.ExcludeReason != "spam" || len(got.Labels) != 0 {
 		t.Fatalf("stored %+v", got)
@@ -261,7 +268,7 @@ func TestAnnotatorLabelsSavesAndResumes(t *testing.T) {
 func TestAnnotatorSuggestionOnRequest(t *testing.T) {
 	svc, refs := fixture(t, 2)
 	ctx := context.Background()
-	if err := svc.DB.SaveClassifications(ctx, []bugscope.Classification{{Issue: refs[0], Taxonomy: svc.Tax.Name, TaxonomyVersion: svc.Tax.Version,
+	if err := svc.Store.(*sqlite.DB).SaveClassifications(ctx, []bugscope.Classification{{Issue: refs[0], Taxonomy: svc.Tax.Name, TaxonomyVersion: svc.Tax.Version,
 		Classifier: "rules", ClassifierVersion: "9", Confidence: 0.7, Labels: bugscope.Labels{"kind": {"bug"}, "category": {"concurrency.race"}},
 		Evidence: []bugscope.Evidence{{Dimension: "category", Value: "concurrency.race", Rule: "r1", Field: "title", Match: "\x1b[2Jrace", Offset: 3}}}}, nil); err != nil {
 		t.Fatal(err)
@@ -331,7 +338,7 @@ func TestArbiter(t *testing.T) {
 	if cmd := keys(m, "q"); !quits(cmd) {
 		t.Fatal("q did not quit")
 	}
-	arbs, err := svc.DB.Arbitrations(ctx, "s", false)
+	arbs, err := svc.Store.Arbitrations(ctx, "s", false)
 	if err != nil || len(arbs) != 2 {
 		t.Fatalf("%d decisions, %v", len(arbs), err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/study"
 )
@@ -32,25 +31,27 @@ func (f *subsetFlags) subset() (study.Subset, error) {
 		return sub, usageError("--half %d: want 1 or 2", f.half)
 	}
 	for _, s := range f.items {
-		r, err := bugscope.ParseIssueRef(s)
+		r, err := issueArg("--issue", s)
 		if err != nil {
-			return sub, usageError("--issue: %v", err)
+			return sub, err
 		}
 		sub.Items = append(sub.Items, r)
 	}
 	return sub, nil
 }
 
+type agreementOptions struct {
+	sample        string
+	raters        []string
+	subset        subsetFlags
+	disagreements bool
+	detail        bool
+	resamples     int
+	json          jsonFlags
+}
+
 func (a *app) agreementCmd() *cobra.Command {
-	var (
-		sample        string
-		raters        []string
-		sf            subsetFlags
-		asJSON        bool
-		disagreements bool
-		detail        bool
-		resamples     int
-	)
+	var o agreementOptions
 	c := &cobra.Command{
 		Use:   "agreement --sample NAME",
 		Short: "Inter-rater agreement on a sample: kappa, alpha, intervals, disagreements",
@@ -80,48 +81,50 @@ confusion matrices (two raters).`,
   bugscope agreement --sample engines-2025 --half 2 --disagreements
   bugscope agreement --sample dev --raters gold,rules --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			sub, err := sf.subset()
-			if err != nil {
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runAgreement(cmd, o) },
+	}
+	c.Flags().StringVar(&o.sample, "sample", "", "the sample")
+	c.Flags().StringSliceVar(&o.raters, "raters", nil, "the raters to compare, in order (default: all)")
+	o.subset.register(c)
+	c.Flags().BoolVar(&o.disagreements, "disagreements", false, "list every disagreement")
+	c.Flags().BoolVar(&o.detail, "detail", false, "confusion matrices and per-class figures (two raters)")
+	c.Flags().IntVar(&o.resamples, "resamples", 0, "bootstrap resamples for the intervals (default 1000; -1 for none)")
+	o.json.register(c, "every figure")
+	return c
+}
+
+func (a *app) runAgreement(cmd *cobra.Command, o agreementOptions) error {
+	sub, err := o.subset.subset()
+	if err != nil {
+		return err
+	}
+	return a.withStudy(cmd, readDB, o.sample, func(svc *study.Service) error {
+		ag, err := svc.Agreement(cmd.Context(), o.sample, study.AgreementOptions{Raters: o.raters, Subset: sub,
+			Bootstrap: metrics.BootstrapOptions{Resamples: o.resamples}})
+		if err != nil {
+			return err
+		}
+		if o.json.enabled() {
+			if !o.detail {
+				ag.Comparison = nil
+			}
+			return a.printJSON(o.json, ag)
+		}
+		writeAgreement(a.stdout, ag)
+		if o.detail && ag.Comparison != nil {
+			fmt.Fprintln(a.stdout)
+			if err := ag.Comparison.WriteText(a.stdout); err != nil {
 				return err
 			}
-			return a.withStudy(cmd, sample, func(svc *study.Service) error {
-				ag, err := svc.Agreement(cmd.Context(), sample, study.AgreementOptions{Raters: raters, Subset: sub,
-					Bootstrap: metrics.BootstrapOptions{Resamples: resamples}})
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if !detail {
-						ag.Comparison = nil
-					}
-					return a.printJSON(ag)
-				}
-				writeAgreement(a.stdout, ag)
-				if detail && ag.Comparison != nil {
-					fmt.Fprintln(a.stdout)
-					if err := ag.Comparison.WriteText(a.stdout); err != nil {
-						return err
-					}
-				}
-				if disagreements {
-					fmt.Fprintln(a.stdout)
-					writeAgreementDisagreements(a.stdout, ag)
-				} else if len(ag.Disagreements) > 0 {
-					fmt.Fprintf(a.stdout, "\n%d disagreements (--disagreements lists them; bugscope arbitrate settles them)\n", len(ag.Disagreements))
-				}
-				return nil
-			})
-		},
-	}
-	c.Flags().StringVar(&sample, "sample", "", "the sample")
-	c.Flags().StringSliceVar(&raters, "raters", nil, "the raters to compare, in order (default: all)")
-	sf.register(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print every figure as JSON")
-	c.Flags().BoolVar(&disagreements, "disagreements", false, "list every disagreement")
-	c.Flags().BoolVar(&detail, "detail", false, "confusion matrices and per-class figures (two raters)")
-	c.Flags().IntVar(&resamples, "resamples", 0, "bootstrap resamples for the intervals (default 1000; -1 for none)")
-	return c
+		}
+		if o.disagreements {
+			fmt.Fprintln(a.stdout)
+			writeAgreementDisagreements(a.stdout, ag)
+		} else if len(ag.Disagreements) > 0 {
+			fmt.Fprintf(a.stdout, "\n%d disagreements (--disagreements lists them; bugscope arbitrate settles them)\n", len(ag.Disagreements))
+		}
+		return nil
+	})
 }
 
 func writeAgreement(w io.Writer, ag *study.Agreement) {

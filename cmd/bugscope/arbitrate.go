@@ -14,14 +14,16 @@ import (
 	"github.com/bugscope/bugscope/tui"
 )
 
+type arbitrateOptions struct {
+	sample, rater string
+	raters        []string
+	from          string
+	list          bool
+	json          jsonFlags
+}
+
 func (a *app) arbitrateCmd() *cobra.Command {
-	var (
-		sample, rater string
-		raters        []string
-		from          string
-		list          bool
-		asJSON        bool
-	)
+	var o arbitrateOptions
 	c := &cobra.Command{
 		Use:   "arbitrate --sample NAME --rater NAME [--from FILE.jsonl]",
 		Short: "Settle the raters' disagreements, interactively or from a file",
@@ -48,82 +50,84 @@ their provenance).`,
   bugscope arbitrate --sample engines-2025 --rater carol --list
   bugscope arbitrate --sample engines-2025 --rater carol --from decisions.jsonl`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if rater == "" && !list {
-				return usageError("--rater NAME (the arbitrator) is required")
-			}
-			if rater != "" {
-				if err := checkName("--rater", rater); err != nil {
-					return err
-				}
-			}
-			return a.withStudy(cmd, sample, func(svc *study.Service) error {
-				ctx := cmd.Context()
-				switch {
-				case list:
-					cases, err := svc.Cases(ctx, sample, raters)
-					if err != nil {
-						return err
-					}
-					if asJSON {
-						if cases == nil {
-							cases = []study.Case{}
-						}
-						return a.printJSON(cases)
-					}
-					writeCases(a, cases)
-					return nil
-				case from != "":
-					recs, err := labelrec.ReadFile(from, svc.Tax)
-					if err != nil {
-						return badInput(err)
-					}
-					var decisions []study.Answer
-					for _, r := range recs {
-						d, err := recordToAnswer(r)
-						if err != nil {
-							return badInput(fmt.Errorf("%s: %s: %w", from, r.Issue, err))
-						}
-						decisions = append(decisions, d)
-					}
-					res, err := svc.Arbitrate(ctx, sample, rater, decisions, study.SourceImport(filepath.Base(from)))
-					if err != nil {
-						return badInput(fmt.Errorf("%s: %w", from, err))
-					}
-					if asJSON {
-						return a.printJSON(res)
-					}
-					fmt.Fprintf(a.stdout, "%s: %d decisions of %s stored in sample %q, %d unchanged\n", from, res.Saved, rater, sample, res.Unchanged)
-					return a.reportOpen(cmd, svc, sample, raters)
-				}
-				in, out, ok := a.terminal()
-				if !ok {
-					return usageError("arbitrate needs a terminal; without one, decide from a file with --from FILE (see --list for the disagreements)")
-				}
-				m, err := tui.NewArbiter(ctx, svc, tui.ArbitrateOptions{Sample: sample, Arbitrator: rater, Raters: raters})
-				if errors.Is(err, tui.ErrNothingToArbitrate) {
-					a.logf("sample %q: %v", sample, err)
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				if err := runInterface(ctx, m, in, out); err != nil {
-					return err
-				}
-				decided, total := m.Progress()
-				fmt.Fprintf(a.stderr, "%s: %d decisions stored this session; %d of %d disagreements settled in sample %q\n", rater, m.Saved(), decided, total, sample)
-				return nil
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runArbitrate(cmd, o) },
 	}
-	c.Flags().StringVar(&sample, "sample", "", "the sample")
-	c.Flags().StringVar(&rater, "rater", "", "the arbitrator's name, stored with every decision")
-	c.Flags().StringSliceVar(&raters, "raters", nil, "settle the disagreements of these raters only (default: all)")
-	c.Flags().StringVar(&from, "from", "", "read the decisions from this label-record file")
-	c.Flags().BoolVar(&list, "list", false, "list the disagreements and whether they are settled")
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().StringVar(&o.sample, "sample", "", "the sample")
+	c.Flags().StringVar(&o.rater, "rater", "", "the arbitrator's name, stored with every decision")
+	c.Flags().StringSliceVar(&o.raters, "raters", nil, "settle the disagreements of these raters only (default: all)")
+	c.Flags().StringVar(&o.from, "from", "", "read the decisions from this label-record file")
+	c.Flags().BoolVar(&o.list, "list", false, "list the disagreements and whether they are settled")
+	o.json.register(c, "the disagreements (--list) or the counts")
 	return c
+}
+
+func (a *app) runArbitrate(cmd *cobra.Command, o arbitrateOptions) error {
+	ctx := cmd.Context()
+	if o.rater == "" && !o.list {
+		return usageError("--rater NAME (the arbitrator) is required")
+	}
+	if o.rater != "" {
+		if err := checkName("--rater", o.rater); err != nil {
+			return err
+		}
+	}
+	mode := writeDB
+	if o.list {
+		mode = readDB
+	}
+	return a.withStudy(cmd, mode, o.sample, func(svc *study.Service) error {
+		switch {
+		case o.list:
+			cases, err := svc.Cases(ctx, o.sample, o.raters)
+			if err != nil {
+				return err
+			}
+			if o.json.enabled() {
+				return a.printJSON(o.json, nonNilSlice(cases))
+			}
+			writeCases(a, cases)
+			return nil
+		case o.from != "":
+			recs, err := labelrec.ReadFile(o.from, svc.Tax)
+			if err != nil {
+				return err
+			}
+			decisions, err := study.AnswersFromRecords(o.from, recs)
+			if err != nil {
+				return err
+			}
+			res, err := svc.Arbitrate(ctx, o.sample, o.rater, decisions, study.SourceImport(filepath.Base(o.from)))
+			if err != nil {
+				return fmt.Errorf("%s: %w", o.from, err)
+			}
+			if o.json.enabled() {
+				return a.printJSON(o.json, res)
+			}
+			fmt.Fprintf(a.stdout, "%s: %d decisions of %s stored in sample %q, %d unchanged\n", o.from, res.Saved, o.rater, o.sample, res.Unchanged)
+			return a.reportOpen(cmd, svc, o.sample, o.raters)
+		}
+		in, out, ok := a.terminal()
+		if !ok {
+			return usageError("arbitrate needs a terminal; without one, decide from a file with --from FILE (see --list for the disagreements)")
+		}
+		m, err := tui.NewArbiter(ctx, svc, tui.ArbitrateOptions{Sample: o.sample, Arbitrator: o.rater, Raters: o.raters})
+		if errors.Is(err, tui.ErrNothingToArbitrate) {
+			a.logf("sample %q: %v", o.sample, err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := runInterface(ctx, m, in, out); err != nil {
+			return err
+		}
+		decided, total := m.Progress()
+		fmt.Fprintf(a.stderr, "%s: %d decisions stored this session; %d of %d disagreements settled in sample %q\n", o.rater, m.Saved(), decided, total, o.sample)
+		if m.Interrupted() {
+			return errInterrupted
+		}
+		return nil
+	})
 }
 
 // reportOpen says how many disagreements are still open.

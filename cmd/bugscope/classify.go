@@ -9,24 +9,25 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope/classify"
-	"github.com/bugscope/bugscope/ensemble"
-	"github.com/bugscope/bugscope/learn"
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/llm"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type classifyOptions struct {
+	filter       filterFlags
+	rules        string
+	model        string
+	rulesOnly    bool
+	includePulls bool
+	llm          llmFlags
+	json         jsonFlags
+}
+
 func (a *app) classifyCmd() *cobra.Command {
-	var (
-		ff       filterFlags
-		rules    string
-		model    string
-		asJSON   bool
-		withPull bool
-		lf       llmFlags
-	)
+	var o classifyOptions
 	c := &cobra.Command{
 		Use:   "classify",
 		Short: "Label stored issues (rules, a learned model, an LLM) and extract their signals",
@@ -41,7 +42,11 @@ file of the taxonomy, or give your own with --rules.
 
 --model MODEL (from 'bugscope train') also runs the learned model and the
 ensemble (the rules where they are confident, the model elsewhere) and
-stores all three; reports then use the ensemble.
+stores all three; the database remembers the model, so that a later
+'bugscope classify' (of new issues, say) runs it again and every stored
+classifier stays current. --rules-only runs the rules alone. Reports use,
+per issue, the best classifier that labelled it (ensemble, model, llm,
+rules) and say how many issues each labelled.
 
 --llm-url URL --llm-model NAME also asks a large language model behind any
 OpenAI-compatible chat endpoint (OpenAI, a local llama.cpp server, vLLM,
@@ -55,68 +60,74 @@ printed. The LLM is never required.`,
   bugscope classify --llm-url http://localhost:8080/v1 --llm-model qwen2.5-7b --repo sgl-project/sglang
   bugscope --taxonomy first-look-2025 classify`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
-			f.IncludePulls = withPull
-			if err := lf.check(); err != nil {
-				return err
-			}
-			tax, rs, err := a.taxonomyAndRules(rules)
-			if err != nil {
-				return err
-			}
-			var m *learn.Model
-			if model != "" {
-				if m, err = learn.Load(model, tax); err != nil {
-					if os.IsNotExist(err) {
-						return usageError("--model: %v", err)
-					}
-					return badInput(err)
-				}
-				if m.Features.RuleFeatures && m.Training.Rules != "" && m.Training.Rules != rs.Version() {
-					a.logf("note: the model learned from rules %s; the rules now are %s", m.Training.Rules, rs.Version())
-				}
-			}
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				rc := classify.New(rs)
-				var st pipeline.ClassifyStats
-				names := "rules " + rs.Version()
-				if m != nil {
-					names = fmt.Sprintf("rules %s, model %s and the ensemble", rs.Version(), learn.ModelVersion(m))
-					st, err = pipeline.Classify(cmd.Context(), db, tax, &ensemble.Classifier{Model: m, Rules: rc}, pipeline.ClassifyOptions{Filter: f})
-				} else {
-					st, err = pipeline.Classify(cmd.Context(), db, tax, rc, pipeline.ClassifyOptions{Filter: f})
-				}
-				if err != nil {
-					return err
-				}
-				var llmStats *llmSummary
-				if lf.url != "" {
-					if llmStats, err = a.classifyLLM(cmd.Context(), db, tax, f, lf); err != nil {
-						return err
-					}
-				}
-				if asJSON {
-					return a.printJSON(struct {
-						pipeline.ClassifyStats
-						LLM *llmSummary `json:"llm,omitempty"`
-					}{st, llmStats})
-				}
-				a.writeClassified(st, tax.Name, names, llmStats)
-				return nil
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runClassify(cmd.Context(), o) },
 	}
-	ff.register(c)
-	rulesFlag(c, &rules)
-	c.Flags().StringVar(&model, "model", "", "a model from 'bugscope train': also run it and the ensemble")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	c.Flags().BoolVar(&withPull, "include-pulls", false, "classify pull requests too")
-	lf.register(c)
+	o.filter.register(c)
+	rulesFlag(c, &o.rules)
+	c.Flags().StringVar(&o.model, "model", "", "a model from 'bugscope train': also run it and the ensemble, and remember it for later runs")
+	c.Flags().BoolVar(&o.rulesOnly, "rules-only", false, "run the rules alone, not the model the database remembers")
+	c.Flags().BoolVar(&o.includePulls, "include-pulls", false, "classify pull requests too")
+	o.llm.register(c)
+	o.json.register(c, "the summary")
 	return c
+}
+
+// classifyResult is what classify prints with --json.
+type classifyResult struct {
+	pipeline.ClassifyStats
+	Classifiers string      `json:"classifiers"`
+	LLM         *llmSummary `json:"llm,omitempty"`
+}
+
+func (a *app) runClassify(ctx context.Context, o classifyOptions) error {
+	f, err := o.filter.filter()
+	if err != nil {
+		return err
+	}
+	f.IncludePulls = o.includePulls
+	if err := o.llm.check(); err != nil {
+		return err
+	}
+	if o.model != "" && o.rulesOnly {
+		return usageError("--model and --rules-only are alternatives")
+	}
+	tax, rs, err := a.taxonomyAndRules(o.rules)
+	if err != nil {
+		return err
+	}
+	var model *pipeline.ModelFile
+	if o.model != "" {
+		if model, err = pipeline.ReadModelFile(o.model, tax); err != nil {
+			return err
+		}
+	}
+	return a.withDB(ctx, createDB, func(db *sqlite.DB) error {
+		if err := pipeline.CheckRepos(ctx, db, f.Repos); err != nil {
+			return err
+		}
+		cs, err := pipeline.LoadClassifiers(ctx, db, tax, pipeline.ClassifierOptions{Rules: rs, Model: model, RulesOnly: o.rulesOnly})
+		if err != nil {
+			return err
+		}
+		for _, n := range cs.Notes {
+			a.logf("note: %s", n)
+		}
+		st, err := pipeline.Classify(ctx, db, tax, cs.Classifier, pipeline.ClassifyOptions{Filter: f})
+		if err != nil {
+			return err
+		}
+		var llmStats *llmSummary
+		if o.llm.url != "" {
+			if llmStats, err = a.classifyLLM(ctx, db, tax, f, o.llm); err != nil {
+				return err
+			}
+		}
+		if o.json.enabled() {
+			return a.printJSON(o.json, classifyResult{st, cs.Names, llmStats})
+		}
+		a.writeClassified(st, tax.Name, cs.Names, llmStats)
+		return nil
+	})
 }
 
 // writeClassified prints what classify did.
@@ -173,7 +184,7 @@ type llmSummary struct {
 	Stats    llm.Stats `json:"stats"`
 }
 
-func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f sqlite.IssueFilter, lf llmFlags) (*llmSummary, error) {
+func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f bugscope.IssueFilter, lf llmFlags) (*llmSummary, error) {
 	start := time.Now()
 	c, err := llm.New(tax, llm.Config{URL: lf.url, Model: lf.model, APIKey: os.Getenv(lf.keyEnv),
 		Concurrency: lf.concurrency, Timeout: lf.timeout, JSONMode: !lf.noJSONMode}, llmCache{db})

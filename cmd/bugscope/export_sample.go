@@ -27,14 +27,16 @@ func (s *sampleExport) register(c *cobra.Command) {
 }
 
 // cardPaths names the card files: FILE.card.md and FILE.card.json beside
-// the data file, or where --card says.
+// the data file FILE (its extension kept, so that a JSON Lines export and
+// a CSV export of one sample each have their own card), or where --card
+// says.
 func cardPaths(out, card string) (md, js string) {
 	base := card
 	if base == "" {
 		if out == "" || out == "-" {
 			return "", ""
 		}
-		base = strings.TrimSuffix(out, filepath.Ext(out)) + ".card"
+		base = out + ".card"
 	} else {
 		base = strings.TrimSuffix(base, filepath.Ext(base))
 	}
@@ -45,7 +47,7 @@ func (a *app) exportSample(cmd *cobra.Command, sx sampleExport, format, out stri
 	if format != "jsonl" && format != "csv" {
 		return usageError("--format %q: want jsonl or csv", format)
 	}
-	return a.withStudy(cmd, sx.sample, func(svc *study.Service) error {
+	return a.withStudy(cmd, readDB, sx.sample, func(svc *study.Service) error {
 		md, js := cardPaths(out, sx.card)
 		opt := study.ExportOptions{Raters: sx.raters, Partial: sx.partial, Now: a.now()}
 		if out != "" && out != "-" {

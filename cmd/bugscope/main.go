@@ -1,11 +1,13 @@
 // Command bugscope turns the issue trackers of LLM inference and serving
 // engines into an empirical bug study. It only wires the packages of the
-// module together: every command is a thin layer over them.
+// module together. Every command has the same shape: an options struct, the
+// flags that fill it, and a run function over the packages; errors carry
+// kinds (bugscope.Error) that exitCode maps to exit codes, here and nowhere
+// else.
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,58 +23,95 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
-	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/atomic"
+	"github.com/bugscope/bugscope/mine"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
-// Exit codes. They are part of the interface: scripts test them.
-const (
-	exitOK       = 0
-	exitFailure  = 1 // the command failed
-	exitUsage    = 2 // bad flags or arguments
-	exitBadInput = 3 // an input file is malformed (import, gold labels, rules)
-	exitNotFound = 4 // the named issue, sample or classification does not exist
+// The database implements the stores the packages define.
+var (
+	_ study.Store    = (*sqlite.DB)(nil)
+	_ mine.Store     = (*sqlite.DB)(nil)
+	_ pipeline.Store = (*sqlite.DB)(nil)
 )
 
-// exitError carries an exit code with an error.
-type exitError struct {
-	code int
-	err  error
+// Exit codes. They are part of the interface: scripts test them, and
+// --help and the README list them.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command failed: a bug, a damaged database, anything without a kind
+	exitUsage       = 2   // unknown command or flag, missing or extra arguments, a flag value that cannot work
+	exitInvalid     = 3   // invalid input: a malformed file, record or value (bugscope.EInvalid)
+	exitNotFound    = 4   // the database, a file, issue, sample, rater or repository does not exist (ENotFound)
+	exitPartial     = 5   // the command finished, but parts of it failed (a repository could not be mined)
+	exitConflict    = 6   // refused by the stored state: open or stale decisions, a schema to migrate or too new (EConflict)
+	exitUnavailable = 7   // GitHub, the LLM or the network cannot be reached; the database is locked or read-only (EUnavailable)
+	exitAuth        = 8   // credentials refused or without access (EUnauthorized, EForbidden)
+	exitInterrupted = 130 // interrupted: Ctrl-C or SIGTERM
+)
+
+// exitCodes documents the exit codes in --help.
+const exitCodes = `Exit codes: 0 success; 1 failure; 2 bad usage; 3 invalid input (a malformed
+file, record or value); 4 not found (no database at --db, a missing file,
+issue, sample or repository); 5 partial result (finished, but a repository
+could not be mined); 6 conflict (open or stale decisions, a database that
+needs migrating or is newer than this bugscope); 7 unavailable (network,
+GitHub, LLM, a locked or read-only database where writing was asked);
+8 credentials refused; 130 interrupted.`
+
+// kindExit maps error kinds to exit codes.
+var kindExit = map[string]int{
+	bugscope.EInvalid:      exitInvalid,
+	bugscope.ENotFound:     exitNotFound,
+	bugscope.EConflict:     exitConflict,
+	bugscope.EUnavailable:  exitUnavailable,
+	bugscope.EUnauthorized: exitAuth,
+	bugscope.EForbidden:    exitAuth,
+	bugscope.EInternal:     exitFailure,
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usageError(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format, args...)}
-}
-
-func badInput(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &exitError{exitBadInput, err}
-}
-
-// exitCode maps an error to the process exit code.
+// exitCode maps an error to the process exit code: the one place that
+// does.
 func exitCode(err error) int {
-	var ee *exitError
-	var ie *importer.Error
+	var ue *usageErr
+	var pe *partialErr
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.As(err, &ee):
-		return ee.code
-	case errors.As(err, &ie):
-		return exitBadInput
-	case errors.Is(err, bugscope.ErrNotFound):
-		return exitNotFound
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled) || errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.As(err, &pe):
+		return exitPartial
+	}
+	if code, ok := kindExit[bugscope.ErrorCode(err)]; ok {
+		return code
 	}
 	return exitFailure
 }
+
+// usageErr is a mistake in the command line.
+type usageErr struct{ err error }
+
+func (e *usageErr) Error() string { return e.err.Error() }
+func (e *usageErr) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &usageErr{fmt.Errorf(format, args...)}
+}
+
+// partialErr is the failure of part of a command that finished the rest.
+type partialErr struct{ err error }
+
+func (e *partialErr) Error() string { return e.err.Error() }
+func (e *partialErr) Unwrap() error { return e.err }
+
+// errInterrupted: the user stopped an interface with Ctrl-C.
+var errInterrupted = errors.New("interrupted")
 
 // app holds what every command shares: global flags and the streams.
 type app struct {
@@ -82,6 +121,8 @@ type app struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	now      func() time.Time
+	// printed, when set (tests), sees every value a command prints as JSON.
+	printed func(any)
 }
 
 func main() {
@@ -108,11 +149,17 @@ The main job in one command:
 
   bugscope study issues.json -o out/
 
-Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
-4 not found.`,
+Commands that print data take --json (snake_case keys) and --jq EXPR (a jq
+expression over that JSON: strings print raw, other values as compact JSON).
+
+` + exitCodes,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE:          groupRun,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	defaultDB := os.Getenv("BUGSCOPE_DB")
 	if defaultDB == "" {
 		defaultDB = "bugscope.db"
@@ -120,7 +167,8 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDB, "database file (env BUGSCOPE_DB)")
 	root.PersistentFlags().StringVar(&a.taxonomy, "taxonomy", taxonomy.Default, "taxonomy: a built-in name ("+strings.Join(taxonomy.Builtins(), ", ")+") or a YAML file")
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress output")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &exitError{exitUsage, err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageErr{err} })
+	root.PersistentPreRunE = checkJQ
 	root.AddCommand(
 		a.importCmd(),
 		a.classifyCmd(),
@@ -131,6 +179,7 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
 		a.studyCmd(),
 		a.taxonomyCmd(),
 		a.statusCmd(),
+		a.migrateCmd(),
 		a.syncCmd(),
 		a.sampleCmd(),
 		a.annotateCmd(),
@@ -139,19 +188,60 @@ Exit codes: 0 success, 1 failure, 2 bad usage, 3 malformed input file,
 		a.arbitrateCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
+		a.versionCmd(),
 	)
+	usageArgs(root)
 	return root
 }
 
-// openDB opens the database named by --db.
-func (a *app) openDB(ctx context.Context) (*sqlite.DB, error) {
-	return sqlite.Open(ctx, a.dbPath)
+// usageArgs makes every command's argument check a usage error (exit 2).
+func usageArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return &usageErr{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		usageArgs(sub)
+	}
 }
 
-// withDB opens --db, runs run with it and closes it. Commands read their
-// input files before, so that bad input never creates a database.
-func (a *app) withDB(cmd *cobra.Command, run func(db *sqlite.DB) error) error {
-	db, err := a.openDB(cmd.Context())
+// groupRun is the action of a command that only holds others: without
+// arguments it prints its help; an unknown command is a usage error.
+func groupRun(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(s, " or ") + "?"
+	}
+	return usageError("%s (see %s --help)", msg, cmd.CommandPath())
+}
+
+// How a command uses the database.
+type dbMode int
+
+const (
+	readDB   dbMode = iota // read only: never written, never migrated, never created
+	writeDB                // written, migrated; must exist
+	createDB               // written; created when missing (import, sync, study, classify)
+)
+
+// open opens --db as mode says. A missing database is an ENotFound error
+// for every command that cannot create one.
+func (a *app) open(ctx context.Context, mode dbMode) (*sqlite.DB, error) {
+	return sqlite.OpenWith(ctx, a.dbPath, sqlite.Options{ReadOnly: mode == readDB, MustExist: mode == writeDB})
+}
+
+// withDB opens --db as mode says, runs run with it and closes it.
+// Commands read their input files before, so that bad input never creates
+// a database.
+func (a *app) withDB(ctx context.Context, mode dbMode, run func(db *sqlite.DB) error) error {
+	db, err := a.open(ctx, mode)
 	if err != nil {
 		return err
 	}
@@ -160,22 +250,22 @@ func (a *app) withDB(cmd *cobra.Command, run func(db *sqlite.DB) error) error {
 }
 
 // withSession loads --taxonomy, then runs run with it and the open --db.
-func (a *app) withSession(cmd *cobra.Command, run func(tax *taxonomy.Taxonomy, db *sqlite.DB) error) error {
+func (a *app) withSession(ctx context.Context, mode dbMode, run func(tax *taxonomy.Taxonomy, db *sqlite.DB) error) error {
 	tax, err := a.loadTaxonomy()
 	if err != nil {
 		return err
 	}
-	return a.withDB(cmd, func(db *sqlite.DB) error { return run(tax, db) })
+	return a.withDB(ctx, mode, func(db *sqlite.DB) error { return run(tax, db) })
 }
 
 // withStudy runs run with the study service of a named sample. The
 // taxonomy is the sample's own unless --taxonomy is given: a sample drawn
 // for first-look-2025 is annotated in it without repeating the flag.
-func (a *app) withStudy(cmd *cobra.Command, sample string, run func(svc *study.Service) error) error {
+func (a *app) withStudy(cmd *cobra.Command, mode dbMode, sample string, run func(svc *study.Service) error) error {
 	if sample == "" {
 		return usageError("--sample NAME is required")
 	}
-	return a.withDB(cmd, func(db *sqlite.DB) error {
+	return a.withDB(cmd.Context(), mode, func(db *sqlite.DB) error {
 		st, err := db.GetSample(cmd.Context(), sample)
 		if err != nil {
 			return err
@@ -220,24 +310,16 @@ func (a *app) taxonomyAndRules(rulesFile string) (*taxonomy.Taxonomy, *classify.
 func loadRules(tax *taxonomy.Taxonomy, file string) (*classify.RuleSet, error) {
 	if file != "" {
 		rs, err := classify.LoadRules(file, tax)
-		return rs, badInput(err)
+		if err != nil && bugscope.ErrorCode(err) == bugscope.EInternal {
+			err = bugscope.WithKind(bugscope.EInvalid, err) // a rule file that does not load is bad input
+		}
+		return rs, err
 	}
 	return classify.BuiltinRules(tax)
 }
 
 func rulesFlag(c *cobra.Command, file *string) {
 	c.Flags().StringVar(file, "rules", "", "rule file (YAML) instead of the taxonomy's built-in rules")
-}
-
-// classified loads the stored classifications of a classifier, the best
-// available when name is empty, and says whose they are.
-func classified(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, name string, f sqlite.IssueFilter) (string, []bugscope.Classified, error) {
-	cls, err := pipeline.PickClassifier(ctx, db, tax.Name, name)
-	if err != nil {
-		return "", nil, err
-	}
-	items, err := db.Classified(ctx, sqlite.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls})
-	return cls, items, err
 }
 
 // checkRater checks a required --rater name.
@@ -251,7 +333,7 @@ func checkRater(rater string) error {
 // checkName checks a name given by a flag (a sample's, a rater's).
 func checkName(flag, name string) error {
 	if err := study.CheckName(flag, name); err != nil {
-		return usageError("%v", err)
+		return &usageErr{err}
 	}
 	return nil
 }
@@ -273,62 +355,22 @@ func writeTo(name string, def io.Writer, write func(io.Writer) error) error {
 	if name == "" || name == "-" {
 		return write(def)
 	}
-	tmp, err := os.CreateTemp(dirOf(name), ".bugscope-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	// A temporary file is private; what it becomes is an ordinary output.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
+	return atomic.WriteFile(name, write)
 }
 
 // loadTaxonomy resolves --taxonomy: a path when it names a file (or ends in
 // .yaml/.yml), else a built-in name.
 func (a *app) loadTaxonomy() (*taxonomy.Taxonomy, error) {
 	t := a.taxonomy
-	if strings.HasSuffix(t, ".yaml") || strings.HasSuffix(t, ".yml") || strings.ContainsRune(t, os.PathSeparator) {
-		tax, err := taxonomy.LoadFile(t)
-		return tax, badInput(err)
-	}
-	if _, err := os.Stat(t); err == nil {
-		tax, err := taxonomy.LoadFile(t)
-		return tax, badInput(err)
+	isFile := strings.HasSuffix(t, ".yaml") || strings.HasSuffix(t, ".yml") || strings.ContainsRune(t, os.PathSeparator)
+	if _, err := os.Stat(t); isFile || err == nil {
+		return taxonomy.LoadFile(t)
 	}
 	tax, err := taxonomy.Builtin(t)
 	if err != nil {
 		return nil, usageError("--taxonomy: %v", err)
 	}
 	return tax, nil
-}
-
-// printJSON writes v as indented JSON to stdout.
-func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // logf writes a progress or status line to stderr unless --quiet.
@@ -374,8 +416,8 @@ func (f *filterFlags) register(c *cobra.Command) {
 	c.Flags().StringVar(&f.state, "state", "", "only open or closed issues")
 }
 
-func (f *filterFlags) filter() (sqlite.IssueFilter, error) {
-	out := sqlite.IssueFilter{Repos: f.repos, Labels: f.labels}
+func (f *filterFlags) filter() (bugscope.IssueFilter, error) {
+	out := bugscope.IssueFilter{Repos: f.repos, Labels: f.labels}
 	for _, r := range f.repos {
 		if err := bugscope.ValidateRepo(r); err != nil {
 			return out, usageError("--repo: %v", err)
@@ -408,4 +450,17 @@ func parseDate(flag, s string) (*time.Time, error) {
 		}
 	}
 	return nil, usageError("%s %q: want YYYY-MM-DD or an RFC 3339 time", flag, s)
+}
+
+// issueArg parses an issue named by an argument or a flag:
+// owner/repo#number or its GitHub address.
+func issueArg(flag, s string) (bugscope.IssueRef, error) {
+	r, err := bugscope.ParseIssueArg(s)
+	if err != nil {
+		if flag != "" {
+			return r, usageError("%s: %v", flag, err)
+		}
+		return r, &usageErr{err}
+	}
+	return r, nil
 }

@@ -99,8 +99,8 @@ func TestTruncatedFileFailsAndChangesNothing(t *testing.T) {
 	}
 	// A good file before the bad one must not be stored either.
 	_, errOut, code := run(t, "--db", db, "import", "testdata/issues.json", truncated)
-	if code != exitBadInput {
-		t.Fatalf("exit %d, want %d; stderr: %s", code, exitBadInput, errOut)
+	if code != exitInvalid {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, exitInvalid, errOut)
 	}
 	if !strings.Contains(errOut, "truncated.json:") || !strings.Contains(errOut, "byte ") {
 		t.Fatalf("error should name the file and the byte offset: %s", errOut)

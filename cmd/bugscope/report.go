@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -10,14 +11,16 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type reportOptions struct {
+	filter     filterFlags
+	format     string
+	out        string
+	classifier string
+	title      string
+}
+
 func (a *app) reportCmd() *cobra.Command {
-	var (
-		ff         filterFlags
-		format     string
-		out        string
-		classifier string
-		title      string
-	)
+	var o reportOptions
 	c := &cobra.Command{
 		Use:   "report",
 		Short: "Write the bug study: categories per engine, root causes, severities, examples",
@@ -28,36 +31,48 @@ with a quoted line of evidence; the framework-specific patterns per engine;
 the root-cause and severity distributions; the kinds per engine; the most
 frequent error signatures and where the bugs run.
 
+It covers every issue of the filter that a classifier labelled: each with
+the labels of the best classifier that labelled it (ensemble, model, llm,
+rules), unless --classifier names one. It states its coverage (issues the
+filter selects, how many each classifier labelled) and warns, in the report
+and here, when issues are not labelled. A --repo the database does not hold
+is an error (exit 4) that lists the ones it does.
+
 Every figure comes from the database. --format json and --format csv give
 the same figures as the Markdown.`,
 		Example: `  bugscope report > study.md
   bugscope report --format json --repo vllm-project/vllm --since 2025-01-01
   bugscope report --format csv -o figures.csv`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
-			switch format {
-			case "markdown", "md", "json", "csv":
-			default:
-				return usageError("--format %q: want markdown, json or csv", format)
-			}
-			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
-				r, err := pipeline.BuildReport(cmd.Context(), db, tax, pipeline.ReportOptions{
-					Filter: f, Classifier: classifier, Title: title, Now: a.now()})
-				if err != nil {
-					return err
-				}
-				return a.output(out, func(w io.Writer) error { return r.Write(w, format) })
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runReport(cmd.Context(), o) },
 	}
-	ff.register(c)
-	c.Flags().StringVar(&format, "format", "markdown", "markdown, json or csv")
-	outputFlag(c, &out)
-	c.Flags().StringVar(&classifier, "classifier", "", "whose labels to report (default: the best available: ensemble, model, llm, rules)")
-	c.Flags().StringVar(&title, "title", "", "report title")
+	o.filter.register(c)
+	c.Flags().StringVar(&o.format, "format", "markdown", "markdown, json or csv")
+	outputFlag(c, &o.out)
+	c.Flags().StringVar(&o.classifier, "classifier", "", "whose labels to report (default: per issue the best that labelled it: ensemble, model, llm, rules)")
+	c.Flags().StringVar(&o.title, "title", "", "report title")
 	return c
+}
+
+func (a *app) runReport(ctx context.Context, o reportOptions) error {
+	f, err := o.filter.filter()
+	if err != nil {
+		return err
+	}
+	switch o.format {
+	case "markdown", "md", "json", "csv":
+	default:
+		return usageError("--format %q: want markdown, json or csv", o.format)
+	}
+	return a.withSession(ctx, readDB, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+		r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{
+			Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now()})
+		if err != nil {
+			return err
+		}
+		for _, w := range r.Coverage.Warnings() {
+			a.logf("warning: %s", w)
+		}
+		return a.output(o.out, func(w io.Writer) error { return r.Write(w, o.format) })
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -13,13 +14,15 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type reviewOptions struct {
+	filter filterFlags
+	limit  int
+	all    bool
+	json   jsonFlags
+}
+
 func (a *app) reviewCmd() *cobra.Command {
-	var (
-		ff     filterFlags
-		limit  int
-		asJSON bool
-		all    bool
-	)
+	var o reviewOptions
 	c := &cobra.Command{
 		Use:   "review",
 		Short: "List the classifications a human should look at first",
@@ -38,60 +41,66 @@ Run 'bugscope classify --model MODEL' first; without a model the queue is
 ordered by the rules' confidence alone.`,
 		Example: `  bugscope review
   bugscope review --limit 50 --repo vllm-project/vllm
-  bugscope review --json --limit 0 > queue.json`,
+  bugscope review --json --limit 0 > queue.json
+  bugscope review --jq '.items[].issue'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if limit < 0 {
-				return usageError("--limit %d: want 0 (all) or more", limit)
-			}
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
-			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
-				items, finalName, err := pipeline.ReviewQueue(cmd.Context(), db, tax, f)
-				if err != nil {
-					return err
-				}
-				if finalName == classify.Name {
-					a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
-				}
-				disagree := 0
-				for _, it := range items {
-					if len(it.Disagreements) > 0 {
-						disagree++
-					}
-				}
-				total := len(items)
-				if limit > 0 && len(items) > limit {
-					items = items[:limit]
-				}
-				if asJSON {
-					return a.printJSON(struct {
-						Final         string        `json:"final"`
-						Issues        int           `json:"issues"`
-						Disagreements int           `json:"disagreements"`
-						Items         []review.Item `json:"items"`
-					}{finalName, total, disagree, items})
-				}
-				fmt.Fprintf(a.stdout, "review queue: %d issues classified by %s; rules and model disagree on %d. Showing %d.\n",
-					total, finalName, disagree, len(items))
-				var dims []string
-				for _, d := range tax.Dimensions {
-					dims = append(dims, d.ID)
-				}
-				for i, it := range items {
-					writeItem(a, i+1, it, all, dims)
-				}
-				return nil
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runReview(cmd.Context(), o) },
 	}
-	ff.register(c)
-	c.Flags().IntVar(&limit, "limit", 20, "show this many issues (0: all)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the queue as JSON")
-	c.Flags().BoolVar(&all, "all-dimensions", false, "show every dimension, not only the disputed ones")
+	o.filter.register(c)
+	c.Flags().IntVar(&o.limit, "limit", 20, "show this many issues (0: all)")
+	c.Flags().BoolVar(&o.all, "all-dimensions", false, "show every dimension, not only the disputed ones")
+	o.json.register(c, "the queue")
 	return c
+}
+
+// reviewQueue is what review prints with --json.
+type reviewQueue struct {
+	Final         string        `json:"final"`
+	Issues        int           `json:"issues"`
+	Disagreements int           `json:"disagreements"`
+	Items         []review.Item `json:"items"`
+}
+
+func (a *app) runReview(ctx context.Context, o reviewOptions) error {
+	if o.limit < 0 {
+		return usageError("--limit %d: want 0 (all) or more", o.limit)
+	}
+	f, err := o.filter.filter()
+	if err != nil {
+		return err
+	}
+	return a.withSession(ctx, readDB, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+		items, finalName, err := pipeline.ReviewQueue(ctx, db, tax, f)
+		if err != nil {
+			return err
+		}
+		if finalName == classify.Name {
+			a.logf("no model classifications: ordering by the rules' confidence alone (run bugscope classify --model MODEL)")
+		}
+		disagree := 0
+		for _, it := range items {
+			if len(it.Disagreements) > 0 {
+				disagree++
+			}
+		}
+		total := len(items)
+		if o.limit > 0 && len(items) > o.limit {
+			items = items[:o.limit]
+		}
+		if o.json.enabled() {
+			return a.printJSON(o.json, reviewQueue{finalName, total, disagree, nonNilSlice(items)})
+		}
+		fmt.Fprintf(a.stdout, "review queue: %d issues classified by %s; rules and model disagree on %d. Showing %d.\n",
+			total, finalName, disagree, len(items))
+		var dims []string
+		for _, d := range tax.Dimensions {
+			dims = append(dims, d.ID)
+		}
+		for i, it := range items {
+			writeItem(a, i+1, it, o.all, dims)
+		}
+		return nil
+	})
 }
 
 func writeItem(a *app, n int, it review.Item, all bool, dimOrder []string) {

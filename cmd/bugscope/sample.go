@@ -1,44 +1,41 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bugscope/bugscope"
-	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type sampleOptions struct {
+	filter     filterFlags
+	name       string
+	kinds      []string
+	classifier string
+	query      string
+	confidence float64
+	margin     float64
+	size       int
+	seed       uint64
+	seedGiven  bool
+	stratify   string
+	fromLabels string
+	ids        string
+	replace    bool
+	dryRun     bool
+	json       jsonFlags
+}
+
 func (a *app) sampleCmd() *cobra.Command {
-	var (
-		ff         filterFlags
-		name       string
-		kinds      []string
-		classifier string
-		query      string
-		confidence float64
-		margin     float64
-		size       int
-		seed       uint64
-		stratify   string
-		fromLabels string
-		ids        string
-		replace    bool
-		dryRun     bool
-		asJSON     bool
-	)
+	var o sampleOptions
 	c := &cobra.Command{
 		Use:   "sample --name NAME [filters] [--confidence 0.95 --margin 0.05 | --size N] [--seed N]",
 		Short: "Draw a random sample of issues for annotation, stratified by repository",
@@ -76,161 +73,125 @@ Subcommands: sample list, sample show NAME, sample delete NAME.`,
   bugscope sample --name dev --from-labels gold/dev.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if name == "" {
-				return usageError("--name NAME is required (or use sample list / sample show NAME)")
-			}
-			if err := checkName("--name", name); err != nil {
+			o.seedGiven = cmd.Flags().Changed("seed")
+			if err := o.check(cmd); err != nil {
 				return err
 			}
-			explicit := fromLabels != "" || ids != ""
-			if fromLabels != "" && ids != "" {
-				return usageError("--from-labels and --ids are alternatives")
-			}
-			if explicit && (len(ff.repos) > 0 || len(ff.labels) > 0 || ff.since != "" || ff.until != "" || ff.state != "" ||
-				len(kinds) > 0 || query != "" || cmd.Flags().Changed("size") || cmd.Flags().Changed("confidence") || cmd.Flags().Changed("margin")) {
-				return usageError("--from-labels and --ids take the listed issues as they are; filters and sizes do not apply")
-			}
-			if size > 0 && (cmd.Flags().Changed("confidence") || cmd.Flags().Changed("margin")) {
-				return usageError("--size fixes the size: --confidence and --margin do not apply")
-			}
-			if size < 0 {
-				return usageError("--size %d: want a positive number", size)
-			}
-			if err := study.CheckLevels(confidence, margin); err != nil {
-				return usageError("%v", err)
-			}
-			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
-				svc := a.studyService(db, tax)
-				var sm *study.Sample
-				if explicit {
-					refs, origin, err := readRefList(fromLabels, ids, tax)
-					if err != nil {
-						return err
-					}
-					if sm, err = svc.FromRefs(name, refs, origin); err != nil {
-						return badInput(err)
-					}
-				} else {
-					f, err := ff.filter()
-					if err != nil {
-						return err
-					}
-					if !cmd.Flags().Changed("seed") {
-						seed = randomSeed()
-					}
-					d := study.Design{Name: name, Confidence: confidence, Margin: margin, Size: size, Seed: seed, Stratify: stratify,
-						Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until,
-							Kinds: kinds, Classifier: classifier, Query: query}}
-					if sm, err = svc.Draft(cmd.Context(), d); err != nil {
-						return sampleError(err)
-					}
-				}
-				if sm.Size() == 0 {
-					return fmt.Errorf("the population is empty: no stored issue passes the filters")
-				}
-				if !dryRun {
-					if err := svc.Save(cmd.Context(), sm, replace); err != nil {
-						if errors.Is(err, sqlite.ErrSampleExists) {
-							return usageError("%v: choose another --name, or --replace it while it has no annotations", err)
-						}
-						return err
-					}
-				}
-				if asJSON {
-					return a.printJSON(struct {
-						*study.Sample
-						DryRun bool `json:"dry_run"`
-					}{sm, dryRun})
-				}
-				a.writeSample(sm, dryRun, !dryRun)
-				return nil
-			})
+			return a.runSample(cmd.Context(), o)
 		},
 	}
-	ff.register(c)
-	c.Flags().StringSliceVar(&ff.labels, "label", nil, "only issues with one of these GitHub labels (repeat or comma-separate)")
-	c.Flags().StringVar(&name, "name", "", "name of the sample")
-	c.Flags().StringSliceVar(&kinds, "kind", nil, "only issues whose current classification has one of these kinds (e.g. bug)")
-	c.Flags().StringVar(&classifier, "classifier", "", "whose classification --kind reads (default: the best available)")
-	c.Flags().StringVar(&query, "query", "", `words that must occur in the title or body ("phrase", -word excludes)`)
-	c.Flags().Float64Var(&confidence, "confidence", study.DefaultConfidence, "confidence level of Cochran's formula")
-	c.Flags().Float64Var(&margin, "margin", study.DefaultMargin, "margin of error (confidence interval half-width) of Cochran's formula")
-	c.Flags().IntVar(&size, "size", 0, "draw this many issues per stratum instead of Cochran's size")
-	c.Flags().Uint64Var(&seed, "seed", 0, "seed of the random draw (default: a random seed, printed)")
-	c.Flags().StringVar(&stratify, "stratify", study.StratifyRepo, "strata: repo (one per repository) or none")
-	c.Flags().StringVar(&fromLabels, "from-labels", "", "make the sample of the issues of this label-record file")
-	c.Flags().StringVar(&ids, "ids", "", "make the sample of the owner/repo#number lines of this file")
-	c.Flags().BoolVar(&replace, "replace", false, "replace a sample of the same name that has no annotations yet")
-	c.Flags().BoolVar(&dryRun, "dry-run", false, "print the sizes and the draw without storing the sample")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the sample as JSON (strata, parameters, items)")
+	o.filter.register(c)
+	c.Flags().StringSliceVar(&o.filter.labels, "label", nil, "only issues with one of these GitHub labels (repeat or comma-separate)")
+	c.Flags().StringVar(&o.name, "name", "", "name of the sample")
+	c.Flags().StringSliceVar(&o.kinds, "kind", nil, "only issues whose current classification has one of these kinds (e.g. bug)")
+	c.Flags().StringVar(&o.classifier, "classifier", "", "whose classification --kind reads (default: the best available)")
+	c.Flags().StringVar(&o.query, "query", "", `words that must occur in the title or body ("phrase", -word excludes)`)
+	c.Flags().Float64Var(&o.confidence, "confidence", study.DefaultConfidence, "confidence level of Cochran's formula")
+	c.Flags().Float64Var(&o.margin, "margin", study.DefaultMargin, "margin of error (confidence interval half-width) of Cochran's formula")
+	c.Flags().IntVar(&o.size, "size", 0, "draw this many issues per stratum instead of Cochran's size")
+	c.Flags().Uint64Var(&o.seed, "seed", 0, "seed of the random draw (default: a random seed, printed)")
+	c.Flags().StringVar(&o.stratify, "stratify", study.StratifyRepo, "strata: repo (one per repository) or none")
+	c.Flags().StringVar(&o.fromLabels, "from-labels", "", "make the sample of the issues of this label-record file")
+	c.Flags().StringVar(&o.ids, "ids", "", "make the sample of the owner/repo#number lines of this file")
+	c.Flags().BoolVar(&o.replace, "replace", false, "replace a sample of the same name that has no annotations yet")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the sizes and the draw without storing the sample")
+	o.json.register(c, "the sample (strata, parameters, items)")
 	c.AddCommand(a.sampleListCmd(), a.sampleShowCmd(), a.sampleDeleteCmd())
 	return c
 }
 
-// sampleError maps the study package's design errors to usage errors.
-func sampleError(err error) error {
-	if errors.Is(err, bugscope.ErrNotFound) {
+// check rejects combinations of flags that cannot work.
+func (o *sampleOptions) check(cmd *cobra.Command) error {
+	if o.name == "" {
+		return usageError("--name NAME is required (or use sample list / sample show NAME)")
+	}
+	if err := checkName("--name", o.name); err != nil {
 		return err
 	}
-	msg := err.Error()
-	for _, bad := range []string{"confidence", "margin", "size", "stratify", "state", "kind", "query", "sample", "repository"} {
-		if strings.HasPrefix(msg, bad) {
-			return usageError("%v", err)
-		}
+	f := &o.filter
+	changed := cmd.Flags().Changed
+	if o.fromLabels != "" && o.ids != "" {
+		return usageError("--from-labels and --ids are alternatives")
 	}
-	return err
+	if o.explicit() && (len(f.repos) > 0 || len(f.labels) > 0 || f.since != "" || f.until != "" || f.state != "" ||
+		len(o.kinds) > 0 || o.query != "" || changed("size") || changed("confidence") || changed("margin")) {
+		return usageError("--from-labels and --ids take the listed issues as they are; filters and sizes do not apply")
+	}
+	if o.size > 0 && (changed("confidence") || changed("margin")) {
+		return usageError("--size fixes the size: --confidence and --margin do not apply")
+	}
+	if o.size < 0 {
+		return usageError("--size %d: want a positive number", o.size)
+	}
+	if err := study.CheckLevels(o.confidence, o.margin); err != nil {
+		return &usageErr{err}
+	}
+	return nil
 }
 
-func randomSeed() uint64 {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return 1
-	}
-	// Keep it short enough to type back.
-	return binary.LittleEndian.Uint64(b[:]) % 1_000_000_000
-}
+func (o *sampleOptions) explicit() bool { return o.fromLabels != "" || o.ids != "" }
 
-// readRefList reads the issues of a label-record file or of a list of
-// owner/repo#number lines (blank lines and lines starting with # skipped).
-func readRefList(labels, ids string, tax *taxonomy.Taxonomy) ([]bugscope.IssueRef, string, error) {
-	if labels != "" {
-		recs, err := labelrec.ReadFile(labels, tax)
+func (a *app) runSample(ctx context.Context, o sampleOptions) error {
+	mode := writeDB
+	if o.dryRun {
+		mode = readDB
+	}
+	return a.withSession(ctx, mode, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+		svc := a.studyService(db, tax)
+		var sm *study.Sample
+		var err error
+		switch {
+		case o.fromLabels != "":
+			var refs []bugscope.IssueRef
+			if refs, err = study.RefsFromLabels(o.fromLabels, tax); err == nil {
+				sm, err = svc.FromRefs(o.name, refs, o.fromLabels)
+			}
+		case o.ids != "":
+			var refs []bugscope.IssueRef
+			if refs, err = study.RefsFromList(o.ids); err == nil {
+				sm, err = svc.FromRefs(o.name, refs, o.ids)
+			}
+		default:
+			f, ferr := o.filter.filter()
+			if ferr != nil {
+				return ferr
+			}
+			if err := pipeline.CheckRepos(ctx, db, f.Repos); err != nil {
+				return err
+			}
+			if !o.seedGiven {
+				o.seed = study.RandomSeed()
+			}
+			d := study.Design{Name: o.name, Confidence: o.confidence, Margin: o.margin, Size: o.size, Seed: o.seed, Stratify: o.stratify,
+				Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until,
+					Kinds: o.kinds, Classifier: o.classifier, Query: o.query}}
+			if sm, err = svc.Draft(ctx, d); bugscope.ErrorCode(err) == bugscope.EInvalid {
+				return &usageErr{err} // the design is the command line's
+			}
+		}
 		if err != nil {
-			return nil, "", badInput(err)
+			return err
 		}
-		refs := make([]bugscope.IssueRef, len(recs))
-		for i, r := range recs {
-			refs[i] = r.Issue
+		if sm.Size() == 0 {
+			return bugscope.Errorf(bugscope.ENotFound, "the population is empty: no stored issue passes the filters")
 		}
-		return refs, labels, nil
-	}
-	f, err := os.Open(ids)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	var refs []bugscope.IssueRef
-	var errs []error
-	sc := bufio.NewScanner(io.LimitReader(f, 64<<20))
-	for line := 1; sc.Scan(); line++ {
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
+		if !o.dryRun {
+			if err := svc.Save(ctx, sm, o.replace); err != nil {
+				if bugscope.ErrorCode(err) == bugscope.EConflict {
+					return bugscope.Errorf(bugscope.EConflict, "%v: choose another --name, or --replace it while it has no annotations", err)
+				}
+				return err
+			}
 		}
-		r, err := bugscope.ParseIssueRef(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %w", ids, line, err))
-			continue
+		if o.json.enabled() {
+			return a.printJSON(o.json, struct {
+				*study.Sample
+				DryRun bool `json:"dry_run"`
+			}{sm, o.dryRun})
 		}
-		refs = append(refs, r)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, "", fmt.Errorf("%s: %w", ids, err)
-	}
-	if len(errs) > 0 {
-		return nil, "", badInput(errors.Join(errs...))
-	}
-	return refs, ids, nil
+		a.writeSample(sm, o.dryRun, !o.dryRun)
+		return nil
+	})
 }
 
 // writeSample prints a sample's strata: population, the formula's result
@@ -287,136 +248,131 @@ func (a *app) writeSample(sm *study.Sample, dryRun, hint bool) {
 	}
 }
 
+type sampleListOptions struct{ json jsonFlags }
+
 func (a *app) sampleListCmd() *cobra.Command {
-	var asJSON bool
+	var o sampleListOptions
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List the samples with their progress",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				list, err := db.Samples(cmd.Context())
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if list == nil {
-						list = []sqlite.SampleSummary{}
-					}
-					return a.printJSON(list)
-				}
-				if len(list) == 0 {
-					fmt.Fprintln(a.stdout, "no samples; draw one with bugscope sample --name NAME")
-					return nil
-				}
-				tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "name\ttaxonomy\tmethod\titems\tanswered per rater\tarbitrated\tcreated")
-				for _, s := range list {
-					var raters []string
-					for _, r := range sortedKeys(s.Raters) {
-						raters = append(raters, fmt.Sprintf("%s %d", r, s.Raters[r]))
-					}
-					fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Taxonomy, s.TaxonomyVersion, s.Method, s.Items,
-						orDash(strings.Join(raters, ", ")), s.Arbitrated, s.CreatedAt.Format("2006-01-02"))
-				}
-				return tw.Flush()
-			})
-		},
+		RunE:  func(cmd *cobra.Command, _ []string) error { return a.runSampleList(cmd.Context(), o) },
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	o.json.register(c, "the samples")
 	return c
 }
 
+func (a *app) runSampleList(ctx context.Context, o sampleListOptions) error {
+	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
+		list, err := db.Samples(ctx)
+		if err != nil {
+			return err
+		}
+		if o.json.enabled() {
+			return a.printJSON(o.json, nonNilSlice(list))
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(a.stdout, "no samples; draw one with bugscope sample --name NAME")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "name\ttaxonomy\tmethod\titems\tanswered per rater\tarbitrated\tcreated")
+		for _, s := range list {
+			var raters []string
+			for _, r := range sortedKeys(s.Raters) {
+				raters = append(raters, fmt.Sprintf("%s %d", r, s.Raters[r]))
+			}
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%d\t%s\t%d\t%s\n", s.Name, s.Taxonomy, s.TaxonomyVersion, s.Method, s.ItemCount,
+				orDash(strings.Join(raters, ", ")), s.Arbitrated, s.CreatedAt.Format("2006-01-02"))
+		}
+		return tw.Flush()
+	})
+}
+
+type sampleShowOptions struct {
+	name  string
+	items bool
+	json  jsonFlags
+}
+
 func (a *app) sampleShowCmd() *cobra.Command {
-	var (
-		asJSON bool
-		items  bool
-	)
+	var o sampleShowOptions
 	c := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a sample: how it was drawn, its strata and, with --items, its issues",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStudy(cmd, args[0], func(svc *study.Service) error {
-				sm, err := svc.Load(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if !items {
-						sm.Items = nil
-					}
-					return a.printJSON(sm)
-				}
-				a.writeSample(sm, false, false)
-				if items {
-					answered, err := progressByItem(cmd.Context(), svc, sm.Name)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintln(a.stdout)
-					tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-					fmt.Fprintln(tw, "position\tissue\tstratum\thalf\tanswered by")
-					for _, it := range sm.Items {
-						fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", it.Position, it.Issue, it.Stratum, it.Half, orDash(strings.Join(answered[it.Issue], ", ")))
-					}
-					return tw.Flush()
-				}
-				return nil
-			})
+			o.name = args[0]
+			return a.runSampleShow(cmd, o)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().BoolVar(&items, "items", false, "list the issues too")
+	c.Flags().BoolVar(&o.items, "items", false, "list the issues too")
+	o.json.register(c, "the sample")
 	return c
 }
 
-func progressByItem(ctx context.Context, svc *study.Service, sample string) (map[bugscope.IssueRef][]string, error) {
-	anns, err := svc.DB.Annotations(ctx, sample, sqlite.AnnotationQuery{})
-	if err != nil {
-		return nil, err
-	}
-	out := map[bugscope.IssueRef][]string{}
-	for _, a := range anns {
-		out[a.Issue] = append(out[a.Issue], a.Rater)
-	}
-	return out, nil
+func (a *app) runSampleShow(cmd *cobra.Command, o sampleShowOptions) error {
+	ctx := cmd.Context()
+	return a.withStudy(cmd, readDB, o.name, func(svc *study.Service) error {
+		sm, err := svc.Load(ctx, o.name)
+		if err != nil {
+			return err
+		}
+		if o.json.enabled() {
+			if !o.items {
+				sm.Items = nil
+			}
+			return a.printJSON(o.json, sm)
+		}
+		a.writeSample(sm, false, false)
+		if !o.items {
+			return nil
+		}
+		answered, err := svc.AnsweredBy(ctx, sm.Name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout)
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "position\tissue\tstratum\thalf\tanswered by")
+		for _, it := range sm.Items {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", it.Position, it.Issue, it.Stratum, it.Half, orDash(strings.Join(answered[it.Issue], ", ")))
+		}
+		return tw.Flush()
+	})
+}
+
+type sampleDeleteOptions struct {
+	name  string
+	force bool
 }
 
 func (a *app) sampleDeleteCmd() *cobra.Command {
-	var force bool
+	var o sampleDeleteOptions
 	c := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a sample (with --force also its annotations and decisions)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Sample delete removes a sample. One that raters have answered in is only
+removed with --force, which removes their answers and the decisions too;
+without it the command refuses (exit 6).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				list, err := db.Samples(cmd.Context())
-				if err != nil {
-					return err
-				}
-				for _, s := range list {
-					if s.Name != args[0] {
-						continue
-					}
-					n := 0
-					for _, k := range s.Raters {
-						n += k
-					}
-					if n > 0 && !force {
-						return usageError("sample %q has answers from %d raters; --force deletes them with it", s.Name, len(s.Raters))
-					}
-				}
-				if err := db.DeleteSample(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				a.logf("deleted sample %q", args[0])
-				return nil
-			})
+			o.name = args[0]
+			return a.runSampleDelete(cmd.Context(), o)
 		},
 	}
-	c.Flags().BoolVar(&force, "force", false, "delete even if raters have answered")
+	c.Flags().BoolVar(&o.force, "force", false, "delete even if raters have answered")
 	return c
+}
+
+func (a *app) runSampleDelete(ctx context.Context, o sampleDeleteOptions) error {
+	return a.withDB(ctx, writeDB, func(db *sqlite.DB) error {
+		if err := a.studyService(db, nil).Delete(ctx, o.name, o.force); err != nil {
+			return err
+		}
+		a.logf("deleted sample %q", o.name)
+		return nil
+	})
 }
 
 // padCells pads strings to one width, so that a right-aligned table

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -10,53 +11,72 @@ import (
 	"github.com/bugscope/bugscope/sqlite"
 )
 
+type showOptions struct {
+	issue string
+	body  bool
+	json  jsonFlags
+}
+
 func (a *app) showCmd() *cobra.Command {
-	var (
-		asJSON bool
-		body   bool
-	)
+	var o showOptions
 	c := &cobra.Command{
-		Use:   "show owner/repo#N",
+		Use:   "show owner/repo#N | URL",
 		Short: "Show one issue with its classifications, evidence and signals",
 		Example: `  bugscope show vllm-project/vllm#21170
-  bugscope show ggml-org/llama.cpp#8660 --body`,
+  bugscope show https://github.com/ggml-org/llama.cpp/issues/8660 --body
+  bugscope show vllm-project/vllm#21170 --jq '.classifications[].labels.kind'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := bugscope.ParseIssueRef(args[0])
-			if err != nil {
-				return usageError("%v", err)
-			}
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				is, err := db.Issue(cmd.Context(), ref)
-				if err != nil {
-					return err
-				}
-				cls, err := db.ClassificationsOf(cmd.Context(), ref)
-				if err != nil {
-					return err
-				}
-				sigs, err := db.Signals(cmd.Context(), ref)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					if !body {
-						is.Body = ""
-					}
-					return a.printJSON(struct {
-						Issue           bugscope.Issue            `json:"issue"`
-						Classifications []bugscope.Classification `json:"classifications"`
-						Signals         []bugscope.Signal         `json:"signals"`
-					}{is, cls, sigs})
-				}
-				a.writeIssue(is, cls, sigs, body)
-				return nil
-			})
+			o.issue = args[0]
+			return a.runShow(cmd.Context(), o)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().BoolVar(&body, "body", false, "include the issue body")
+	c.Flags().BoolVar(&o.body, "body", false, "include the issue body")
+	o.json.register(c, "the issue, its classifications and signals")
 	return c
+}
+
+// shown is what show prints with --json.
+type shown struct {
+	Issue           bugscope.Issue            `json:"issue"`
+	Classifications []bugscope.Classification `json:"classifications"`
+	Signals         []bugscope.Signal         `json:"signals"`
+}
+
+func (a *app) runShow(ctx context.Context, o showOptions) error {
+	ref, err := issueArg("", o.issue)
+	if err != nil {
+		return err
+	}
+	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
+		is, err := db.Issue(ctx, ref)
+		if err != nil {
+			return err
+		}
+		cls, err := db.ClassificationsOf(ctx, ref)
+		if err != nil {
+			return err
+		}
+		sigs, err := db.Signals(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if o.json.enabled() {
+			if !o.body {
+				is.Body = ""
+			}
+			return a.printJSON(o.json, shown{is, nonNilSlice(cls), nonNilSlice(sigs)})
+		}
+		a.writeIssue(is, cls, sigs, o.body)
+		return nil
+	})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // writeIssue prints an issue for a person. The text is a stranger's: it is
@@ -75,7 +95,7 @@ func (a *app) writeIssue(is bugscope.Issue, cls []bugscope.Classification, sigs 
 	if is.ClosedAt != nil {
 		fmt.Fprintf(w, ", closed %s", is.ClosedAt.Format("2006-01-02"))
 	}
-	fmt.Fprintf(w, ", %d comments, %d reactions, author %s\n", is.Comments, is.Reactions, orDash(strings.ToLower(is.AuthorAssociation)))
+	fmt.Fprintf(w, ", %d comments, %d reactions, %s\n", is.Comments, is.Reactions, association(is.AuthorAssociation))
 	if len(is.Labels) > 0 {
 		fmt.Fprintf(w, "labels: %s\n", printable(strings.Join(is.Labels, ", ")))
 	}
@@ -127,6 +147,20 @@ func sortedDims(l bugscope.Labels) []string {
 	}
 	sortStrings(rest)
 	return append(out, rest...)
+}
+
+// association words GitHub's author_association for people: "author
+// member", "no association" for NONE.
+func association(a string) string {
+	switch a = strings.ToLower(a); a {
+	case "":
+		return "association not recorded"
+	case "none":
+		return "no association"
+	case "first_time_contributor", "first_timer":
+		return "author first-time contributor"
+	}
+	return "author " + strings.ReplaceAll(a, "_", " ")
 }
 
 func orDash(s string) string {

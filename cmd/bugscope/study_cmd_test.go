@@ -45,20 +45,21 @@ func TestStudyCommandErrors(t *testing.T) {
 		{[]string{"sample", "--name", "x", "--query", `"open`}, exitUsage, "quote"},
 		{[]string{"sample", "--name", "x", "--kind", "bogus"}, exitUsage, "kind"},
 		{[]string{"sample", "--name", "x", "--from-labels", bad, "--repo", "a/b"}, exitUsage, "do not apply"},
-		{[]string{"sample", "--name", "s", "--seed", "2"}, exitUsage, "already exists"},
-		{[]string{"sample", "--name", "x", "--repo", "nobody/nothing"}, exitFailure, "population is empty"},
-		{[]string{"sample", "--name", "x", "--ids", ids}, exitBadInput, "ids.txt:3"},
-		{[]string{"sample", "--name", "x", "--from-labels", bad}, exitBadInput, "bugg"},
+		{[]string{"sample", "--name", "s", "--seed", "2"}, exitConflict, "already exists"},
+		{[]string{"sample", "--name", "x", "--repo", "nobody/nothing"}, exitNotFound, "no issues of nobody/nothing in the database (it holds example-org/engine, other/cpp-engine)"},
+		{[]string{"sample", "--name", "x", "--state", "closed", "--since", "2099-01-01"}, exitNotFound, "population is empty"},
+		{[]string{"sample", "--name", "x", "--ids", ids}, exitInvalid, "ids.txt:3"},
+		{[]string{"sample", "--name", "x", "--from-labels", bad}, exitInvalid, "bugg"},
 		{[]string{"sample", "show", "nope"}, exitNotFound, "not found"},
 		{[]string{"annotate", "--sample", "s"}, exitUsage, "--rater"},
 		{[]string{"annotate", "--sample", "nope", "--rater", "ann"}, exitNotFound, "not found"},
 		{[]string{"annotate", "--sample", "s", "--rater", "ann"}, exitUsage, "needs a terminal"},
 		{[]string{"annotate", "--sample", "s", "--rater", "a\x1bb"}, exitUsage, "rater"},
 		{[]string{"annotate", "--sample", "s", "--rater", "ann", "--exclude-reason", "spam"}, exitUsage, "--issue"},
-		{[]string{"labels", "import", outside, "--sample", "s", "--rater", "ann"}, exitBadInput, "outside sample"},
-		{[]string{"labels", "import", bad, "--sample", "s", "--rater", "ann"}, exitBadInput, "bad.jsonl:1"},
+		{[]string{"labels", "import", outside, "--sample", "s", "--rater", "ann"}, exitInvalid, "outside sample"},
+		{[]string{"labels", "import", bad, "--sample", "s", "--rater", "ann"}, exitInvalid, "bad.jsonl:1"},
 		{[]string{"labels", "export", "--sample", "s", "--rater", "nobody"}, exitNotFound, "no answers"},
-		{[]string{"agreement", "--sample", "s"}, exitFailure, "two raters"},
+		{[]string{"agreement", "--sample", "s"}, exitConflict, "two raters"},
 		{[]string{"agreement", "--sample", "s", "--half", "3"}, exitUsage, "--half"},
 		{[]string{"arbitrate", "--sample", "s"}, exitUsage, "--rater"},
 		{[]string{"arbitrate", "--sample", "s", "--rater", "carol"}, exitUsage, "needs a terminal"},
@@ -82,7 +83,7 @@ func TestSampleSubcommandsAndNonInteractiveAnswers(t *testing.T) {
 	}
 	var list []struct {
 		Name   string         `json:"name"`
-		Items  int            `json:"items"`
+		Items  int            `json:"item_count"`
 		Raters map[string]int `json:"raters"`
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "sample", "list", "--json")), &list); err != nil || len(list) != 1 || list[0].Items != 6 {
@@ -129,7 +130,7 @@ func TestSampleSubcommandsAndNonInteractiveAnswers(t *testing.T) {
 	if !strings.Contains(out, "ann, copy") || strings.Contains(out, "next:") {
 		t.Fatalf("show:\n%s", out)
 	}
-	if _, errOut, code := run(t, "--db", db, "sample", "delete", "s"); code != exitUsage || !strings.Contains(errOut, "--force") {
+	if _, errOut, code := run(t, "--db", db, "sample", "delete", "s"); code != exitConflict || !strings.Contains(errOut, "--force") {
 		t.Fatalf("delete with answers: %d %s", code, errOut)
 	}
 	mustRun(t, "--db", db, "sample", "delete", "s", "--force")

@@ -17,6 +17,7 @@ import (
 	"github.com/creack/pty"
 
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 )
 
 // ptyScreen collects what a program writes to its terminal.
@@ -132,7 +133,7 @@ func TestAnnotateInARealTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	anns, err := d.Annotations(context.Background(), "tty", sqlite.AnnotationQuery{Rater: "pty"})
+	anns, err := d.Annotations(context.Background(), "tty", study.AnnotationQuery{Rater: "pty"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,9 @@ func TestNoTerminalQueryAtStartup(t *testing.T) {
 	bin := buildBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "--db", tempDB(t), "status")
+	db := tempDB(t)
+	mustRun(t, "--db", db, "import", "testdata/issues.json")
+	cmd := exec.CommandContext(ctx, bin, "--db", db, "status")
 	cmd.Env = append(cmd.Environ(), "TERM=xterm-256color")
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
 	if err != nil {
@@ -198,7 +201,7 @@ func TestNoTerminalQueryAtStartup(t *testing.T) {
 			t.Errorf("status wrote the terminal query %q: %q", q, out)
 		}
 	}
-	if !bytes.Contains(out, []byte("0 issues")) {
+	if !bytes.Contains(out, []byte("4 issues")) {
 		t.Errorf("status output: %q", out)
 	}
 }

@@ -206,14 +206,14 @@ func TestStudyWorkflowEndToEnd(t *testing.T) {
 	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
 
 	// What was stored: every answer with rater, time and source.
-	hist, err := svc.DB.Annotations(ctx, "e2e", sqlite.AnnotationQuery{History: true})
+	hist, err := svc.Store.Annotations(ctx, "e2e", study.AnnotationQuery{History: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(hist) != 12 {
 		t.Fatalf("%d answers stored, want 12", len(hist))
 	}
-	latest := map[string]map[bugscope.IssueRef]sqlite.Annotation{"ann": {}, "bob": {}}
+	latest := map[string]map[bugscope.IssueRef]study.Annotation{"ann": {}, "bob": {}}
 	for _, a := range hist {
 		latest[a.Rater][a.Issue] = a
 		if a.CreatedAt.IsZero() || !strings.HasPrefix(a.Source, "tui") {
@@ -266,7 +266,7 @@ func TestStudyWorkflowEndToEnd(t *testing.T) {
 			t.Errorf("agreement output lacks %q:\n%s", want, text)
 		}
 	}
-	if _, errOut, code := run(t, "--db", db, "export", "--sample", "e2e", "-o", filepath.Join(dir, "early.jsonl")); code != exitFailure ||
+	if _, errOut, code := run(t, "--db", db, "export", "--sample", "e2e", "-o", filepath.Join(dir, "early.jsonl")); code != exitConflict ||
 		!strings.Contains(errOut, "3 items with a disagreement") {
 		t.Fatalf("export before arbitration: exit %d, %s", code, errOut)
 	}
@@ -339,7 +339,7 @@ func TestStudyWorkflowEndToEnd(t *testing.T) {
 	if recs[3].Confidence != "low" || recs[5].Note != "the segfault is in native code" {
 		t.Errorf("confidence %q, note %q", recs[3].Confidence, recs[5].Note)
 	}
-	card, err := os.ReadFile(filepath.Join(dir, "e2e.card.md"))
+	card, err := os.ReadFile(filepath.Join(dir, "e2e.jsonl.card.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestStudyWorkflowEndToEnd(t *testing.T) {
 		}
 	}
 	var cj study.Card
-	b2, err := os.ReadFile(filepath.Join(dir, "e2e.card.json"))
+	b2, err := os.ReadFile(filepath.Join(dir, "e2e.jsonl.card.json"))
 	if err != nil || json.Unmarshal(b2, &cj) != nil || cj.Items.Included != 5 || cj.Params.Seed != 11 {
 		t.Fatalf("card json: %v %+v", err, cj.Items)
 	}
@@ -360,6 +360,16 @@ func TestStudyWorkflowEndToEnd(t *testing.T) {
 	csvOut := mustRun(t, "--db", db, "export", "--sample", "e2e", "--format", "csv")
 	if lines := strings.Count(csvOut, "\n"); lines != 7 || !strings.HasPrefix(csvOut, "id,repo,number,url,title") {
 		t.Errorf("csv: %d lines\n%s", lines, csvOut)
+	}
+	// A CSV export beside the JSON Lines one writes its own card and
+	// leaves the other's alone.
+	mustRun(t, "--db", db, "export", "--sample", "e2e", "--format", "csv", "-o", filepath.Join(dir, "e2e.csv"))
+	for file, data := range map[string]string{"e2e.jsonl.card.json": "e2e.jsonl", "e2e.csv.card.json": "e2e.csv"} {
+		var c study.Card
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil || json.Unmarshal(b, &c) != nil || c.DataFile != data {
+			t.Errorf("%s: describes %q (%v), want %s", file, c.DataFile, err, data)
+		}
 	}
 }
 

@@ -94,7 +94,7 @@ func (f *syncFlags) options(repos []string) (mine.Options, error) {
 }
 
 // sync mines repos into db, with a live display on a terminal.
-func (a *app) sync(ctx context.Context, db *sqlite.DB, f *syncFlags, opt mine.Options) (mine.Result, error) {
+func (a *app) sync(ctx context.Context, db mine.Store, f *syncFlags, opt mine.Options) (mine.Result, error) {
 	token, from := github.TokenFromEnv()
 	client, err := github.New(github.Options{Token: token, BaseURL: f.apiURL, MaxRequests: f.maxRequests})
 	if err != nil {
@@ -122,11 +122,14 @@ func (a *app) sync(ctx context.Context, db *sqlite.DB, f *syncFlags, opt mine.Op
 	return mine.Sync(ctx, db, client, opt)
 }
 
+type syncOptions struct {
+	repos []string
+	flags syncFlags
+	json  jsonFlags
+}
+
 func (a *app) syncCmd() *cobra.Command {
-	var (
-		f      syncFlags
-		asJSON bool
-	)
+	var o syncOptions
 	c := &cobra.Command{
 		Use:   "sync [owner/repo...]",
 		Short: "Mine issues, pull requests and their fixes from GitHub",
@@ -154,42 +157,54 @@ Token: GITHUB_TOKEN or GH_TOKEN (a token without scopes is enough for
 public repositories). Without one, GitHub allows 60 requests an hour.
 When the limit is spent, the sync waits for its reset, showing a
 countdown; secondary limits, 5xx answers and broken connections are
-retried with backoff. At most 4 requests are in flight at once.`,
+retried with backoff. At most 4 requests are in flight at once.
+
+One repository failing (not found, refused) does not stop the others; the
+sync then exits 5 (partial result), or with the failure's own code when
+every repository failed (4 not found, 7 unreachable, 8 token refused).`,
 		Example: `  bugscope sync vllm-project/vllm ggml-org/llama.cpp
   bugscope sync --preset engines --comments
   bugscope sync --preset engines --since 2025-01-01 --max-requests 2000
   bugscope sync --api-url https://ghe.example.com team/engine
-  bugscope sync --json sgl-project/sglang | jq '.repos[].listed'`,
+  bugscope sync --jq '.repos[].listed' sgl-project/sglang`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			repos, err := f.repos(args)
-			if err != nil {
-				return err
-			}
-			if len(repos) == 0 {
-				return usageError("name repositories (owner/name) or a --preset")
-			}
-			opt, err := f.options(repos)
-			if err != nil {
-				return err
-			}
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				res, err := a.sync(cmd.Context(), db, &f, opt)
-				if len(res.Repos) > 0 {
-					if asJSON {
-						if jerr := a.printJSON(res); jerr != nil {
-							return jerr
-						}
-					} else {
-						a.printSync(res)
-					}
-				}
-				return err
-			})
+			o.repos = args
+			return a.runSync(cmd.Context(), o)
 		},
 	}
-	f.register(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	o.flags.register(c)
+	o.json.register(c, "the result")
 	return c
+}
+
+func (a *app) runSync(ctx context.Context, o syncOptions) error {
+	repos, err := o.flags.repos(o.repos)
+	if err != nil {
+		return err
+	}
+	if len(repos) == 0 {
+		return usageError("name repositories (owner/name) or a --preset")
+	}
+	opt, err := o.flags.options(repos)
+	if err != nil {
+		return err
+	}
+	return a.withDB(ctx, createDB, func(db *sqlite.DB) error {
+		res, err := a.sync(ctx, db, &o.flags, opt)
+		if len(res.Repos) > 0 {
+			if o.json.enabled() {
+				if jerr := a.printJSON(o.json, res); jerr != nil {
+					return jerr
+				}
+			} else {
+				a.printSync(res)
+			}
+		}
+		if err != nil && ctx.Err() == nil && len(res.Failed()) < len(res.Repos) {
+			return &partialErr{err}
+		}
+		return err
+	})
 }
 
 // printSync prints a table of what the sync did.

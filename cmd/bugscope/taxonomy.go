@@ -10,12 +10,14 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type taxonomyOptions struct {
+	name string
+	list bool
+	json jsonFlags
+}
+
 func (a *app) taxonomyCmd() *cobra.Command {
-	var (
-		name   string
-		asJSON bool
-		list   bool
-	)
+	var o taxonomyOptions
 	c := &cobra.Command{
 		Use:   "taxonomy",
 		Short: "Print a taxonomy: its dimensions, values and definitions",
@@ -26,37 +28,39 @@ value, definition and source section. --list lists the built-in ones.`,
   bugscope taxonomy --name first-look-2025
   bugscope --taxonomy team.yaml taxonomy --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if list {
-				for _, n := range taxonomy.Builtins() {
-					t, err := taxonomy.Builtin(n)
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "%-18s version %-4s %s\n", n, t.Version, t.Title)
-				}
-				return nil
-			}
-			var tax *taxonomy.Taxonomy
-			var err error
-			if name != "" {
-				if tax, err = taxonomy.Builtin(name); err != nil {
-					return usageError("--name: %v", err)
-				}
-			} else if tax, err = a.loadTaxonomy(); err != nil {
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTaxonomy(o) },
+	}
+	c.Flags().StringVar(&o.name, "name", "", "a built-in taxonomy ("+strings.Join(taxonomy.Builtins(), ", ")+")")
+	c.Flags().BoolVar(&o.list, "list", false, "list the built-in taxonomies")
+	o.json.register(c, "the taxonomy")
+	return c
+}
+
+func (a *app) runTaxonomy(o taxonomyOptions) error {
+	if o.list {
+		for _, n := range taxonomy.Builtins() {
+			t, err := taxonomy.Builtin(n)
+			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(tax)
-			}
-			a.writeTaxonomy(tax)
-			return nil
-		},
+			fmt.Fprintf(a.stdout, "%-18s version %-4s %s\n", n, t.Version, t.Title)
+		}
+		return nil
 	}
-	c.Flags().StringVar(&name, "name", "", "a built-in taxonomy ("+strings.Join(taxonomy.Builtins(), ", ")+")")
-	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().BoolVar(&list, "list", false, "list the built-in taxonomies")
-	return c
+	var tax *taxonomy.Taxonomy
+	var err error
+	if o.name != "" {
+		if tax, err = taxonomy.Builtin(o.name); err != nil {
+			return usageError("--name: %v", err)
+		}
+	} else if tax, err = a.loadTaxonomy(); err != nil {
+		return err
+	}
+	if o.json.enabled() {
+		return a.printJSON(o.json, tax)
+	}
+	a.writeTaxonomy(tax)
+	return nil
 }
 
 func (a *app) writeTaxonomy(t *taxonomy.Taxonomy) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/labelrec"
@@ -21,20 +20,20 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+type trainOptions struct {
+	gold      []string
+	out       string
+	folds     int
+	rulesFile string
+	c         float64
+	seed      uint64
+	noRules   bool
+	json      jsonFlags
+}
+
 func (a *app) trainCmd() *cobra.Command {
-	var (
-		gold      []string
-		out       string
-		folds     int
-		rulesFile string
-		asJSON    bool
-		c         float64
-		seed      uint64
-		noRules   bool
-	)
-	c0 := learn.DefaultTrainOptions()
-	c = c0.C
-	seed = c0.Seed
+	def := learn.DefaultTrainOptions()
+	o := trainOptions{c: def.C, seed: def.Seed}
 	cmd := &cobra.Command{
 		Use:   "train --gold FILE.jsonl... -o MODEL [--cv K]",
 		Short: "Learn a text classifier from hand labels and check it by cross-validation",
@@ -64,41 +63,47 @@ figures, vocabulary and weights.`,
   bugscope train --cv 5 --gold gold/dev.jsonl
   bugscope train --cv 5 --gold a.jsonl --gold b.jsonl -o model.json.gz --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(gold) == 0 {
-				return usageError("--gold FILE is required")
-			}
-			if out == "" && folds == 0 {
-				return usageError("nothing to do: give -o MODEL to write a model, --cv K to cross-validate, or both")
-			}
-			if folds == 1 || folds < 0 {
-				return usageError("--cv %d: want at least 2 folds", folds)
-			}
-			if c <= 0 {
-				return usageError("--c %v: want a positive number", c)
-			}
-			tax, rs, err := a.taxonomyAndRules(rulesFile)
-			if err != nil {
-				return err
-			}
-			cfg := learn.DefaultFeatures()
-			cfg.RuleFeatures = !noRules
-			opt := learn.DefaultTrainOptions()
-			opt.C, opt.Seed = c, seed
-			return a.withDB(cmd, func(db *sqlite.DB) error {
-				return a.train(cmd.Context(), db, tax, classify.New(rs), gold, cfg, opt, folds, out, asJSON)
-			})
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTrain(cmd.Context(), o) },
 	}
-	cmd.Flags().StringArrayVar(&gold, "gold", nil, "hand labels (label records, JSON Lines); repeat for several files")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write the model to this file")
-	cmd.Flags().IntVar(&folds, "cv", 0, "cross-validate with this many stratified folds first")
-	rulesFlag(cmd, &rulesFile)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the cross-validation and the model's description as JSON")
-	cmd.Flags().Float64Var(&c, "c", c, "inverse strength of the L2 penalty")
-	cmd.Flags().Uint64Var(&seed, "seed", seed, "seed of the fold assignment")
-	cmd.Flags().BoolVar(&noRules, "no-rule-features", false, "do not give the model the rules' decisions as features")
+	cmd.Flags().StringArrayVar(&o.gold, "gold", nil, "hand labels (label records, JSON Lines); repeat for several files")
+	cmd.Flags().StringVarP(&o.out, "output", "o", "", "write the model to this file")
+	cmd.Flags().IntVar(&o.folds, "cv", 0, "cross-validate with this many stratified folds first")
+	rulesFlag(cmd, &o.rulesFile)
+	cmd.Flags().Float64Var(&o.c, "c", o.c, "inverse strength of the L2 penalty")
+	cmd.Flags().Uint64Var(&o.seed, "seed", o.seed, "seed of the fold assignment")
+	cmd.Flags().BoolVar(&o.noRules, "no-rule-features", false, "do not give the model the rules' decisions as features")
+	o.json.register(cmd, "the cross-validation and the model's description")
 	return cmd
+}
+
+func (a *app) runTrain(ctx context.Context, o trainOptions) error {
+	if len(o.gold) == 0 {
+		return usageError("--gold FILE is required")
+	}
+	if o.out == "" && o.folds == 0 {
+		return usageError("nothing to do: give -o MODEL to write a model, --cv K to cross-validate, or both")
+	}
+	if o.folds == 1 || o.folds < 0 {
+		return usageError("--cv %d: want at least 2 folds", o.folds)
+	}
+	if o.c <= 0 {
+		return usageError("--c %v: want a positive number", o.c)
+	}
+	tax, rs, err := a.taxonomyAndRules(o.rulesFile)
+	if err != nil {
+		return err
+	}
+	cfg := learn.DefaultFeatures()
+	cfg.RuleFeatures = !o.noRules
+	opt := learn.DefaultTrainOptions()
+	opt.C, opt.Seed = o.c, o.seed
+	recs, err := pipeline.ReadGold(o.gold, tax)
+	if err != nil {
+		return err
+	}
+	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
+		return a.train(ctx, db, tax, classify.New(rs), recs, o.gold, cfg, opt, o.folds, o.out, o.json)
+	})
 }
 
 // trainResult is what train prints with --json.
@@ -116,12 +121,9 @@ type trainResult struct {
 }
 
 func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules *classify.Classifier,
-	goldFiles []string, cfg learn.FeatureConfig, opt learn.TrainOptions, folds int, out string, asJSON bool) error {
+	recs []labelrec.Record, goldFiles []string, cfg learn.FeatureConfig, opt learn.TrainOptions, folds int, out string, js jsonFlags) error {
 	start := time.Now()
-	recs, err := readGold(goldFiles, tax)
-	if err != nil {
-		return err
-	}
+	asJSON := js.enabled()
 	corpus, missing, err := pipeline.Corpus(ctx, db, tax, rules, recs, cfg)
 	if err != nil {
 		return err
@@ -179,37 +181,10 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 		}
 	}
 	if asJSON {
-		return a.printJSON(res)
+		return a.printJSON(js, res)
 	}
 	a.logf("done in %s", time.Since(start).Round(time.Millisecond))
 	return nil
-}
-
-// readGold reads label-record files; an issue labelled in two files must
-// have the same labels in both.
-func readGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, error) {
-	var out []labelrec.Record
-	seen := map[bugscope.IssueRef]string{}
-	for _, f := range files {
-		recs, err := labelrec.ReadFile(f, tax)
-		if err != nil {
-			return nil, badInput(err)
-		}
-		for _, r := range recs {
-			if prev, ok := seen[r.Issue]; ok {
-				return nil, badInput(fmt.Errorf("%s: %s is labelled in %s too; give each issue once", f, r.Issue, prev))
-			}
-			seen[r.Issue] = f
-			if miss := labelrec.Unlabelled(tax, r.Labels); len(miss) > 0 {
-				return nil, badInput(fmt.Errorf("%s: %s has no %s; training needs complete labels", f, r.Issue, strings.Join(miss, ", ")))
-			}
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		return nil, badInput(fmt.Errorf("%s: no label records", strings.Join(files, ", ")))
-	}
-	return out, nil
 }
 
 // writeCV prints the cross-validated figures side by side.

@@ -188,27 +188,38 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", "--cv", "3"}, exitUsage, "--gold"},
 		{[]string{"train", "--gold", gold}, exitUsage, "nothing to do"},
 		{[]string{"train", "--gold", gold, "--cv", "1"}, exitUsage, "at least 2"},
-		{[]string{"train", "--gold", "testdata/no-such.jsonl", "--cv", "3"}, exitBadInput, "no-such"},
-		{[]string{"train", "--gold", gold, "--cv", "3"}, exitNotFound, "import them first"},
-		{[]string{"classify", "--model", "no-such-model"}, exitUsage, "no-such-model"},
-		{[]string{"classify", "--model", dump}, exitBadInput, "not a bugscope model"},
+		{[]string{"train", "--gold", "testdata/no-such.jsonl", "--cv", "3"}, exitNotFound, "no-such"},
+		{[]string{"train", "--gold", gold, "--cv", "3"}, exitNotFound, "no database at"},
+		{[]string{"classify", "--model", "no-such-model"}, exitNotFound, "no-such-model"},
+		{[]string{"classify", "--model", dump}, exitInvalid, "not a bugscope model"},
 		{[]string{"classify", "--llm-url", "http://127.0.0.1:1/v1"}, exitUsage, "--llm-model"},
-		{[]string{"review"}, exitNotFound, "run bugscope classify first"},
+		{[]string{"review"}, exitNotFound, "no database at"},
 	} {
 		_, errOut, code := run(t, append([]string{"--db", db, "-q"}, tc.args...)...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d (%s), want %d with %q", tc.args, code, errOut, tc.code, tc.want)
 		}
 	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("a command that failed on its input created the database")
+	}
+	// Nothing labelled is in the database.
+	mustRun(t, "--db", db, "import", "testdata/issues.json")
+	if _, errOut, code := run(t, "--db", db, "train", "--gold", gold, "--cv", "3"); code != exitNotFound || !strings.Contains(errOut, "import them first") {
+		t.Errorf("gold of issues not stored: exit %d %s", code, errOut)
+	}
+	if _, errOut, code := run(t, "--db", db, "review"); code != exitNotFound || !strings.Contains(errOut, "run bugscope classify first") {
+		t.Errorf("review before classify: exit %d %s", code, errOut)
+	}
 	// Gold with a bug lacking its severity cannot train.
 	partial := filepath.Join(t.TempDir(), "partial.jsonl")
 	os.WriteFile(partial, []byte(`{"id":"o/engine#1000","kind":"bug","category":"memory.oom","root_cause":"edge_case"}`+"\n"), 0o644)
 	mustRun(t, "--db", db, "import", "--repo", "o/engine", dump)
-	if _, errOut, code := run(t, "--db", db, "train", "--gold", partial, "--cv", "2"); code != exitBadInput || !strings.Contains(errOut, "no severity") {
+	if _, errOut, code := run(t, "--db", db, "train", "--gold", partial, "--cv", "2"); code != exitInvalid || !strings.Contains(errOut, "no severity") {
 		t.Errorf("partial gold: exit %d %s", code, errOut)
 	}
 	// The same issue in two files.
-	if _, errOut, code := run(t, "--db", db, "train", "--gold", gold, "--gold", gold, "--cv", "2"); code != exitBadInput || !strings.Contains(errOut, "labelled in") {
+	if _, errOut, code := run(t, "--db", db, "train", "--gold", gold, "--gold", gold, "--cv", "2"); code != exitInvalid || !strings.Contains(errOut, "labelled in") {
 		t.Errorf("duplicate gold: exit %d %s", code, errOut)
 	}
 }
@@ -263,7 +274,7 @@ func TestClassifyWithLLM(t *testing.T) {
 	if err != nil || tok["fake"] != [2]int64{6000, 300} {
 		t.Errorf("recorded tokens %v %v", tok, err)
 	}
-	items, err := d.Classified(context.Background(), sqlite.ClassifiedFilter{Taxonomy: taxonomy.Default, Classifier: "llm"})
+	items, err := d.Classified(context.Background(), bugscope.ClassifiedFilter{Taxonomy: taxonomy.Default, Classifier: "llm"})
 	if err != nil || len(items) != 6 {
 		t.Fatal(len(items), err)
 	}

@@ -1,0 +1,171 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/report"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// ReportOptions control BuildReport.
+type ReportOptions struct {
+	Filter bugscope.IssueFilter
+	// Classifier names whose labels to report; "" takes, per issue, the
+	// best classifier that labelled it (bugscope.ClassifierPreference).
+	Classifier string
+	Title      string
+	Now        time.Time
+	// Missing are repositories a study could not mine, for the report to
+	// name.
+	Missing []report.MissingRepo
+}
+
+// BuildReport loads the classified issues and computes the report. It
+// covers every issue of the filter that a classifier labelled, each with
+// the best classifier's labels unless opt.Classifier names one, and states
+// its coverage: how many issues the filter selects, how many each
+// classifier labelled, which are left out.
+func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt ReportOptions) (*report.Report, error) {
+	if err := CheckRepos(ctx, db, opt.Filter.Repos); err != nil {
+		return nil, err
+	}
+	items, err := Labelled(ctx, db, tax, opt.Classifier, opt.Filter, true)
+	if err != nil {
+		return nil, err
+	}
+	inFilter, err := db.CountIssues(ctx, opt.Filter)
+	if err != nil {
+		return nil, err
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	// The pull requests that fixed the issues, from bugscope sync: the
+	// fix-effort section.
+	fixes, err := db.Fixes(ctx, opt.Filter)
+	if err != nil {
+		return nil, err
+	}
+	return report.Build(tax, items, report.Options{
+		Fixes:    fixes,
+		Title:    opt.Title,
+		Now:      now,
+		InFilter: inFilter,
+		Missing:  opt.Missing,
+		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
+			Until: opt.Filter.Until, State: opt.Filter.State},
+	})
+}
+
+// Labelled returns the selected issues with their labels in the taxonomy,
+// in (repo, number) order: the named classifier's, or with name empty,
+// per issue the best classifier's that labelled it. Issues no classifier
+// labelled are left out (a report says how many). With nothing labelled
+// at all (or nothing by name) it is an ENotFound error.
+func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool) ([]bugscope.Classified, error) {
+	have, err := db.Classifiers(ctx, tax.Name)
+	if err != nil {
+		return nil, err
+	}
+	first, err := bugscope.ChooseClassifier(have, tax.Name, name)
+	if err != nil {
+		return nil, err
+	}
+	order := []string{first}
+	if name == "" {
+		order = slices.Clone(have)
+		sort.SliceStable(order, func(i, j int) bool { return bugscope.ClassifierRank(order[i]) < bugscope.ClassifierRank(order[j]) })
+	}
+	var out []bugscope.Classified
+	seen := map[bugscope.IssueRef]bool{}
+	for _, cls := range order {
+		items, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals})
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if ref := it.Issue.Ref(); !seen[ref] {
+				seen[ref] = true
+				out = append(out, it)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Issue, out[j].Issue
+		if a.Repo != b.Repo {
+			return a.Repo < b.Repo
+		}
+		return a.Number < b.Number
+	})
+	return out, nil
+}
+
+// CheckRepos checks that the store holds issues of every named
+// repository: a name it does not know is an ENotFound error that lists
+// the ones it does (a filter on a typo would select nothing, silently).
+func CheckRepos(ctx context.Context, db Store, repos []string) error {
+	if len(repos) == 0 {
+		return nil
+	}
+	stored, err := db.CountIssues(ctx, bugscope.IssueFilter{IncludePulls: true})
+	if err != nil {
+		return err
+	}
+	var unknown []string
+	for _, r := range repos {
+		if stored[r] == 0 {
+			unknown = append(unknown, r)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(stored))
+	for r := range stored {
+		names = append(names, r)
+	}
+	sort.Strings(names)
+	msg := fmt.Sprintf("no issues of %s in the database", strings.Join(unknown, ", "))
+	for _, u := range unknown {
+		for _, n := range names {
+			if strings.EqualFold(n, u) || strings.EqualFold(repoName(n), repoName(u)) {
+				msg += fmt.Sprintf("; did you mean %s?", n)
+				break
+			}
+		}
+	}
+	if len(names) == 0 {
+		return bugscope.Errorf(bugscope.ENotFound, "%s: it holds none (bugscope import or sync first)", msg)
+	}
+	return bugscope.Errorf(bugscope.ENotFound, "%s (it holds %s)", msg, strings.Join(names, ", "))
+}
+
+// repoName is the name part of owner/name.
+func repoName(r string) string {
+	_, name, _ := strings.Cut(r, "/")
+	return name
+}
+
+// Records turns stored classifications into label records, the format of
+// hand labels, so that classifier output and gold are the same kind of
+// file. The classifier's confidence is written as a number, its name as
+// x_classifier.
+func Records(items []bugscope.Classified) []labelrec.Record {
+	recs := make([]labelrec.Record, len(items))
+	for i, it := range items {
+		conf := it.Classification.Confidence
+		name, _ := json.Marshal(it.Classification.Classifier)
+		recs[i] = labelrec.Record{Issue: it.Issue.Ref(), Labels: it.Classification.Labels, ConfidenceValue: &conf,
+			Extra: map[string]json.RawMessage{"x_classifier": name}}
+	}
+	return recs
+}
