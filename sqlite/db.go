@@ -57,8 +57,11 @@ type Options struct {
 }
 
 // DefaultCheckPages bounds the databases whose pages are checked when
-// opened: quick_check reads every page, about 0.1 s for 100 MB.
-const DefaultCheckPages = 256 << 20
+// opened: quick_check reads every page, a median 0.17 s for the 29 MB of
+// the 4,019 real issues, classified (5 runs on a shared 2-core machine).
+// Larger databases rely on SQLite's own errors when a query meets a
+// damaged page.
+const DefaultCheckPages = 64 << 20
 
 // Open opens the database at path for reading and writing, creating it
 // when it does not exist, and migrates it to the newest schema.
