@@ -135,6 +135,10 @@ func CheckRepos(ctx context.Context, db Store, repos []string) error {
 	}
 	sort.Strings(names)
 	msg := fmt.Sprintf("no issues of %s in the database", strings.Join(unknown, ", "))
+	if len(names) == 0 {
+		return bugscope.Errorf(bugscope.ENotFound, "%s: it holds none (bugscope import or sync first)", msg)
+	}
+	msg += fmt.Sprintf(" (it holds %s)", strings.Join(names, ", "))
 	for _, u := range unknown {
 		for _, n := range names {
 			if strings.EqualFold(n, u) || strings.EqualFold(repoName(n), repoName(u)) {
@@ -143,10 +147,7 @@ func CheckRepos(ctx context.Context, db Store, repos []string) error {
 			}
 		}
 	}
-	if len(names) == 0 {
-		return bugscope.Errorf(bugscope.ENotFound, "%s: it holds none (bugscope import or sync first)", msg)
-	}
-	return bugscope.Errorf(bugscope.ENotFound, "%s (it holds %s)", msg, strings.Join(names, ", "))
+	return bugscope.Errorf(bugscope.ENotFound, "%s", msg)
 }
 
 // repoName is the name part of owner/name.

@@ -98,6 +98,18 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 	case mustExist:
 		q.Set("mode", "rw") // SQLite would create a missing file
 	}
+	d, err := open(ctx, path, q, o)
+	if err != nil && o.ReadOnly && cannotShareWAL(err) {
+		// A WAL database in a folder this user may not write: SQLite
+		// cannot make the files readers share (-shm, -wal), so it is read
+		// as immutable. A writer's changes made meanwhile are not seen.
+		q.Set("immutable", "1")
+		d, err = open(ctx, path, q, o)
+	}
+	return d, err
+}
+
+func open(ctx context.Context, path string, q url.Values, o Options) (*DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -109,6 +121,20 @@ func OpenWith(ctx context.Context, path string, o Options) (*DB, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// cannotShareWAL reports whether opening failed for want of the WAL's
+// shared files: SQLITE_READONLY_CANTINIT or _DIRECTORY, or SQLITE_CANTOPEN.
+func cannotShareWAL(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() {
+	case 8 | 5<<8, 8 | 6<<8, 14:
+		return true
+	}
+	return false
 }
 
 // prepare checks the schema version, migrates when writing, and checks the
@@ -258,15 +284,15 @@ func (d *DB) classify(err error) error {
 	}
 	switch se.Code() & 0xff {
 	case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
-		return bugscope.Errorf(bugscope.EUnavailable, "database %s is busy: another process holds it (%v); try again when it is done", d.path, se)
+		return bugscope.Errorf(bugscope.EUnavailable, "database %s is busy: another process holds it (%w); try again when it is done", d.path, se)
 	case 8: // SQLITE_READONLY
-		return bugscope.Errorf(bugscope.EUnavailable, "database %s cannot be written (%v): check the file's and its folder's permissions", d.path, se)
+		return bugscope.Errorf(bugscope.EUnavailable, "database %s cannot be written (%w): check the file's and its folder's permissions", d.path, se)
 	case 13: // SQLITE_FULL
-		return bugscope.Errorf(bugscope.EUnavailable, "database %s: the disk is full (%v)", d.path, se)
+		return bugscope.Errorf(bugscope.EUnavailable, "database %s: the disk is full (%w)", d.path, se)
 	case 14: // SQLITE_CANTOPEN
-		return bugscope.Errorf(bugscope.EUnavailable, "database %s cannot be opened (%v)", d.path, se)
+		return bugscope.Errorf(bugscope.EUnavailable, "database %s cannot be opened (%w)", d.path, se)
 	case 11, 26: // SQLITE_CORRUPT, SQLITE_NOTADB
-		return bugscope.Errorf(bugscope.EInternal, "database %s is damaged or not a database (%v): restore it from a backup, or build a new one with bugscope import or sync", d.path, se)
+		return bugscope.Errorf(bugscope.EInternal, "database %s is damaged or not a database (%w): restore it from a backup, or build a new one with bugscope import or sync", d.path, se)
 	}
 	return err
 }

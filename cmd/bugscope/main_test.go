@@ -15,8 +15,17 @@ import (
 // exit code, as the binary would.
 func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runWith(t, nil, args...)
+}
+
+// runWith is run with the app changed by mod first.
+func runWith(t *testing.T, mod func(*app), args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	a := &app{stdout: &out, stderr: &errOut, now: func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) }}
+	if mod != nil {
+		mod(a)
+	}
 	root := a.root()
 	root.SetArgs(args)
 	root.SetOut(&out)

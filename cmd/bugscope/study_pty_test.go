@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -74,7 +75,7 @@ func TestAnnotateInARealTerminal(t *testing.T) {
 	mustRun(t, "--db", db, "import", "testdata/issues.json", "testdata/other.jsonl")
 	mustRun(t, "--db", db, "sample", "--name", "tty", "--seed", "4")
 
-	session := func(keys []string, waits []string) string {
+	session := func(keys []string, waits []string) (string, int) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -104,28 +105,39 @@ func TestAnnotateInARealTerminal(t *testing.T) {
 			// once as one event.
 			time.Sleep(60 * time.Millisecond)
 		}
+		code := 0
 		if err := cmd.Wait(); err != nil {
-			t.Fatalf("annotate: %v\n%q", err, scr.String())
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("annotate: %v\n%q", err, scr.String())
+			}
+			code = ee.ExitCode()
 		}
 		tty.Close()
 		select {
 		case <-copied:
 		case <-time.After(5 * time.Second):
 		}
-		return scr.String()
+		return scr.String(), code
 	}
 
 	// First session: feature on the first issue (1 opens kind, 2 is
 	// feature), enter saves; then quit.
-	out := session([]string{"1", "2", "\r", "q"}, []string{"bugscope annotate", "Kind —", "kind: feature", "1 of 6 answered"})
-	if !strings.Contains(out, "1 answers stored this session; 1 of 6 issues answered") {
-		t.Fatalf("summary missing:\n%q", out)
+	out, code := session([]string{"1", "2", "\r", "q"}, []string{"bugscope annotate", "Kind —", "kind: feature", "1 of 6 answered"})
+	if !strings.Contains(out, "1 answers stored this session; 1 of 6 issues answered") || code != 0 {
+		t.Fatalf("exit %d, summary missing:\n%q", code, out)
 	}
 	// Second session: it opens at the second issue; leave it out with the
 	// first reason, save, quit.
-	out = session([]string{"x", "1", "\r", "q"}, []string{"issue 2 of 6", "Leave this issue out", "LEFT OUT", "2 of 6 answered"})
-	if !strings.Contains(out, "2 of 6 issues answered") {
-		t.Fatalf("summary missing:\n%q", out)
+	out, code = session([]string{"x", "1", "\r", "q"}, []string{"issue 2 of 6", "Leave this issue out", "LEFT OUT", "2 of 6 answered"})
+	if !strings.Contains(out, "2 of 6 issues answered") || code != 0 {
+		t.Fatalf("exit %d, summary missing:\n%q", code, out)
+	}
+	// Third session: a draft on the third issue, then ctrl+c: it asks, as
+	// q does; ctrl+c again quits without saving, as interrupted (130).
+	out, code = session([]string{"1", "2", "\x03", "\x03"}, []string{"issue 3 of 6", "Kind —", "kind: feature", "ctrl+c again quits without saving"})
+	if code != exitInterrupted || !strings.Contains(out, "0 answers stored this session; 2 of 6 issues answered") {
+		t.Fatalf("ctrl+c: exit %d, want %d\n%q", code, exitInterrupted, out)
 	}
 
 	d, err := sqlite.Open(context.Background(), db)
