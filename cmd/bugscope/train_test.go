@@ -175,6 +175,44 @@ func TestTrainClassifyReview(t *testing.T) {
 	if !strings.Contains(text, "review queue: 120 issues classified by ensemble") || !strings.Contains(text, "model:") {
 		t.Errorf("review text:\n%s", text)
 	}
+
+	// The database remembers the model: after new issues arrive, a plain
+	// classify (even once the file is gone) refreshes every classifier,
+	// and the report is the ensemble's throughout.
+	os.Remove(model)
+	more := filepath.Join(t.TempDir(), "more.json")
+	os.WriteFile(more, []byte(`[{"number": 5000, "title": "[Bug]: CUDA out of memory again", "body": "torch.OutOfMemoryError: CUDA out of memory", "state": "open"},
+		{"number": 5001, "title": "[Feature]: support a new model", "body": "please add support", "state": "open"}]`), 0o644)
+	mustRun(t, "--db", db, "import", "--repo", "o/engine", more)
+	out = mustRun(t, "--db", db, "classify", "--since", "2000-01-01")
+	if !strings.Contains(out, "the model remembered from "+model) {
+		t.Errorf("classify did not run the remembered model: %s", out)
+	}
+	mustRun(t, "--db", db, "classify")
+	s = status(t, db)
+	for _, c := range []string{"rules", "model", "ensemble"} {
+		if s.Classifications[taxonomy.Default+"/"+c] != 122 {
+			t.Errorf("%s classified %d issues after the new import, want 122", c, s.Classifications[taxonomy.Default+"/"+c])
+		}
+	}
+	var rep struct {
+		Coverage struct {
+			Labelled    int `json:"labelled"`
+			Classifiers []struct {
+				Name string `json:"name"`
+			} `json:"classifiers"`
+		} `json:"coverage"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "report", "--format", "json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Coverage.Labelled != 122 || len(rep.Coverage.Classifiers) != 1 || rep.Coverage.Classifiers[0].Name != "ensemble" {
+		t.Errorf("report coverage %+v; want the ensemble on all 122", rep.Coverage)
+	}
+	// --rules-only leaves the model out.
+	if out := mustRun(t, "--db", db, "classify", "--rules-only"); strings.Contains(out, "model") {
+		t.Errorf("--rules-only ran the model: %s", out)
+	}
 }
 
 func TestTrainErrors(t *testing.T) {
