@@ -22,9 +22,9 @@ func (a *app) showCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "show owner/repo#N | URL",
 		Short: "Show one issue with its classifications, evidence and signals",
-		Example: `  bugscope show vllm-project/vllm#21170
+		Example: `  bugscope show vllm-project/vllm#188
   bugscope show https://github.com/ggml-org/llama.cpp/issues/8660 --body
-  bugscope show vllm-project/vllm#21170 --jq '.classifications[].labels.kind'`,
+  bugscope show vllm-project/vllm#188 --jq '.classifications[].labels.kind'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.issue = args[0]
