@@ -18,9 +18,7 @@ import (
 
 type classifyOptions struct {
 	filter       filterFlags
-	rules        string
-	model        string
-	rulesOnly    bool
+	classifiers  classifierFlags
 	includePulls bool
 	llm          llmFlags
 	json         jsonFlags
@@ -63,9 +61,7 @@ printed. The LLM is never required.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runClassify(cmd.Context(), o) },
 	}
 	o.filter.register(c)
-	rulesFlag(c, &o.rules)
-	c.Flags().StringVar(&o.model, "model", "", "a model from 'bugscope train': also run it and the ensemble, and remember it for later runs")
-	c.Flags().BoolVar(&o.rulesOnly, "rules-only", false, "run the rules alone, not the model the database remembers")
+	o.classifiers.register(c)
 	c.Flags().BoolVar(&o.includePulls, "include-pulls", false, "classify pull requests too")
 	o.llm.register(c)
 	o.json.register(c, "the summary")
@@ -88,24 +84,15 @@ func (a *app) runClassify(ctx context.Context, o classifyOptions) error {
 	if err := o.llm.check(); err != nil {
 		return err
 	}
-	if o.model != "" && o.rulesOnly {
-		return usageError("--model and --rules-only are alternatives")
-	}
-	tax, rs, err := a.taxonomyAndRules(o.rules)
+	tax, copt, err := o.classifiers.load(a)
 	if err != nil {
 		return err
-	}
-	var model *pipeline.ModelFile
-	if o.model != "" {
-		if model, err = pipeline.ReadModelFile(o.model, tax); err != nil {
-			return err
-		}
 	}
 	return a.withDB(ctx, createDB, func(db *sqlite.DB) error {
 		if err := pipeline.CheckRepos(ctx, db, f.Repos); err != nil {
 			return err
 		}
-		cs, err := pipeline.LoadClassifiers(ctx, db, tax, pipeline.ClassifierOptions{Rules: rs, Model: model, RulesOnly: o.rulesOnly})
+		cs, err := pipeline.LoadClassifiers(ctx, db, tax, copt)
 		if err != nil {
 			return err
 		}
@@ -128,6 +115,38 @@ func (a *app) runClassify(ctx context.Context, o classifyOptions) error {
 		a.writeClassified(st, tax.Name, cs.Names, llmStats)
 		return nil
 	})
+}
+
+// classifierFlags choose the classifiers of a run (classify, study).
+type classifierFlags struct {
+	rules     string
+	model     string
+	rulesOnly bool
+}
+
+func (f *classifierFlags) register(c *cobra.Command) {
+	rulesFlag(c, &f.rules)
+	c.Flags().StringVar(&f.model, "model", "", "a model from 'bugscope train': also run it and the ensemble, and remember it for later runs")
+	c.Flags().BoolVar(&f.rulesOnly, "rules-only", false, "run the rules alone, not the model the database remembers")
+}
+
+// load reads the taxonomy, the rules and the model file, before the
+// database is opened: bad input creates nothing.
+func (f *classifierFlags) load(a *app) (*taxonomy.Taxonomy, pipeline.ClassifierOptions, error) {
+	if f.model != "" && f.rulesOnly {
+		return nil, pipeline.ClassifierOptions{}, usageError("--model and --rules-only are alternatives")
+	}
+	tax, rs, err := a.taxonomyAndRules(f.rules)
+	if err != nil {
+		return nil, pipeline.ClassifierOptions{}, err
+	}
+	o := pipeline.ClassifierOptions{Rules: rs, RulesOnly: f.rulesOnly}
+	if f.model != "" {
+		if o.Model, err = pipeline.ReadModelFile(f.model, tax); err != nil {
+			return nil, o, err
+		}
+	}
+	return tax, o, nil
 }
 
 // writeClassified prints what classify did.

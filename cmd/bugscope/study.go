@@ -15,16 +15,14 @@ import (
 )
 
 type studyOptions struct {
-	files     []string
-	outDir    string
-	repos     []string
-	title     string
-	rules     string
-	model     string
-	rulesOnly bool
-	sync      syncFlags
-	noSync    bool
-	json      jsonFlags
+	files       []string
+	outDir      string
+	repos       []string
+	title       string
+	classifiers classifierFlags
+	sync        syncFlags
+	noSync      bool
+	json        jsonFlags
 }
 
 func (a *app) studyCmd() *cobra.Command {
@@ -63,9 +61,7 @@ those of bugscope sync.`,
 	c.Flags().BoolVar(&o.noSync, "no-sync", false, "do not mine GitHub: import, classify and report only")
 	o.sync.register(c)
 	c.Flags().StringVar(&o.title, "title", "", "report title")
-	rulesFlag(c, &o.rules)
-	c.Flags().StringVar(&o.model, "model", "", "a model from 'bugscope train' to classify with (and remember), as bugscope classify --model")
-	c.Flags().BoolVar(&o.rulesOnly, "rules-only", false, "classify with the rules alone, not the model the database remembers")
+	o.classifiers.register(c)
 	o.json.register(c, "what the study did")
 	return c
 }
@@ -87,26 +83,17 @@ func (a *app) runStudy(ctx context.Context, o studyOptions) error {
 	if o.noSync {
 		toMine = nil
 	}
-	if o.model != "" && o.rulesOnly {
-		return usageError("--model and --rules-only are alternatives")
-	}
 	opt, err := o.sync.options(toMine)
 	if err != nil {
 		return err
 	}
-	tax, rs, err := a.taxonomyAndRules(o.rules)
+	tax, copt, err := o.classifiers.load(a)
 	if err != nil {
 		return err
 	}
 	dumps, err := pipeline.ReadDumps(o.files, pipeline.ImportOptions{Repo: repo})
 	if err != nil {
 		return err
-	}
-	var model *pipeline.ModelFile
-	if o.model != "" {
-		if model, err = pipeline.ReadModelFile(o.model, tax); err != nil {
-			return err
-		}
 	}
 	if err := os.MkdirAll(o.outDir, 0o755); err != nil {
 		return err
@@ -133,7 +120,7 @@ func (a *app) runStudy(ctx context.Context, o studyOptions) error {
 			}
 		}
 		res, err := pipeline.Study(ctx, db, tax, pipeline.StudyOptions{Dumps: dumps, Dir: o.outDir, Title: o.title, Now: a.now(),
-			Missing: missing, Classifiers: pipeline.ClassifierOptions{Rules: rs, Model: model, RulesOnly: o.rulesOnly}})
+			Missing: missing, Classifiers: copt})
 		if err != nil {
 			if syncErr != nil {
 				return errors.Join(syncErr, err)
