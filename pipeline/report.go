@@ -85,9 +85,20 @@ func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 		order = slices.Clone(have)
 		sort.SliceStable(order, func(i, j int) bool { return bugscope.ClassifierRank(order[i]) < bugscope.ClassifierRank(order[j]) })
 	}
+	counts, err := db.CountIssues(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
 	var out []bugscope.Classified
 	seen := map[bugscope.IssueRef]bool{}
 	for _, cls := range order {
+		if len(out) >= total {
+			break // every issue has the best labels already
+		}
 		items, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals})
 		if err != nil {
 			return nil, err
