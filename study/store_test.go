@@ -21,7 +21,9 @@ type suggestStore struct {
 	cls         []bugscope.Classification
 }
 
-func (s suggestStore) Classifiers(context.Context, string) ([]string, error) { return s.classifiers, nil }
+func (s suggestStore) Classifiers(context.Context, string) ([]string, error) {
+	return s.classifiers, nil
+}
 func (s suggestStore) ClassificationsOf(context.Context, bugscope.IssueRef) ([]bugscope.Classification, error) {
 	return s.cls, nil
 }
