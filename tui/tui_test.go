@@ -75,7 +75,7 @@ func TestSanitize(t *testing.T) {
 		{"red \x1b[31mtext\x1b[0m", "red text", "red text"},
 		{"clear\x1b[2J\x1b[Hscreen", "clearscreen", "clearscreen"},
 		{"title \x1b]0;pwned\x07set", "title set", "title set"},
-		{"a\r\nb\tc", "a\nb    c", "a  b    c"},
+		{"a\r\nb\tc", "a\nb    c", "a b    c"},
 		{"bell\x07 nul\x00 c1\u0085", "bell nul c1", "bell nul c1"},
 		{"\u202eevil\u202c ok", "evil ok", "evil ok"},
 		{"bad \xff utf8", "bad \uFFFD utf8", "bad \uFFFD utf8"},
