@@ -25,6 +25,9 @@ type Options struct {
 	// Fixes are the merged pull requests that fixed issues (bugscope sync),
 	// for the fix-effort section; nil leaves it out.
 	Fixes map[bugscope.IssueRef][]bugscope.Fix
+	// LinkHosts are the web hosts besides github.com whose stored issue
+	// addresses the report may link to (GitHub Enterprise); see links.go.
+	LinkHosts []string
 }
 
 // Build computes the report from classified issues. Only issues classified
@@ -59,6 +62,7 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 		r.Kinds = distribution(tax, d, items, items)
 	}
 	r.Categories = categories(tax, catDim, bugs, opt.Examples)
+	checkLinks(r, opt.LinkHosts)
 	if d := tax.ByRole(taxonomy.RolePatterns); d != nil {
 		r.Patterns = enginePatterns(d, r.Engines, bugs)
 	}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
@@ -89,10 +89,17 @@ func main() {
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
 	err := a.root().ExecuteContext(ctx)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bugscope:", err)
-	}
+	printError(os.Stderr, err)
 	os.Exit(exitCode(err))
+}
+
+// printError prints the error a command failed with. Errors echo input
+// (names, values, snippets of a file), so they are made safe for the
+// terminal first.
+func printError(w io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintln(w, "bugscope:", safetext.Text(err.Error()))
+	}
 }
 
 func (a *app) root() *cobra.Command {
@@ -324,11 +331,10 @@ func (a *app) loadTaxonomy() (*taxonomy.Taxonomy, error) {
 	return tax, nil
 }
 
-// printJSON writes v as indented JSON to stdout.
+// printJSON writes v as indented JSON to stdout, with the characters a
+// terminal would act on escaped (safetext.WriteJSON).
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return safetext.WriteJSON(a.stdout, v)
 }
 
 // logf writes a progress or status line to stderr unless --quiet.

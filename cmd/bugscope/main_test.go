@@ -22,9 +22,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
+	printError(&errOut, err)
 	return out.String(), errOut.String(), exitCode(err)
 }
 
