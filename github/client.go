@@ -165,6 +165,22 @@ func APIURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// WebHost returns the host of the web pages that go with the API address
+// s (as APIURL reads it): github.com for api.github.com, HOST for
+// https://HOST/api/v3/ or https://api.HOST/ (GitHub Enterprise Server,
+// with or without subdomain isolation). Reports link to issues there.
+func WebHost(s string) (string, error) {
+	u, err := APIURL(s)
+	if err != nil {
+		return "", err
+	}
+	host := strings.ToLower(u.Host)
+	if rest, ok := strings.CutPrefix(host, "api."); ok {
+		return rest, nil
+	}
+	return host, nil
+}
+
 // TokenFromEnv returns the token of GITHUB_TOKEN, or else GH_TOKEN, and
 // the variable it came from.
 func TokenFromEnv() (token, from string) {

@@ -200,6 +200,9 @@ type ReportOptions struct {
 	Classifier string // "" picks one (PickClassifier)
 	Title      string
 	Now        time.Time
+	// LinkHosts are the GitHub Enterprise web hosts whose issue addresses
+	// the report may link to, besides github.com (report.Options).
+	LinkHosts []string
 }
 
 // BuildReport loads the classified issues and computes the report.
@@ -228,6 +231,7 @@ func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt
 	}
 	return report.Build(tax, items, report.Options{
 		Fixes:      fixes,
+		LinkHosts:  opt.LinkHosts,
 		Title:      opt.Title,
 		Now:        now,
 		Classifier: report.NameVer{Name: cls, Version: version},

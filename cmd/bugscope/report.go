@@ -2,9 +2,11 @@ package main
 
 import (
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -17,6 +19,7 @@ func (a *app) reportCmd() *cobra.Command {
 		out        string
 		classifier string
 		title      string
+		apiURL     string
 	)
 	c := &cobra.Command{
 		Use:   "report",
@@ -44,9 +47,13 @@ the same figures as the Markdown.`,
 			default:
 				return usageError("--format %q: want markdown, json or csv", format)
 			}
+			hosts, err := linkHosts(apiURL)
+			if err != nil {
+				return err
+			}
 			return a.withSession(cmd, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
 				r, err := pipeline.BuildReport(cmd.Context(), db, tax, pipeline.ReportOptions{
-					Filter: f, Classifier: classifier, Title: title, Now: a.now()})
+					Filter: f, Classifier: classifier, Title: title, Now: a.now(), LinkHosts: hosts})
 				if err != nil {
 					return err
 				}
@@ -59,5 +66,19 @@ the same figures as the Markdown.`,
 	outputFlag(c, &out)
 	c.Flags().StringVar(&classifier, "classifier", "", "whose labels to report (default: the best available: ensemble, model, llm, rules)")
 	c.Flags().StringVar(&title, "title", "", "report title")
+	c.Flags().StringVar(&apiURL, "api-url", os.Getenv("GITHUB_API_URL"), "GitHub Enterprise API address whose issue pages the report may link to (env GITHUB_API_URL; links go to github.com otherwise)")
 	return c
+}
+
+// linkHosts are the hosts a report may link issues to besides github.com:
+// that of --api-url (GitHub Enterprise), if any.
+func linkHosts(apiURL string) ([]string, error) {
+	if apiURL == "" {
+		return nil, nil
+	}
+	h, err := github.WebHost(apiURL)
+	if err != nil {
+		return nil, usageError("--api-url: %v", err)
+	}
+	return []string{h}, nil
 }

@@ -69,6 +69,10 @@ those of bugscope sync.`,
 			if err != nil {
 				return err
 			}
+			hosts, err := linkHosts(sf.apiURL)
+			if err != nil {
+				return err
+			}
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return err
 			}
@@ -97,7 +101,7 @@ those of bugscope sync.`,
 					return err
 				}
 				a.logf("classified %d issues in %s", st.Issues, st.Duration.Round(1e6))
-				return a.writeStudy(ctx, db, tax, outDir, title)
+				return a.writeStudy(ctx, db, tax, outDir, title, hosts)
 			})
 		},
 	}
@@ -111,9 +115,10 @@ those of bugscope sync.`,
 }
 
 // writeStudy writes the report of the rules' classifications and their
-// labels into dir, and prints the paths.
-func (a *app) writeStudy(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, dir, title string) error {
-	r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Classifier: classify.Name, Title: title, Now: a.now()})
+// labels into dir, and prints the paths; the report may link to issues on
+// linkHosts besides github.com.
+func (a *app) writeStudy(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, dir, title string, linkHosts []string) error {
+	r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Classifier: classify.Name, Title: title, Now: a.now(), LinkHosts: linkHosts})
 	if err != nil {
 		return err
 	}
