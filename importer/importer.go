@@ -40,8 +40,10 @@ type Options struct {
 	// repository is an error.
 	Repo string
 	// OnDuplicate, when not nil, is called for each issue whose number
-	// occurred before in the same file and repository. The later object
-	// replaces the earlier one, keeping the earlier one's place.
+	// occurred before in the same file and repository. Of two copies the
+	// newer wins, as across files (bugscope.Replaces: the later copy
+	// unless the earlier has a later updated_at, or the later has none),
+	// in the earlier one's place.
 	OnDuplicate func(ref bugscope.IssueRef)
 }
 
@@ -259,7 +261,9 @@ func (p *parser) issue(s int) (int, error) {
 	}
 	k := issueKey{strings.ToLower(is.Repo), is.Number}
 	if j, dup := p.seen[k]; dup {
-		p.issues[j] = is
+		if bugscope.Replaces(is.UpdatedAt, p.issues[j].UpdatedAt) {
+			p.issues[j] = is
+		}
 		if p.opt.OnDuplicate != nil {
 			p.opt.OnDuplicate(is.Ref())
 		}
@@ -494,7 +498,8 @@ func unquote(b []byte) string {
 }
 
 // unescape decodes the inside of a valid JSON string as encoding/json does,
-// replacing invalid UTF-8 and lone surrogates with U+FFFD. It saves the
+// replacing invalid UTF-8 and lone surrogates with U+FFFD, and NUL (\u0000)
+// too. It saves the
 // second validation json.Unmarshal would make of long bodies.
 func unescape(in []byte) string {
 	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
@@ -537,6 +542,12 @@ func unescape(in []byte) string {
 						continue
 					}
 				}
+				r = utf8.RuneError
+			}
+			if r == 0 {
+				// SQLite's text functions (LIKE, length) end a text at a
+				// NUL, so a NUL would hide the rest of the text from
+				// queries: it is stored as U+FFFD, like invalid UTF-8.
 				r = utf8.RuneError
 			}
 			b.WriteRune(r) // -1 from bad hex becomes U+FFFD too

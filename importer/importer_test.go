@@ -285,10 +285,36 @@ func TestDuplicates(t *testing.T) {
 	var dups []bugscope.IssueRef
 	got := mustParse(t, doc, importer.Options{OnDuplicate: func(r bugscope.IssueRef) { dups = append(dups, r) }})
 	if !reflect.DeepEqual(numbers(got), []int{1, 2}) || got[0].Title != "again" {
-		t.Errorf("got %+v, want #1 (the later one) and #2", got)
+		t.Errorf("got %+v, want #1 (the later one: neither has a time) and #2", got)
 	}
 	if want := []bugscope.IssueRef{{Repo: "acme/engine", Number: 1}}; !reflect.DeepEqual(dups, want) {
 		t.Errorf("duplicates %v, want %v", dups, want)
+	}
+	// Within a file as across files, the newer updated_at wins, wherever
+	// it stands; equal times and a time over none let the later copy win.
+	copyOf := func(title, updated string) string {
+		u := "null"
+		if updated != "" {
+			u = `"` + updated + `"`
+		}
+		return `{"number": 7, "title": "` + title + `", "updated_at": ` + u + `, "html_url": "https://github.com/acme/engine/issues/7"}`
+	}
+	for _, tc := range []struct {
+		copies []string
+		want   string
+	}{
+		{[]string{copyOf("new", "2025-03-02T00:00:00Z"), copyOf("old", "2025-03-01T00:00:00Z")}, "new"},
+		{[]string{copyOf("old", "2025-03-01T00:00:00Z"), copyOf("new", "2025-03-02T00:00:00Z")}, "new"},
+		{[]string{copyOf("first", "2025-03-01T00:00:00Z"), copyOf("second", "2025-03-01T00:00:00Z")}, "second"},
+		{[]string{copyOf("timed", "2025-03-01T00:00:00Z"), copyOf("untimed", "")}, "timed"},
+		{[]string{copyOf("untimed", ""), copyOf("timed", "2025-03-01T00:00:00Z")}, "timed"},
+		{[]string{copyOf("a", "2025-03-01T00:00:00Z"), copyOf("c", "2025-03-03T00:00:00Z"), copyOf("b", "2025-03-02T00:00:00Z")}, "c"},
+	} {
+		n := 0
+		got := mustParse(t, "["+strings.Join(tc.copies, ",")+"]", importer.Options{OnDuplicate: func(bugscope.IssueRef) { n++ }})
+		if len(got) != 1 || got[0].Title != tc.want || n != len(tc.copies)-1 {
+			t.Errorf("%v: kept %+v with %d duplicates, want %q and %d", tc.copies, got, n, tc.want, len(tc.copies)-1)
+		}
 	}
 	// The same number in another repository is no duplicate.
 	other := `{"number": 1, "title": "t", "html_url": "https://github.com/octo/widgets/issues/1"}`
@@ -430,6 +456,17 @@ func TestInvalidUTF8(t *testing.T) {
 	}
 	if got[0].Title != "bad \ufffd\ufffd title" || !strings.Contains(got[0].Body, "\ufffd lone, 😀 pair") {
 		t.Errorf("got %q, %q", got[0].Title, got[0].Body)
+	}
+}
+
+// TestNUL checks that a NUL (\u0000), which SQLite's LIKE and length take
+// for the end of a text, cannot hide the rest of a title or body: it is
+// stored as U+FFFD, and the text after it stays.
+func TestNUL(t *testing.T) {
+	doc := `{"number": 1, "title": "a\u0000b", "body": "before\u0000after", "labels": ["x\u0000y"], "html_url": "https://github.com/acme/engine/issues/1"}`
+	got := mustParse(t, doc, importer.Options{})
+	if got[0].Title != "a\ufffdb" || got[0].Body != "before\ufffdafter" || got[0].Labels[0] != "x\ufffdy" {
+		t.Errorf("got %q %q %q", got[0].Title, got[0].Body, got[0].Labels)
 	}
 }
 
