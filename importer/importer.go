@@ -78,6 +78,43 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// MaxErrors bounds the errors reported for one file.
+const MaxErrors = 20
+
+// Errors are the errors of one file with more than one: every object with
+// a bad field is reported, up to MaxErrors, so that a dump can be mended
+// in one go. A syntax error ends the reading, so it comes last.
+// errors.As finds each *Error in it.
+type Errors struct {
+	File  string
+	List  []*Error // the first MaxErrors
+	Total int      // all the errors found
+}
+
+func (e *Errors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d errors", e.File, e.Total)
+	if e.Total > len(e.List) {
+		fmt.Fprintf(&b, " (the first %d)", len(e.List))
+	}
+	b.WriteByte(':')
+	for _, x := range e.List {
+		b.WriteString("\n  " + x.Error())
+	}
+	if n := e.Total - len(e.List); n > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", n)
+	}
+	return b.String()
+}
+
+func (e *Errors) Unwrap() []error {
+	out := make([]error, len(e.List))
+	for i, x := range e.List {
+		out[i] = x
+	}
+	return out
+}
+
 // ParseFile reads the issue dump at path.
 func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 	data, err := os.ReadFile(path)
@@ -88,7 +125,10 @@ func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 }
 
 // Parse reads an issue dump held in data; name stands for it in errors.
-// A bad opt.Repo is reported as a plain error, bad data as an *Error.
+// A bad opt.Repo is reported as a plain error, bad data as an *Error, or
+// as *Errors when there are several: objects with bad fields are skipped
+// and reported together (up to MaxErrors), and a syntax error ends the
+// reading. With any error it returns no issues.
 func Parse(data []byte, name string, opt Options) ([]bugscope.Issue, error) {
 	if opt.Repo != "" {
 		if err := validRepo(opt.Repo); err != nil {
@@ -115,11 +155,30 @@ func Parse(data []byte, name string, opt Options) ([]bugscope.Issue, error) {
 			err = p.errAt(i, -1, "", fmt.Errorf("found %s where a JSON array or object should start", snippet(data, i)))
 		}
 		if err != nil {
-			return nil, err
+			var e *Error
+			if !errors.As(err, &e) {
+				return nil, err
+			}
+			p.fail(e)
+			break
 		}
 		i = skipSpace(data, i)
 	}
+	switch {
+	case p.total == 1:
+		return nil, p.errs[0]
+	case p.total > 1:
+		return nil, &Errors{File: name, List: p.errs, Total: p.total}
+	}
 	return p.issues, nil
+}
+
+// fail records an error, keeping the first MaxErrors.
+func (p *parser) fail(e *Error) {
+	p.total++
+	if len(p.errs) < MaxErrors {
+		p.errs = append(p.errs, e)
+	}
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -136,6 +195,8 @@ type parser struct {
 	issues []bugscope.Issue
 	seen   map[issueKey]int // index in issues
 	obj    int              // index of the next issue object
+	errs   []*Error         // the first MaxErrors errors
+	total  int              // errors found
 }
 
 // object handles a top-level object: a wrapper with an "issues" array, or
@@ -257,7 +318,10 @@ func (p *parser) issue(s int) (int, error) {
 	})
 	is, ferr := convert(&raw, p.opt.Repo)
 	if ferr != nil {
-		return 0, p.errAt(p.locate(s, ferr.path), idx, ferr.name(), ferr.err)
+		// The object is well-formed: note what is wrong and read on, so
+		// that one run names every bad object.
+		p.fail(p.errAt(p.locate(s, ferr.path), idx, ferr.name(), ferr.err))
+		return end, nil
 	}
 	k := issueKey{strings.ToLower(is.Repo), is.Number}
 	if j, dup := p.seen[k]; dup {
