@@ -84,8 +84,20 @@ type Options struct {
 	// hour).
 	MaxBackoff time.Duration
 	MaxWait    time.Duration
-	// AttemptTimeout bounds one attempt on the real network (default 2
-	// minutes), so that a stalled connection is retried.
+	// Timeout bounds the wait for the first byte of a response, and then
+	// for each further piece of its body (default 20 seconds, well above
+	// GitHub's own 10-second limit): a hung or stalled server is given up
+	// on and the request retried. SlowAfter (default a quarter of
+	// Timeout) is when an EventSlow says that the server is slow.
+	Timeout   time.Duration
+	SlowAfter time.Duration
+	// MaxRetryTime bounds the time one request spends on failed attempts
+	// (no answer, a broken connection) and the waits between them
+	// (default 2 minutes). A request that gives up because the server did
+	// not answer makes later requests fail at once: the server is down.
+	MaxRetryTime time.Duration
+	// AttemptTimeout bounds one attempt on the real network, body included
+	// (default 2 minutes).
 	AttemptTimeout time.Duration
 	// Transport is the underlying transport (default: a clone of
 	// http.DefaultTransport, which honours HTTP(S)_PROXY).

@@ -93,6 +93,7 @@ const (
 	PhaseSizes    = "fix sizes"
 	PhaseWaiting  = "waiting"
 	PhaseRetry    = "retry"
+	PhaseSlow     = "slow" // the server has not answered for a while
 	PhaseDone     = "done"
 	PhaseStopped  = "stopped"
 	PhaseFailed   = "failed"
@@ -173,6 +174,10 @@ func Sync(ctx context.Context, db *sqlite.DB, client *github.Client, opt Options
 			}
 			progress(Event{Repo: e.Label, Phase: PhaseRetry, Rate: e.Rate,
 				Note: fmt.Sprintf("retry %d in %s after %s", e.Attempt, e.Wait.Round(time.Millisecond), what)})
+		case github.EventSlow:
+			progress(Event{Repo: e.Label, Phase: PhaseSlow, Rate: e.Rate,
+				Note: fmt.Sprintf("waiting on a slow server: no answer for %s (gives up at %s; --timeout)",
+					e.Wait.Round(time.Millisecond), e.Until.Local().Format("15:04:05"))})
 		}
 	})
 	defer client.OnEvent(nil)
@@ -305,6 +310,7 @@ func (w *worker) run(ctx context.Context) RepoResult {
 	w.owner, w.name, _ = strings.Cut(w.repo, "/")
 	ctx = github.WithLabel(ctx, w.repo)
 	ctx = github.WithCounter(ctx, &w.requests)
+	w.emit(PhaseIssues, 0, 0) // started: no longer queued
 	err := w.phases(ctx)
 	w.res.Requests = w.requests.Load()
 	w.res.Duration = w.client.Clock().Now().Sub(start)
@@ -366,6 +372,10 @@ func (w *worker) emit(phase string, items int, fraction float64) {
 func (w *worker) apiError(what string, err error) error {
 	if errors.Is(err, github.ErrBudget) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	var ue *github.UnreachableError
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", what, ue) // the address says it all
 	}
 	switch github.StatusOf(err) {
 	case 404:

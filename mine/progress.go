@@ -125,7 +125,7 @@ func (p *Printer) Event(e Event) {
 	switch e.Phase {
 	case PhaseWaiting:
 		s.until, s.note = e.Until, e.Note
-	case PhaseRetry:
+	case PhaseRetry, PhaseSlow:
 		s.note = e.Note
 	default:
 		changed = e.Phase != s.phase
@@ -143,7 +143,7 @@ func (p *Printer) Event(e Event) {
 		return // the ticker redraws
 	}
 	switch {
-	case e.Phase == PhaseWaiting || e.Phase == PhaseRetry || changed || s.final || now.Sub(s.lastLog) >= p.LogEvery:
+	case e.Phase == PhaseWaiting || e.Phase == PhaseRetry || e.Phase == PhaseSlow || changed || s.final || now.Sub(s.lastLog) >= p.LogEvery:
 		s.lastLog = now
 		fmt.Fprintln(p.w, p.logLine(e.Repo, s, now))
 	}
