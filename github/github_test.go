@@ -425,6 +425,9 @@ func TestClosingRefs(t *testing.T) {
 		{"fixes #21 fixes #21", []string{"o/r#21"}},
 		{"fixes #0 fixes #99999999999", nil},
 		{"Closes #22.\nCloses: #23", []string{"o/r#22", "o/r#23"}},
+		// GitHub does not link leading-zero numbers (the fuzzer's find).
+		{"FiX #01, fixes #007, fixes https://github.com/o/r/issues/024", nil},
+		{"fixes #10 fixes #100", []string{"o/r#10", "o/r#100"}},
 	} {
 		var got []string
 		for _, r := range ClosingRefs(tc.body, "o/r") {
