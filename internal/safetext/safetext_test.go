@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -205,6 +207,31 @@ func FuzzText(f *testing.F) {
 		w.Flush()
 		if rec, _ = csv.NewReader(&buf).Read(); len(rec) == 1 && rec[0] != CSVCell(s) && CSVCell(s) != "" {
 			t.Fatalf("CSV round trip %q -> %q", CSVCell(s), rec[0])
+		}
+	})
+}
+
+// FuzzIssueURL checks that whatever address a dump stores, the link is to
+// the issue: on github.com or the allowed host, its repository, its
+// number, nothing else.
+func FuzzIssueURL(f *testing.F) {
+	for _, s := range []string{"https://github.com/acme/engine/issues/12", "https://ghe.example.com/acme/engine/pull/12",
+		"https://github.com/acme/engine/issues/12)![x](https://evil.example/p.png)", "https://user:pass@github.com/acme/engine/issues/12",
+		"https://github.com.evil.example/acme/engine/issues/12", "javascript:alert(1)", "https://github.com/acme/engine/issues/%31%32"} {
+		f.Add(s, "acme/engine", 12)
+	}
+	link := regexp.MustCompile(`^https://(github\.com|ghe\.example\.com)/([A-Za-z0-9._-]+)/([A-Za-z0-9._-]+)/(issues|pull)/([1-9][0-9]*)$`)
+	f.Fuzz(func(t *testing.T, stored, repo string, number int) {
+		got := IssueURL(repo, number, stored, "ghe.example.com")
+		if got == "" {
+			return
+		}
+		m := link.FindStringSubmatch(got)
+		if m == nil || !strings.EqualFold(m[2]+"/"+m[3], repo) || m[5] != strconv.Itoa(number) {
+			t.Fatalf("IssueURL(%q, %d, %q) = %q", repo, number, stored, got)
+		}
+		if md := MarkdownLink("x", got); md != "[x]("+got+")" {
+			t.Fatalf("MarkdownLink changed a checked link: %s", md)
 		}
 	})
 }
