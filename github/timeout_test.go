@@ -3,7 +3,6 @@ package github
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,17 +60,7 @@ func kinds(evs []Event, k EventKind) int {
 // within MaxRetryTime (backoffs on the fake clock, attempts in real
 // time); later requests fail at once.
 func TestHungServerTimesOut(t *testing.T) {
-	var hits atomic.Int32
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := githubtest.NewHung(t)
 	var rec recorder
 	c, clock := looseClient(t, srv.URL, func(o *Options) { o.OnEvent = rec.add })
 	start := time.Now()
@@ -81,7 +70,7 @@ func TestHungServerTimesOut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no answer within 80ms") || !strings.Contains(err.Error(), "giving up after 4 attempts") {
 		t.Fatalf("err %v", err)
 	}
-	if n := hits.Load(); n != 4 {
+	if n := srv.Requests(); n != 4 {
 		t.Errorf("%d attempts, want 4 (backoffs 0.75s, 1.5s, 3s; the next, 6s, would pass the 10s bound)", n)
 	}
 	if slept, _ := clock.Slept(); slept != 5250*time.Millisecond {
@@ -101,8 +90,8 @@ func TestHungServerTimesOut(t *testing.T) {
 	// The server is down: the next request is not sent.
 	_, _, err = list(context.Background(), c)
 	var down *ServerDownError
-	if !errors.As(err, &down) || hits.Load() != 4 {
-		t.Errorf("second request: %v (%d attempts in all)", err, hits.Load())
+	if !errors.As(err, &down) || srv.Requests() != 4 {
+		t.Errorf("second request: %v (%d attempts in all)", err, srv.Requests())
 	}
 }
 
@@ -145,14 +134,8 @@ func TestStalledBodyIsRetriedAndSlowAnswerTaken(t *testing.T) {
 // Nothing listens on the port: the first request fails at once, without a
 // retry, and says why.
 func TestRefusedConnectionFailsFast(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	c, clock := looseClient(t, "http://"+addr+"/", nil)
-	_, _, err = list(context.Background(), c)
+	c, clock := looseClient(t, "http://"+githubtest.ClosedAddr(t)+"/", nil)
+	_, _, err := list(context.Background(), c)
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "check the address") {
 		t.Fatalf("err %v", err)

@@ -399,6 +399,24 @@ func TestReadRefusesBadFiles(t *testing.T) {
 	}
 }
 
+// smallModel trains a model on six synthetic issues, and returns it with
+// them.
+func smallModel(t testing.TB) (*Model, []Doc) {
+	t.Helper()
+	docs, gold := synthetic(6, 2)
+	c, err := NewCorpus(mustTax(t), DefaultFeatures(), docs, gold, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := DefaultTrainOptions()
+	opt.CalibrationFolds = 0
+	m, _, err := Train(context.Background(), c, Complement(c.Len(), nil), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, docs
+}
+
 // FuzzRead fuzzes the model format: the fuzzer mutates the JSON of a small
 // model and the target decodes it as Read does after decompressing
 // (mutating gzip'd bytes would only ever meet the checksum, and
@@ -406,17 +424,7 @@ func TestReadRefusesBadFiles(t *testing.T) {
 // bounded so that each run is quick. A model that reads must predict.
 func FuzzRead(f *testing.F) {
 	tax := mustTax(f)
-	docs, gold := synthetic(6, 2)
-	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	opt := DefaultTrainOptions()
-	opt.CalibrationFolds = 0
-	m, _, err := Train(context.Background(), c, Complement(c.Len(), nil), opt)
-	if err != nil {
-		f.Fatal(err)
-	}
+	m, docs := smallModel(f)
 	seed, err := json.Marshal(m)
 	if err != nil {
 		f.Fatal(err)
@@ -442,17 +450,7 @@ func FuzzRead(f *testing.F) {
 // configuration is checked.
 func TestReadChecksFeatureConfiguration(t *testing.T) {
 	tax := mustTax(t)
-	docs, gold := synthetic(6, 2)
-	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt := DefaultTrainOptions()
-	opt.CalibrationFolds = 0
-	m, _, err := Train(context.Background(), c, Complement(c.Len(), nil), opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := smallModel(t)
 	for _, bad := range []func(*FeatureConfig){
 		func(f *FeatureConfig) { f.CharMax = 2000000000 },
 		func(f *FeatureConfig) { f.WordNgrams = 1000 },

@@ -3,14 +3,12 @@ package mine
 import (
 	"bytes"
 	"context"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bugscope/bugscope/github"
+	"github.com/bugscope/bugscope/github/githubtest"
 )
 
 // A hung server: the status says the sync is waiting on a slow server
@@ -19,15 +17,7 @@ import (
 // real time (backoffs on the fake clock, attempts of 60ms).
 func TestSyncOnAHungServer(t *testing.T) {
 	e := newEnv(t)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
+	srv := githubtest.NewHung(t)
 	c := e.client(func(o *github.Options) {
 		o.BaseURL = srv.URL
 		o.Timeout, o.SlowAfter, o.MaxRetryTime = 60*time.Millisecond, 15*time.Millisecond, 10*time.Second
@@ -62,14 +52,9 @@ func TestSyncOnAHungServer(t *testing.T) {
 // A wrong address fails at once, for every repository, saying so.
 func TestSyncOnAClosedPort(t *testing.T) {
 	e := newEnv(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := githubtest.ClosedAddr(t)
 	c := e.client(func(o *github.Options) { o.BaseURL = "http://" + addr + "/" })
-	_, err = Sync(context.Background(), e.db, c, Options{Repos: []string{"acme/one", "acme/two"}})
+	_, err := Sync(context.Background(), e.db, c, Options{Repos: []string{"acme/one", "acme/two"}})
 	if err == nil || strings.Count(err.Error(), "connection refused") != 2 || !strings.Contains(err.Error(), "cannot reach the GitHub API at http://"+addr) {
 		t.Fatalf("err %v", err)
 	}
