@@ -273,11 +273,13 @@ func TestHostileTextInEveryOutput(t *testing.T) {
 		w.Write(msg)
 	}))
 	defer srv.Close()
-	_, errOut, code := run(t, "--db", tempDB(t), "sync", "-q", "--api-url", srv.URL, "acme/engine")
-	if code == 0 || !strings.Contains(errOut, "Not Found") {
+	// Without -q the progress lines go to stderr too; the table to stdout.
+	syncOut, errOut, code := run(t, "--db", tempDB(t), "sync", "--api-url", srv.URL, "acme/engine")
+	if code == 0 || !strings.Contains(errOut, "Not Found") || !strings.Contains(syncOut, "failed: ") {
 		t.Fatalf("sync against a 404: exit %d, %s", code, errOut)
 	}
-	checkPeople(t, "error message", errOut, false)
+	checkPeople(t, "sync progress and error message", errOut, false)
+	checkPeople(t, "sync table", syncOut, false)
 }
 
 // TestPrintErrorIsSafe checks the one place where errors reach the

@@ -207,7 +207,7 @@ func (a *app) printSync(res mine.Result) {
 		status := "complete"
 		switch {
 		case r.Error != "":
-			status = "failed: " + r.Error
+			status = "failed: " + printable(r.Error)
 		case r.Stopped != "":
 			status, stopped = "stopped ("+r.Stopped+")", true
 		}
