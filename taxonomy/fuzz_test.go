@@ -48,3 +48,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Empty list entries ("-" alone, the fuzzer's find) are refused with
+// their place, not a crash.
+func TestEmptyEntries(t *testing.T) {
+	for doc, want := range map[string]string{
+		"name: a\nversion: 1\ndimensions:\n  -\n":                                                                        "dimensions[0] is empty",
+		"name: a\nversion: 1\ndimensions:\n  - id: k\n    name: K\n    values:\n      -\n":                               `dimension "k": values[0] is empty`,
+		"name: a\nversion: 1\ndimensions:\n  - id: k\n    name: K\n    groups:\n      -\n":                               `dimension "k": groups[0] is empty`,
+		"name: a\nversion: 1\ndimensions:\n  - id: k\n    name: K\n    groups:\n      - id: g\n        values: [null]\n": `group "g": values[0] is empty`,
+	} {
+		if _, err := Parse(strings.NewReader(doc), "t"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %q", doc, err, want)
+		}
+	}
+}
