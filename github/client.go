@@ -84,8 +84,20 @@ type Options struct {
 	// hour).
 	MaxBackoff time.Duration
 	MaxWait    time.Duration
-	// AttemptTimeout bounds one attempt on the real network (default 2
-	// minutes), so that a stalled connection is retried.
+	// Timeout bounds the wait for the first byte of a response, and then
+	// for each further piece of its body (default 20 seconds, well above
+	// GitHub's own 10-second limit): a hung or stalled server is given up
+	// on and the request retried. SlowAfter (default a quarter of
+	// Timeout) is when an EventSlow says that the server is slow.
+	Timeout   time.Duration
+	SlowAfter time.Duration
+	// MaxRetryTime bounds the time one request spends on failed attempts
+	// (no answer, a broken connection) and the waits between them
+	// (default 2 minutes). A request that gives up because the server did
+	// not answer makes later requests fail at once: the server is down.
+	MaxRetryTime time.Duration
+	// AttemptTimeout bounds one attempt on the real network, body included
+	// (default 2 minutes).
 	AttemptTimeout time.Duration
 	// Transport is the underlying transport (default: a clone of
 	// http.DefaultTransport, which honours HTTP(S)_PROXY).
@@ -163,6 +175,22 @@ func APIURL(s string) (*url.URL, error) {
 		u.Path += "/"
 	}
 	return u, nil
+}
+
+// WebHost returns the host of the web pages that go with the API address
+// s (as APIURL reads it): github.com for api.github.com, HOST for
+// https://HOST/api/v3/ or https://api.HOST/ (GitHub Enterprise Server,
+// with or without subdomain isolation). Reports link to issues there.
+func WebHost(s string) (string, error) {
+	u, err := APIURL(s)
+	if err != nil {
+		return "", err
+	}
+	host := strings.ToLower(u.Host)
+	if rest, ok := strings.CutPrefix(host, "api."); ok {
+		return rest, nil
+	}
+	return host, nil
 }
 
 // TokenFromEnv returns the token of GITHUB_TOKEN, or else GH_TOKEN, and

@@ -129,8 +129,16 @@ func timeOf(t *gh.Timestamp) *time.Time {
 	return &u
 }
 
-// bound cuts text to MaxText bytes at a character boundary.
+// bound cuts text to MaxText bytes at a character boundary, and stores
+// NUL, which SQLite's text functions take for the end of a text, and
+// invalid UTF-8 as U+FFFD, as the importer does.
 func bound(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
 	if len(s) <= MaxText {
 		return s
 	}

@@ -91,6 +91,24 @@ func TestAPIURL(t *testing.T) {
 	}
 }
 
+func TestWebHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                               "github.com",
+		"https://api.github.com":         "github.com",
+		"https://GHE.example.com":        "ghe.example.com",
+		"https://ghe.example.com/api/v3": "ghe.example.com",
+		"https://api.ghe.example.com":    "ghe.example.com",
+		"http://127.0.0.1:8080/api":      "127.0.0.1:8080",
+	} {
+		if got, err := WebHost(in); err != nil || got != want {
+			t.Errorf("WebHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := WebHost("ftp://x"); err == nil {
+		t.Error("WebHost accepted ftp://x")
+	}
+}
+
 // The client talks to an Enterprise-style address (/api/v3/) with the
 // token as a bearer token, and counts the rate limit.
 func TestClientSendsTokenToEnterpriseURL(t *testing.T) {
@@ -407,6 +425,9 @@ func TestClosingRefs(t *testing.T) {
 		{"fixes #21 fixes #21", []string{"o/r#21"}},
 		{"fixes #0 fixes #99999999999", nil},
 		{"Closes #22.\nCloses: #23", []string{"o/r#22", "o/r#23"}},
+		// GitHub does not link leading-zero numbers (the fuzzer's find).
+		{"FiX #01, fixes #007, fixes https://github.com/o/r/issues/024", nil},
+		{"fixes #10 fixes #100", []string{"o/r#10", "o/r#100"}},
 	} {
 		var got []string
 		for _, r := range ClosingRefs(tc.body, "o/r") {

@@ -11,10 +11,11 @@ import (
 // closingRef matches GitHub's closing keywords followed by an issue: "Fixes
 // #12", "closes: owner/repo#12", "Resolved https://github.com/o/r/issues/12".
 // As on GitHub, each issue needs its own keyword ("Fixes #1, #2" closes #1
-// only).
+// only). GitHub does not link a number with a leading zero (#01), so
+// neither does this.
 var closingRef = regexp.MustCompile(`(?i)\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b:?[ \t]+` +
-	`(?:([a-z0-9][a-z0-9-]*/[a-z0-9._-]+)?#([0-9]{1,10})\b|` +
-	`https?://[a-z0-9.-]+(?::[0-9]+)?/([a-z0-9][a-z0-9-]*/[a-z0-9._-]+)/(?:issues|pull)/([0-9]{1,10})\b)`)
+	`(?:([a-z0-9][a-z0-9-]*/[a-z0-9._-]+)?#([1-9][0-9]{0,9})\b|` +
+	`https?://[a-z0-9.-]+(?::[0-9]+)?/([a-z0-9][a-z0-9-]*/[a-z0-9._-]+)/(?:issues|pull)/([1-9][0-9]{0,9})\b)`)
 
 // maxRefs bounds the references taken from one description.
 const maxRefs = 50

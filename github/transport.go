@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -43,6 +46,9 @@ const (
 	// EventRetry: a server error or broken connection (Status or Err); the
 	// request is retried after Wait.
 	EventRetry
+	// EventSlow: no answer yet after Wait; the attempt is given up at
+	// Until (Options.Timeout).
+	EventSlow
 )
 
 // Event is something the transport did, for progress displays.
@@ -107,11 +113,21 @@ type Transport struct {
 	maxBackoff     time.Duration
 	maxWait        time.Duration
 	attemptTimeout time.Duration
+	timeout        time.Duration
+	slowAfter      time.Duration
+	maxRetryTime   time.Duration
 	budget         int64
 	sent           atomic.Int64
 	onEvent        atomic.Pointer[func(Event)]
 	jitter         func() float64
 	maxBody        int64
+
+	// reached is set by the first response: before it, a refused
+	// connection or an unknown host means a wrong address, not a fault.
+	reached atomic.Bool
+	// down is set when a request gave up because the server did not
+	// answer; later requests fail at once with it.
+	down atomic.Pointer[error]
 
 	mu   sync.Mutex
 	rate Rate
@@ -125,6 +141,9 @@ func newTransport(opt Options) *Transport {
 		maxBackoff:     opt.MaxBackoff,
 		maxWait:        opt.MaxWait,
 		attemptTimeout: opt.AttemptTimeout,
+		timeout:        opt.Timeout,
+		slowAfter:      opt.SlowAfter,
+		maxRetryTime:   opt.MaxRetryTime,
 		budget:         int64(opt.MaxRequests),
 		jitter:         opt.Jitter,
 		maxBody:        64 << 20,
@@ -151,6 +170,15 @@ func newTransport(opt Options) *Transport {
 	}
 	if t.attemptTimeout <= 0 {
 		t.attemptTimeout = 2 * time.Minute
+	}
+	if t.timeout <= 0 {
+		t.timeout = DefaultTimeout
+	}
+	if t.slowAfter <= 0 {
+		t.slowAfter = t.timeout / 4
+	}
+	if t.maxRetryTime <= 0 {
+		t.maxRetryTime = 2 * time.Minute
 	}
 	if t.jitter == nil {
 		t.jitter = rand.Float64
@@ -184,6 +212,9 @@ func (t *Transport) emit(ctx context.Context, e Event) {
 // that stays spent after several resets is not going to clear.
 const maxPrimaryWaits = 4
 
+// DefaultTimeout is Options.Timeout's default.
+const DefaultTimeout = 20 * time.Second
+
 // RoundTrip sends req, retrying and waiting as needed.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
@@ -199,7 +230,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	path := req.URL.RequestURI()
 	failures, primaryWaits := 0, 0
+	var spent time.Duration // on failed attempts and the waits after them
 	for {
+		if down := t.down.Load(); down != nil {
+			return nil, permanentError{fmt.Errorf("not sent: %w", *down)}
+		}
 		if err := t.awaitReset(ctx, path); err != nil {
 			return nil, err
 		}
@@ -212,17 +247,29 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if n, ok := ctx.Value(counterKey).(*atomic.Int64); ok {
 			n.Add(1)
 		}
-		resp, body, err := t.send(ctx, req)
+		start := time.Now()
+		resp, body, err := t.send(ctx, req, path)
 		if err != nil {
 			var perm permanentError
 			if ctx.Err() != nil || errors.As(err, &perm) || !idempotent {
 				return nil, err
 			}
-			failures++
-			if failures > t.maxRetries {
-				return nil, fmt.Errorf("GET %s: giving up after %d attempts: %w", path, failures, err)
+			if uerr := unreachable(req.URL, err); uerr != nil && !t.reached.Load() {
+				return nil, permanentError{uerr} // a wrong address: retrying will not mend it
 			}
+			failures++
 			d := t.backoff(failures)
+			spent += time.Since(start)
+			if failures > t.maxRetries || spent+d > t.maxRetryTime {
+				gaveUp := fmt.Errorf("giving up after %d attempts in %s: %w", failures, spent.Round(time.Millisecond), err)
+				var na *noAnswerError
+				if errors.As(err, &na) {
+					down := error(&ServerDownError{Host: req.URL.Host, Err: gaveUp})
+					t.down.CompareAndSwap(nil, &down)
+				}
+				return nil, gaveUp
+			}
+			spent += d
 			t.emit(ctx, Event{Kind: EventRetry, Path: path, Err: err, Attempt: failures, Wait: d})
 			if err := t.clock.Sleep(ctx, d); err != nil {
 				return nil, err
@@ -279,23 +326,53 @@ type permanentError struct{ error }
 func (p permanentError) Unwrap() error { return p.error }
 
 // send makes one attempt with at most MaxInFlight in flight, reading the
-// whole body.
-func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+// whole body. The server has Timeout for the first byte of its answer and
+// then Timeout for each further piece of the body; after SlowAfter
+// without an answer an EventSlow says so.
+func (t *Transport) send(ctx context.Context, req *http.Request, path string) (*http.Response, []byte, error) {
 	select {
 	case t.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
 	defer func() { <-t.sem }()
-	actx, cancel := context.WithTimeout(ctx, t.attemptTimeout)
-	defer cancel()
+	actx, cancelAttempt := context.WithTimeout(ctx, t.attemptTimeout)
+	defer cancelAttempt()
+	actx, cancel := context.WithCancelCause(actx)
+	defer cancel(nil)
+	start := time.Now()
+	noAnswer := &noAnswerError{wait: t.timeout}
+	watchdog := time.AfterFunc(t.timeout, func() { cancel(noAnswer) })
+	defer watchdog.Stop()
+	var slowMu sync.Mutex // no EventSlow once the answer is in
+	answered := false
+	slow := time.AfterFunc(t.slowAfter, func() {
+		slowMu.Lock()
+		defer slowMu.Unlock()
+		if !answered {
+			t.emit(ctx, Event{Kind: EventSlow, Path: path, Wait: t.slowAfter, Until: t.clock.Now().Add(t.timeout - t.slowAfter)})
+		}
+	})
 	resp, err := t.base.RoundTrip(req.Clone(actx))
+	slowMu.Lock()
+	answered = true
+	slowMu.Unlock()
+	slow.Stop()
 	if err != nil {
+		if cause := context.Cause(actx); errors.Is(cause, noAnswer) {
+			return nil, nil, noAnswer
+		}
 		return nil, nil, err
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+	t.reached.Store(true)
+	noAnswer.stalled, noAnswer.after = true, time.Since(start)
+	watchdog.Reset(t.timeout) // now for each read of the body
+	body, err := io.ReadAll(io.LimitReader(&watchedReader{r: resp.Body, watchdog: watchdog, timeout: t.timeout}, t.maxBody+1))
 	resp.Body.Close()
 	if err != nil {
+		if errors.Is(context.Cause(actx), noAnswer) {
+			err = noAnswer
+		}
 		return nil, nil, fmt.Errorf("reading the response to GET %s: %w", req.URL.Path, err)
 	}
 	if int64(len(body)) > t.maxBody {
@@ -305,6 +382,87 @@ func (t *Transport) send(ctx context.Context, req *http.Request) (*http.Response
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
 	return resp, body, nil
+}
+
+// watchedReader restarts the watchdog before each read, so that a body
+// that keeps coming is read however long it is, and a stalled one is not
+// waited for.
+type watchedReader struct {
+	r        io.Reader
+	watchdog *time.Timer
+	timeout  time.Duration
+}
+
+func (w *watchedReader) Read(p []byte) (int, error) {
+	w.watchdog.Reset(w.timeout)
+	return w.r.Read(p)
+}
+
+// noAnswerError is an attempt given up on: no first byte (or, once the
+// answer began, no further byte) within the timeout.
+type noAnswerError struct {
+	wait    time.Duration
+	stalled bool          // the answer began, then stopped
+	after   time.Duration // when it began
+}
+
+func (e *noAnswerError) Error() string {
+	if e.stalled {
+		return fmt.Sprintf("the server began to answer (after %s), then sent nothing for %s", e.after.Round(time.Millisecond), e.wait)
+	}
+	return fmt.Sprintf("no answer within %s (the server is slow or hung)", e.wait)
+}
+
+// Timeout marks it as a timeout (net.Error's method).
+func (e *noAnswerError) Timeout() bool { return true }
+
+// ServerDownError is the error of requests not sent because an earlier
+// one gave up: the server did not answer for Options.MaxRetryTime.
+type ServerDownError struct {
+	Host string
+	Err  error
+}
+
+func (e *ServerDownError) Error() string {
+	return fmt.Sprintf("the server at %s does not answer: %v", e.Host, e.Err)
+}
+
+func (e *ServerDownError) Unwrap() error { return e.Err }
+
+// UnreachableError is a connection that could not be made on a client's
+// first request: a refused connection, an unknown host, no route. It
+// means a wrong address (or no network), so it is not retried.
+type UnreachableError struct {
+	URL string // scheme and host
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the GitHub API at %s: %v; check the address (--api-url, GITHUB_API_URL) and the network", e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// unreachable returns an *UnreachableError when err says that no
+// connection to u's host could be made at all, else nil.
+func unreachable(u *url.URL, err error) error {
+	var dns *net.DNSError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &dns):
+		what := "the host name does not resolve"
+		if dns.IsTimeout || dns.IsTemporary {
+			what = "the host name could not be resolved"
+		}
+		return &UnreachableError{URL: u.Scheme + "://" + u.Host, Err: fmt.Errorf("%s (%v)", what, dns)}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &UnreachableError{URL: u.Scheme + "://" + u.Host, Err: errors.New("connection refused (nothing listens there)")}
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return &UnreachableError{URL: u.Scheme + "://" + u.Host, Err: err}
+	case errors.As(err, &op) && op.Op == "dial" && !op.Timeout():
+		return &UnreachableError{URL: u.Scheme + "://" + u.Host, Err: err}
+	}
+	return nil
 }
 
 // backoff is the wait before retry n (1, 2, ...): exponential from one

@@ -399,19 +399,30 @@ func strVal(raw json.RawMessage) (string, error) {
 	return unquote(raw), nil
 }
 
-// intVal decodes an integral JSON number in [lo, maxCount]; null is 0.
+// intVal decodes an integral number in [lo, maxCount]; null is 0. Dumps
+// converted from CSV or spreadsheets give numbers as strings ("12"): a
+// string holding such a number is taken for it, and an empty one for null.
 func intVal(raw json.RawMessage, lo int, want string) (int, error) {
 	if isNull(raw) {
 		return 0, nil
 	}
-	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+	text := string(raw)
+	if raw[0] == '"' {
+		s, _ := strVal(raw)
+		if text = strings.TrimSpace(s); text == "" && lo == 0 {
+			return 0, nil
+		} else if text == "" {
+			return 0, wantErr(want, raw)
+		}
+	}
+	if c := text[0]; c != '-' && c != '+' && (c < '0' || c > '9') {
 		return 0, wantErr(want, raw)
 	}
-	n, err := strconv.ParseInt(string(raw), 10, 64)
+	n, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
 		// 12.0 and 1e3 are integers too.
-		f, ferr := strconv.ParseFloat(string(raw), 64)
-		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > maxCount+1 {
+		f, ferr := strconv.ParseFloat(text, 64)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > maxCount+1 || strings.ContainsAny(text, "xXpP_inIN") {
 			return 0, wantErr(want, raw)
 		}
 		n = int64(f)
@@ -422,7 +433,9 @@ func intVal(raw json.RawMessage, lo int, want string) (int, error) {
 	return int(n), nil
 }
 
-// timeVal decodes an RFC 3339 time; null and "" are no time.
+// timeVal decodes an RFC 3339 time, or a date (YYYY-MM-DD, which dumps
+// scraped from web pages give) as midnight UTC, as sync --since reads it;
+// null and "" are no time.
 func timeVal(raw json.RawMessage) (*time.Time, error) {
 	s, err := strVal(raw)
 	if err != nil || s == "" {
@@ -430,7 +443,9 @@ func timeVal(raw json.RawMessage) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not an RFC 3339 time", s)
+		if t, err = time.Parse(time.DateOnly, s); err != nil {
+			return nil, fmt.Errorf("%q is not an RFC 3339 time or a date (YYYY-MM-DD)", s)
+		}
 	}
 	return &t, nil
 }

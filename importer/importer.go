@@ -40,8 +40,10 @@ type Options struct {
 	// repository is an error.
 	Repo string
 	// OnDuplicate, when not nil, is called for each issue whose number
-	// occurred before in the same file and repository. The later object
-	// replaces the earlier one, keeping the earlier one's place.
+	// occurred before in the same file and repository. Of two copies the
+	// newer wins, as across files (bugscope.Replaces: the later copy
+	// unless the earlier has a later updated_at, or the later has none),
+	// in the earlier one's place.
 	OnDuplicate func(ref bugscope.IssueRef)
 }
 
@@ -79,6 +81,43 @@ func (e *Error) Unwrap() error { return e.Err }
 // ErrorKind makes a malformed dump invalid input (bugscope.ErrorCode).
 func (e *Error) ErrorKind() string { return bugscope.EInvalid }
 
+// MaxErrors bounds the errors reported for one file.
+const MaxErrors = 20
+
+// Errors are the errors of one file with more than one: every object with
+// a bad field is reported, up to MaxErrors, so that a dump can be mended
+// in one go. A syntax error ends the reading, so it comes last.
+// errors.As finds each *Error in it.
+type Errors struct {
+	File  string
+	List  []*Error // the first MaxErrors
+	Total int      // all the errors found
+}
+
+func (e *Errors) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d errors", e.File, e.Total)
+	if e.Total > len(e.List) {
+		fmt.Fprintf(&b, " (the first %d)", len(e.List))
+	}
+	b.WriteByte(':')
+	for _, x := range e.List {
+		b.WriteString("\n  " + x.Error())
+	}
+	if n := e.Total - len(e.List); n > 0 {
+		fmt.Fprintf(&b, "\n  ... and %d more", n)
+	}
+	return b.String()
+}
+
+func (e *Errors) Unwrap() []error {
+	out := make([]error, len(e.List))
+	for i, x := range e.List {
+		out[i] = x
+	}
+	return out
+}
+
 // ParseFile reads the issue dump at path.
 func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 	data, err := os.ReadFile(path)
@@ -89,7 +128,10 @@ func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 }
 
 // Parse reads an issue dump held in data; name stands for it in errors.
-// A bad opt.Repo is reported as a plain error, bad data as an *Error.
+// A bad opt.Repo is reported as a plain error, bad data as an *Error, or
+// as *Errors when there are several: objects with bad fields are skipped
+// and reported together (up to MaxErrors), and a syntax error ends the
+// reading. With any error it returns no issues.
 func Parse(data []byte, name string, opt Options) ([]bugscope.Issue, error) {
 	if opt.Repo != "" {
 		if err := validRepo(opt.Repo); err != nil {
@@ -116,11 +158,30 @@ func Parse(data []byte, name string, opt Options) ([]bugscope.Issue, error) {
 			err = p.errAt(i, -1, "", fmt.Errorf("found %s where a JSON array or object should start", snippet(data, i)))
 		}
 		if err != nil {
-			return nil, err
+			var e *Error
+			if !errors.As(err, &e) {
+				return nil, err
+			}
+			p.fail(e)
+			break
 		}
 		i = skipSpace(data, i)
 	}
+	switch {
+	case p.total == 1:
+		return nil, p.errs[0]
+	case p.total > 1:
+		return nil, &Errors{File: name, List: p.errs, Total: p.total}
+	}
 	return p.issues, nil
+}
+
+// fail records an error, keeping the first MaxErrors.
+func (p *parser) fail(e *Error) {
+	p.total++
+	if len(p.errs) < MaxErrors {
+		p.errs = append(p.errs, e)
+	}
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -137,6 +198,8 @@ type parser struct {
 	issues []bugscope.Issue
 	seen   map[issueKey]int // index in issues
 	obj    int              // index of the next issue object
+	errs   []*Error         // the first MaxErrors errors
+	total  int              // errors found
 }
 
 // object handles a top-level object: a wrapper with an "issues" array, or
@@ -258,11 +321,16 @@ func (p *parser) issue(s int) (int, error) {
 	})
 	is, ferr := convert(&raw, p.opt.Repo)
 	if ferr != nil {
-		return 0, p.errAt(p.locate(s, ferr.path), idx, ferr.name(), ferr.err)
+		// The object is well-formed: note what is wrong and read on, so
+		// that one run names every bad object.
+		p.fail(p.errAt(p.locate(s, ferr.path), idx, ferr.name(), ferr.err))
+		return end, nil
 	}
 	k := issueKey{strings.ToLower(is.Repo), is.Number}
 	if j, dup := p.seen[k]; dup {
-		p.issues[j] = is
+		if bugscope.Replaces(is.UpdatedAt, p.issues[j].UpdatedAt) {
+			p.issues[j] = is
+		}
 		if p.opt.OnDuplicate != nil {
 			p.opt.OnDuplicate(is.Ref())
 		}
@@ -497,7 +565,8 @@ func unquote(b []byte) string {
 }
 
 // unescape decodes the inside of a valid JSON string as encoding/json does,
-// replacing invalid UTF-8 and lone surrogates with U+FFFD. It saves the
+// replacing invalid UTF-8 and lone surrogates with U+FFFD, and NUL (\u0000)
+// too. It saves the
 // second validation json.Unmarshal would make of long bodies.
 func unescape(in []byte) string {
 	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
@@ -540,6 +609,12 @@ func unescape(in []byte) string {
 						continue
 					}
 				}
+				r = utf8.RuneError
+			}
+			if r == 0 {
+				// SQLite's text functions (LIKE, length) end a text at a
+				// NUL, so a NUL would hide the rest of the text from
+				// queries: it is stored as U+FFFD, like invalid UTF-8.
 				r = utf8.RuneError
 			}
 			b.WriteRune(r) // -1 from bad hex becomes U+FFFD too

@@ -285,10 +285,36 @@ func TestDuplicates(t *testing.T) {
 	var dups []bugscope.IssueRef
 	got := mustParse(t, doc, importer.Options{OnDuplicate: func(r bugscope.IssueRef) { dups = append(dups, r) }})
 	if !reflect.DeepEqual(numbers(got), []int{1, 2}) || got[0].Title != "again" {
-		t.Errorf("got %+v, want #1 (the later one) and #2", got)
+		t.Errorf("got %+v, want #1 (the later one: neither has a time) and #2", got)
 	}
 	if want := []bugscope.IssueRef{{Repo: "acme/engine", Number: 1}}; !reflect.DeepEqual(dups, want) {
 		t.Errorf("duplicates %v, want %v", dups, want)
+	}
+	// Within a file as across files, the newer updated_at wins, wherever
+	// it stands; equal times and a time over none let the later copy win.
+	copyOf := func(title, updated string) string {
+		u := "null"
+		if updated != "" {
+			u = `"` + updated + `"`
+		}
+		return `{"number": 7, "title": "` + title + `", "updated_at": ` + u + `, "html_url": "https://github.com/acme/engine/issues/7"}`
+	}
+	for _, tc := range []struct {
+		copies []string
+		want   string
+	}{
+		{[]string{copyOf("new", "2025-03-02T00:00:00Z"), copyOf("old", "2025-03-01T00:00:00Z")}, "new"},
+		{[]string{copyOf("old", "2025-03-01T00:00:00Z"), copyOf("new", "2025-03-02T00:00:00Z")}, "new"},
+		{[]string{copyOf("first", "2025-03-01T00:00:00Z"), copyOf("second", "2025-03-01T00:00:00Z")}, "second"},
+		{[]string{copyOf("timed", "2025-03-01T00:00:00Z"), copyOf("untimed", "")}, "timed"},
+		{[]string{copyOf("untimed", ""), copyOf("timed", "2025-03-01T00:00:00Z")}, "timed"},
+		{[]string{copyOf("a", "2025-03-01T00:00:00Z"), copyOf("c", "2025-03-03T00:00:00Z"), copyOf("b", "2025-03-02T00:00:00Z")}, "c"},
+	} {
+		n := 0
+		got := mustParse(t, "["+strings.Join(tc.copies, ",")+"]", importer.Options{OnDuplicate: func(bugscope.IssueRef) { n++ }})
+		if len(got) != 1 || got[0].Title != tc.want || n != len(tc.copies)-1 {
+			t.Errorf("%v: kept %+v with %d duplicates, want %q and %d", tc.copies, got, n, tc.want, len(tc.copies)-1)
+		}
 	}
 	// The same number in another repository is no duplicate.
 	other := `{"number": 1, "title": "t", "html_url": "https://github.com/octo/widgets/issues/1"}`
@@ -312,7 +338,10 @@ func TestErrors(t *testing.T) {
 		field           string
 		msg             string
 	}{
-		{"number as string", bad(`  "number": "12"`), "", `"12"`, 2, "number", `want a positive integer, found the string "12"`},
+		{"number a word", bad(`  "number": "twelve"`), "", `"twelve"`, 2, "number", `want a positive integer, found the string "twelve"`},
+		{"number an empty string", bad(`  "number": ""`), "", `""`, 2, "number", `want a positive integer, found the string ""`},
+		{"number a hex string", bad(`  "number": "0x1p3"`), "", `"0x1p3"`, 2, "number", `want a positive integer`},
+		{"number a string of zero", bad(`  "number": "0"`), "", `"0"`, 2, "number", `want a positive integer`},
 		{"number zero", bad(`  "number": 0`), "", `0`, 2, "number", "want a positive integer"},
 		{"number negative", bad(`  "number": -3`), "", `-3`, 2, "number", "want a positive integer"},
 		{"number fractional", bad(`  "number": 3.5`), "", `3.5`, 2, "number", "found the number 3.5"},
@@ -332,7 +361,8 @@ func TestErrors(t *testing.T) {
 		{"comments a string", bad(`  "number": 3, "comments": "x"`), "", `"x"`, 2, "comments", `found the string "x"`},
 		{"comments negative", bad(`  "number": 3, "comments": -1`), "", `-1`, 2, "comments", "want a count"},
 		{"reactions a string", bad(`  "number": 3, "reactions": "many"`), "", `"many"`, 2, "reactions", "want a reactions object or a count"},
-		{"reactions.total_count a string", bad(`  "number": 3, "reactions": {"+1": 1, "total_count": "3"}`), "", `"3"}`, 2, "reactions.total_count", `found the string "3"`},
+		{"reactions.total_count a word", bad(`  "number": 3, "reactions": {"+1": 1, "total_count": "three"}`), "", `"three"}`, 2, "reactions.total_count", `found the string "three"`},
+		{"created_at a partial date", bad(`  "number": 3, "created_at": "2023-11"`), "", `"2023-11"`, 2, "created_at", `"2023-11" is not an RFC 3339 time or a date (YYYY-MM-DD)`},
 		{"state unknown", bad(`  "number": 3, "state": "merged"`), "", `"merged"`, 2, "state", "neither open nor closed"},
 		{"state a bool", bad(`  "number": 3, "state": true`), "", `true`, 2, "state", "found true"},
 		{"body an object", bad(`  "number": 3, "body": {}`), "", `{}`, 2, "body", "found an object"},
@@ -365,7 +395,7 @@ func TestErrors(t *testing.T) {
 		{"empty file", "", "", "", -1, "", "no JSON data"},
 		{"only whitespace", " \n\t\r\n ", "", "", -1, "", "no JSON data"},
 		{"only a byte order mark", "\xef\xbb\xbf", "", "", -1, "", "no JSON data"},
-		{"byte order mark, error on line 1", "\xef\xbb\xbf{\"number\": \"1\", \"title\": \"t\"}", "acme/engine", `"1"`, 0, "number", "want a positive integer"},
+		{"byte order mark, error on line 1", "\xef\xbb\xbf{\"number\": \"one\", \"title\": \"t\"}", "acme/engine", `"one"`, 0, "number", "want a positive integer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -401,7 +431,7 @@ func TestErrors(t *testing.T) {
 func TestErrorMessage(t *testing.T) {
 	doc := "[\n" + issueDoc(1) + ",\n{\"number\": 2, \"title\": \"t\",\n   \"created_at\": \"yesterday\"}]"
 	_, err := importer.Parse([]byte(doc), "vllm.json", importer.Options{Repo: "acme/engine"})
-	want := `vllm.json:8:18 (byte 145, object 1): field "created_at": "yesterday" is not an RFC 3339 time`
+	want := `vllm.json:8:18 (byte 145, object 1): field "created_at": "yesterday" is not an RFC 3339 time or a date (YYYY-MM-DD)`
 	if err == nil || err.Error() != want {
 		t.Errorf("error\n%v\nwant\n%s", err, want)
 	}
@@ -430,6 +460,82 @@ func TestInvalidUTF8(t *testing.T) {
 	}
 	if got[0].Title != "bad \ufffd\ufffd title" || !strings.Contains(got[0].Body, "\ufffd lone, 😀 pair") {
 		t.Errorf("got %q, %q", got[0].Title, got[0].Body)
+	}
+}
+
+// TestNUL checks that a NUL (\u0000), which SQLite's LIKE and length take
+// for the end of a text, cannot hide the rest of a title or body: it is
+// stored as U+FFFD, and the text after it stays.
+func TestNUL(t *testing.T) {
+	doc := `{"number": 1, "title": "a\u0000b", "body": "before\u0000after", "labels": ["x\u0000y"], "html_url": "https://github.com/acme/engine/issues/1"}`
+	got := mustParse(t, doc, importer.Options{})
+	if got[0].Title != "a\ufffdb" || got[0].Body != "before\ufffdafter" || got[0].Labels[0] != "x\ufffdy" {
+		t.Errorf("got %q %q %q", got[0].Title, got[0].Body, got[0].Labels)
+	}
+}
+
+// TestScrapedDump reads a dump as other studies scrape them: times given
+// as dates (midnight UTC), numbers and counts as strings, an empty count.
+// Every object is read.
+func TestScrapedDump(t *testing.T) {
+	issues, err := importer.ParseFile(filepath.Join("testdata", "scraped.json"), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issues) != 12 {
+		t.Fatalf("%d issues, want all 12", len(issues))
+	}
+	first, sixth := issues[0], issues[5]
+	if first.Number != 2100 || first.Comments != 0 || first.CreatedAt == nil ||
+		!first.CreatedAt.Equal(time.Date(2023, 11, 1, 0, 0, 0, 0, time.UTC)) || first.CreatedAt.Location() != time.UTC {
+		t.Errorf("first: %+v (created %v)", first, first.CreatedAt)
+	}
+	if !sixth.CreatedAt.Equal(time.Date(2023, 11, 6, 10, 20, 30, 0, time.UTC)) || sixth.Reactions != 0 || sixth.ClosedAt != nil {
+		t.Errorf("sixth: %+v", sixth)
+	}
+	for i, is := range issues {
+		if is.Number != 2100+7*i || is.UpdatedAt == nil || is.Comments != i && !(i == 7 && is.Comments == 0) {
+			t.Errorf("issue %d: number %d, comments %d, updated %v", i, is.Number, is.Comments, is.UpdatedAt)
+		}
+	}
+	if issues[4].Reactions != 1 || issues[3].Reactions != 3 {
+		t.Errorf("reactions %d, %d; want 1 (total_count \"1\") and 3 (\"3\")", issues[4].Reactions, issues[3].Reactions)
+	}
+}
+
+// TestEveryError checks that a file with several bad objects names them
+// all, up to MaxErrors, and returns no issues; a syntax error ends the
+// list.
+func TestEveryError(t *testing.T) {
+	var objs []string
+	for i := 1; i <= 25; i++ {
+		created := "2025-01-01"
+		if i%2 == 0 {
+			created = "yesterday"
+		}
+		objs = append(objs, fmt.Sprintf(`{"number": %d, "title": "t", "created_at": %q, "comments": "c%d"}`, i, created, i))
+	}
+	issues, err := importer.Parse([]byte("["+strings.Join(objs, ",\n")+"]"), "many.json", importer.Options{Repo: "acme/engine"})
+	var es *importer.Errors
+	if len(issues) != 0 || !errors.As(err, &es) {
+		t.Fatalf("%d issues, error %v (%T); want none and *Errors", len(issues), err, err)
+	}
+	if es.Total != 25 || len(es.List) != importer.MaxErrors || es.List[0].Object != 0 || es.List[1].Object != 1 || es.List[1].Field != "created_at" || es.List[0].Field != "comments" {
+		t.Fatalf("total %d, listed %d: %v", es.Total, len(es.List), es)
+	}
+	msg := es.Error()
+	if !strings.HasPrefix(msg, "many.json: 25 errors (the first 20):\n  many.json:1:") || !strings.HasSuffix(msg, "... and 5 more") || strings.Count(msg, "\n") != 21 {
+		t.Errorf("message:\n%s", msg)
+	}
+	var one *importer.Error
+	if !errors.As(err, &one) || one.Object != 0 {
+		t.Errorf("errors.As finds no *Error in %v", err)
+	}
+	// Two bad objects, a good one, then a syntax error.
+	doc := `[{"number": "x", "title": "t"}, {"number": 2, "title": "t"}, {"number": 3, "title": 4}, {"number": 4 "title": "t"}]`
+	_, err = importer.Parse([]byte(doc), "mixed.json", importer.Options{Repo: "acme/engine"})
+	if !errors.As(err, &es) || es.Total != 3 || es.List[0].Field != "number" || es.List[1].Field != "title" || es.List[2].Object != 3 || !strings.Contains(es.List[2].Error(), "invalid character") {
+		t.Errorf("mixed: %v", err)
 	}
 }
 

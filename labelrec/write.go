@@ -1,7 +1,6 @@
 package labelrec
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,13 +10,15 @@ import (
 	"strconv"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // Write writes records in canonical form, one a line: id, every dimension
 // of the taxonomy in its order (null or [] when it has no value), then
 // confidence and note when set, then the extras sorted by key. Records are
-// written in the order given. It checks each record as Read would, so
+// written in the order given. The characters a terminal would act on are
+// written as \u escapes (safetext.JSON), which read back the same. It checks each record as Read would, so
 // that what Write writes Read reads back unchanged; on a bad record it
 // writes nothing and returns an error naming it.
 func Write(w io.Writer, tax *taxonomy.Taxonomy, recs []Record) error {
@@ -35,11 +36,8 @@ func Write(w io.Writer, tax *taxonomy.Taxonomy, recs []Record) error {
 			return fmt.Errorf("record %d (%s): %w", i, r.Issue, err)
 		}
 	}
-	bw := bufio.NewWriter(w)
-	if _, err := bw.Write(out.Bytes()); err != nil {
-		return err
-	}
-	return bw.Flush()
+	_, err := w.Write(safetext.JSON(out.Bytes()))
+	return err
 }
 
 func appendRecord(buf *bytes.Buffer, tax *taxonomy.Taxonomy, r Record) error {

@@ -38,8 +38,8 @@ func NewCorpus(tax *taxonomy.Taxonomy, cfg FeatureConfig, docs []Doc, gold []bug
 	if len(docs) != len(gold) {
 		return nil, fmt.Errorf("learn: %d docs and %d gold labels", len(docs), len(gold))
 	}
-	if cfg.WordNgrams < 1 || cfg.MinDF < 1 || cfg.CharMax > 0 && cfg.CharMin < 1 || cfg.CharMax > 0 && cfg.CharMax < cfg.CharMin {
-		return nil, fmt.Errorf("learn: invalid feature configuration %+v", cfg)
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("learn: %w", err)
 	}
 	for i, g := range gold {
 		if err := tax.Check(g); err != nil {

@@ -2,6 +2,7 @@ package learn
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -54,6 +55,37 @@ type FeatureConfig struct {
 	// MinDF: a feature enters the vocabulary when at least MinDF labelled
 	// training issues have it.
 	MinDF int `json:"min_df"`
+}
+
+// Bounds of a feature configuration: a model file states its own, and one
+// with, say, character n-grams up to a billion would never finish reading
+// an issue.
+const (
+	maxWordNgrams = 8
+	maxCharNgram  = 16
+	maxBodyRead   = 1 << 20
+)
+
+// check reports a configuration that cannot be used: n-gram lengths out of
+// their bounds, body windows larger than maxBodyRead, weights that are
+// negative or not numbers.
+func (c FeatureConfig) check() error {
+	switch {
+	case c.WordNgrams < 1 || c.WordNgrams > maxWordNgrams:
+		return fmt.Errorf("feature configuration: word n-grams up to %d; want 1 to %d", c.WordNgrams, maxWordNgrams)
+	case c.CharMax != 0 && (c.CharMin < 1 || c.CharMax < c.CharMin || c.CharMax > maxCharNgram):
+		return fmt.Errorf("feature configuration: character n-grams of %d to %d; want 1 <= min <= max <= %d, or max 0", c.CharMin, c.CharMax, maxCharNgram)
+	case c.BodyHead < 0 || c.BodyTail < 0 || c.BodyHead > maxBodyRead || c.BodyTail > maxBodyRead:
+		return fmt.Errorf("feature configuration: body window of %d and %d bytes; want 0 to %d each", c.BodyHead, c.BodyTail, maxBodyRead)
+	case c.MinDF < 1:
+		return fmt.Errorf("feature configuration: minimum document frequency %d; want 1 or more", c.MinDF)
+	}
+	for _, w := range []float64{c.TitleWeight, c.CharWeight, c.TextWeight, c.CodeWeight, c.MetaWeight} {
+		if !(w >= 0) || math.IsInf(w, 0) {
+			return fmt.Errorf("feature configuration: weight %v; want a number of 0 or more", w)
+		}
+	}
+	return nil
 }
 
 // DefaultFeatures is the feature configuration bugscope trains with.

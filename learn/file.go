@@ -66,10 +66,6 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 		return nil, fmt.Errorf("model %s: not a bugscope model (gzip: %w)", name, err)
 	}
 	defer zr.Close()
-	var head struct {
-		Format        string `json:"format"`
-		FormatVersion int    `json:"format_version"`
-	}
 	lr := &io.LimitedReader{R: zr, N: maxModelBytes + 1}
 	data, err := io.ReadAll(lr)
 	if err != nil {
@@ -77,6 +73,16 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 	}
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("model %s: larger than %d MB uncompressed", name, maxModelBytes>>20)
+	}
+	return decode(data, name, tax)
+}
+
+// decode reads the JSON of a model file (Read's part after decompression,
+// which FuzzRead fuzzes directly).
+func decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
+	var head struct {
+		Format        string `json:"format"`
+		FormatVersion int    `json:"format_version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
@@ -100,6 +106,9 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 		}
 	}
 	if err := m.bind(tax); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if err := m.Features.check(); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
 	return &m, nil

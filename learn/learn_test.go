@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -398,35 +399,78 @@ func TestReadRefusesBadFiles(t *testing.T) {
 	}
 }
 
-func FuzzRead(f *testing.F) {
-	tax := mustTax(f)
-	docs, gold := synthetic(30, 3)
-	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
+// smallModel trains a model on six synthetic issues with few features
+// (words, no n-grams), and returns it with them: a model file of a few
+// kilobytes, which a fuzzer can work on.
+func smallModel(t testing.TB) (*Model, []Doc) {
+	t.Helper()
+	docs, gold := synthetic(6, 2)
+	cfg := DefaultFeatures()
+	cfg.WordNgrams, cfg.CharMax, cfg.RuleFeatures, cfg.MinDF = 1, 0, false, 3
+	c, err := NewCorpus(mustTax(t), cfg, docs, gold, nil)
 	if err != nil {
-		f.Fatal(err)
+		t.Fatal(err)
 	}
 	opt := DefaultTrainOptions()
 	opt.CalibrationFolds = 0
 	m, _, err := Train(context.Background(), c, Complement(c.Len(), nil), opt)
 	if err != nil {
+		t.Fatal(err)
+	}
+	return m, docs
+}
+
+// FuzzRead fuzzes the model format: the fuzzer mutates the JSON of a small
+// model and the target decodes it as Read does after decompressing
+// (mutating gzip'd bytes would only ever meet the checksum, and
+// compressing each input would cost more than reading it); inputs are
+// bounded so that each run is quick. A model that reads must predict.
+func FuzzRead(f *testing.F) {
+	tax := mustTax(f)
+	m, docs := smallModel(f)
+	seed, err := json.Marshal(m)
+	if err != nil {
 		f.Fatal(err)
 	}
-	var b bytes.Buffer
-	if err := m.Write(&b); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(b.Bytes())
-	f.Add([]byte{0x1f, 0x8b})
+	f.Add(seed)
+	f.Add([]byte(`{"format": "bugscope-model", "format_version": 1}`))
+	f.Add(bytes.Replace(seed, []byte(`"char_max":0`), []byte(`"char_max":2000000000`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := Read(bytes.NewReader(data), "fuzz", tax)
+		if len(data) > 16<<10 {
+			return
+		}
+		m, err := decode(data, "fuzz", tax)
 		if err != nil {
 			return
 		}
-		// A model that reads must also predict without panicking.
 		if _, err := m.Predict(context.Background(), docs[:2], 2); err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A model file cannot make reading an issue endless: its feature
+// configuration is checked.
+func TestReadChecksFeatureConfiguration(t *testing.T) {
+	tax := mustTax(t)
+	m, _ := smallModel(t)
+	for _, bad := range []func(*FeatureConfig){
+		func(f *FeatureConfig) { f.CharMax = 2000000000 },
+		func(f *FeatureConfig) { f.WordNgrams = 1000 },
+		func(f *FeatureConfig) { f.WordNgrams = 0 },
+		func(f *FeatureConfig) { f.BodyHead = 1 << 40 },
+		func(f *FeatureConfig) { f.TextWeight = -1 },
+	} {
+		mm := *m
+		bad(&mm.Features)
+		var b bytes.Buffer
+		if err := mm.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(&b, "bad", tax); err == nil || !strings.Contains(err.Error(), "feature configuration") {
+			t.Errorf("%+v: %v", mm.Features, err)
+		}
+	}
 }
 
 func TestNewCorpusErrors(t *testing.T) {

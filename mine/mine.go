@@ -124,6 +124,7 @@ const (
 	PhaseSizes    = "fix sizes"
 	PhaseWaiting  = "waiting"
 	PhaseRetry    = "retry"
+	PhaseSlow     = "slow" // the server has not answered for a while
 	PhaseDone     = "done"
 	PhaseStopped  = "stopped"
 	PhaseFailed   = "failed"
@@ -220,6 +221,10 @@ func Sync(ctx context.Context, db Store, client *github.Client, opt Options) (Re
 			}
 			progress(Event{Repo: e.Label, Phase: PhaseRetry, Rate: e.Rate,
 				Note: fmt.Sprintf("retry %d in %s after %s", e.Attempt, e.Wait.Round(time.Millisecond), what)})
+		case github.EventSlow:
+			progress(Event{Repo: e.Label, Phase: PhaseSlow, Rate: e.Rate,
+				Note: fmt.Sprintf("waiting on a slow server: no answer for %s (gives up at %s; --timeout)",
+					e.Wait.Round(time.Millisecond), e.Until.Local().Format("15:04:05"))})
 		}
 	})
 	defer client.OnEvent(nil)
@@ -356,6 +361,7 @@ func (w *worker) run(ctx context.Context) RepoResult {
 	w.owner, w.name, _ = strings.Cut(w.repo, "/")
 	ctx = github.WithLabel(ctx, w.repo)
 	ctx = github.WithCounter(ctx, &w.requests)
+	w.emit(PhaseIssues, 0, 0) // started: no longer queued
 	err := w.phases(ctx)
 	w.res.Requests = w.requests.Load()
 	w.res.Duration = w.client.Clock().Now().Sub(start)
@@ -417,6 +423,10 @@ func (w *worker) emit(phase string, items int, fraction float64) {
 func (w *worker) apiError(what string, err error) error {
 	if errors.Is(err, github.ErrBudget) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	var ue *github.UnreachableError
+	if errors.As(err, &ue) {
+		return bugscope.Errorf(bugscope.EUnavailable, "%s: %w", what, ue) // the address says it all
 	}
 	switch s := github.StatusOf(err); {
 	case s == 404:

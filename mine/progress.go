@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope/github"
+	"github.com/bugscope/bugscope/internal/safetext"
 )
 
 // Printer shows the progress of a sync: on a terminal a line per
@@ -125,7 +126,7 @@ func (p *Printer) Event(e Event) {
 	switch e.Phase {
 	case PhaseWaiting:
 		s.until, s.note = e.Until, e.Note
-	case PhaseRetry:
+	case PhaseRetry, PhaseSlow:
 		s.note = e.Note
 	default:
 		changed = e.Phase != s.phase
@@ -143,22 +144,24 @@ func (p *Printer) Event(e Event) {
 		return // the ticker redraws
 	}
 	switch {
-	case e.Phase == PhaseWaiting || e.Phase == PhaseRetry || changed || s.final || now.Sub(s.lastLog) >= p.LogEvery:
+	case e.Phase == PhaseWaiting || e.Phase == PhaseRetry || e.Phase == PhaseSlow || changed || s.final || now.Sub(s.lastLog) >= p.LogEvery:
 		s.lastLog = now
 		fmt.Fprintln(p.w, p.logLine(e.Repo, s, now))
 	}
 }
 
+// logLine is a plain line for a log. Notes and errors quote what servers
+// said, so the line is made safe for a terminal.
 func (p *Printer) logLine(repo string, s *status, now time.Time) string {
 	if !s.until.IsZero() && s.until.After(now) {
-		return fmt.Sprintf("%s: waiting until %s (%s): %s", repo, s.until.Local().Format("15:04:05"), s.until.Sub(now).Round(time.Second), s.note)
+		return safetext.Line(fmt.Sprintf("%s: waiting until %s (%s): %s", repo, s.until.Local().Format("15:04:05"), s.until.Sub(now).Round(time.Second), s.note))
 	}
 	parts := []string{fmt.Sprintf("%s: %s", repo, s.phase)}
 	parts = append(parts, p.figures(s, now)...)
 	if s.note != "" {
 		parts = append(parts, s.note)
 	}
-	return strings.Join(parts, ", ")
+	return safetext.Line(strings.Join(parts, ", "))
 }
 
 func (p *Printer) figures(s *status, now time.Time) []string {
@@ -202,7 +205,7 @@ func (p *Printer) draw() {
 			}
 		}
 		b.WriteString("\r\x1b[2K")
-		b.WriteString(truncate(line, p.width-1))
+		b.WriteString(truncate(safetext.Line(line), p.width-1))
 		b.WriteByte('\n')
 	}
 	p.drawn = len(p.order)

@@ -26,6 +26,9 @@ type ReportOptions struct {
 	// Missing are repositories a study could not mine, for the report to
 	// name.
 	Missing []report.MissingRepo
+	// LinkHosts are the GitHub Enterprise web hosts whose issue addresses
+	// the report may link to, besides github.com (report.Options).
+	LinkHosts []string
 }
 
 // BuildReport loads the classified issues and computes the report. It
@@ -56,11 +59,12 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 		return nil, err
 	}
 	return report.Build(tax, items, report.Options{
-		Fixes:    fixes,
-		Title:    opt.Title,
-		Now:      now,
-		InFilter: inFilter,
-		Missing:  opt.Missing,
+		Fixes:     fixes,
+		Title:     opt.Title,
+		Now:       now,
+		InFilter:  inFilter,
+		Missing:   opt.Missing,
+		LinkHosts: opt.LinkHosts,
 		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
 			Until: opt.Filter.Until, State: opt.Filter.State},
 	})

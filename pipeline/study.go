@@ -27,6 +27,8 @@ type StudyOptions struct {
 	// Missing are the repositories the study was asked to mine and could
 	// not; the report names them.
 	Missing []report.MissingRepo
+	// LinkHosts: GitHub Enterprise web hosts the report may link to.
+	LinkHosts []string
 }
 
 // StudyResult says what Study did.
@@ -58,7 +60,7 @@ func Study(ctx context.Context, db Store, tax *taxonomy.Taxonomy, o StudyOptions
 	if res.Classified, err = Classify(ctx, db, tax, cs.Classifier, ClassifyOptions{}); err != nil {
 		return res, err
 	}
-	r, err := BuildReport(ctx, db, tax, ReportOptions{Title: o.Title, Now: o.Now, Missing: o.Missing})
+	r, err := BuildReport(ctx, db, tax, ReportOptions{Title: o.Title, Now: o.Now, Missing: o.Missing, LinkHosts: o.LinkHosts})
 	if err != nil {
 		return res, err
 	}

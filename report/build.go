@@ -30,6 +30,9 @@ type Options struct {
 	// all of them. Missing are repositories a study could not mine.
 	InFilter map[string]int
 	Missing  []MissingRepo
+	// LinkHosts are the web hosts besides github.com whose stored issue
+	// addresses the report may link to (GitHub Enterprise); see links.go.
+	LinkHosts []string
 }
 
 // Build computes the report from classified issues. Only issues classified
@@ -69,6 +72,7 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 		r.Kinds = distribution(tax, d, items, items)
 	}
 	r.Categories = categories(tax, catDim, bugs, opt.Examples)
+	checkLinks(r, opt.LinkHosts)
 	if d := tax.ByRole(taxonomy.RolePatterns); d != nil {
 		r.Patterns = enginePatterns(d, r.Engines, bugs)
 	}

@@ -1,12 +1,12 @@
 package report
 
 import (
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"strconv"
+
+	"github.com/bugscope/bugscope/internal/safetext"
 )
 
 // Formats a report can be written in.
@@ -25,11 +25,10 @@ func (r *Report) Write(w io.Writer, format string) error {
 	return fmt.Errorf("unknown report format %q (markdown, json, csv)", format)
 }
 
-// WriteJSON writes the report as indented JSON.
+// WriteJSON writes the report as indented JSON, with the characters a
+// terminal would act on escaped (safetext.WriteJSON).
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return safetext.WriteJSON(w, r)
 }
 
 // CSVHeader is the header of the CSV form: one row per figure, with repo
@@ -37,9 +36,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 var CSVHeader = []string{"section", "dimension", "group", "id", "name", "repo", "count", "base", "share", "lift"}
 
 // WriteCSV writes every figure of the report as one CSV row, in long form
-// for spreadsheets and data frames.
+// for spreadsheets and data frames. Every cell is made safe for a
+// terminal and a spreadsheet (safetext.CSVCell).
 func (r *Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := safetext.NewCSVWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
 	}

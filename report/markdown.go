@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/url"
 	"sort"
 	"strings"
 	"text/template"
-	"unicode"
+
+	"github.com/bugscope/bugscope/internal/safetext"
 )
 
 //go:embed templates/*.tmpl
@@ -33,60 +33,25 @@ var markdownTemplate = template.Must(template.New("report.md.tmpl").Funcs(templa
 	"coverage":     coverageMarkdown,
 }).ParseFS(templates, "templates/report.md.tmpl"))
 
-// WriteMarkdown writes the report as Markdown.
+// WriteMarkdown writes the report as Markdown. Every piece of outside
+// text goes through md, code or exampleLink; the whole is made safe for a
+// terminal once more (safetext.Text), so that no section can forget it.
 func (r *Report) WriteMarkdown(w io.Writer) error {
-	return markdownTemplate.Execute(w, r)
+	var buf strings.Builder
+	if err := markdownTemplate.Execute(&buf, r); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, safetext.Text(buf.String()))
+	return err
 }
 
 // escapeMarkdown makes untrusted text (issue titles, quoted lines) inert in
-// Markdown: no links, images, emphasis, code, HTML or table breaks, on one
-// line. It escapes only what can start markup, so that text stays readable.
-func escapeMarkdown(s string) string {
-	rs := []rune(strings.TrimSpace(s)) // so that a leading # is at 0
-	var b strings.Builder
-	word := func(i int) bool {
-		return i >= 0 && i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]))
-	}
-	for i, r := range rs {
-		switch r {
-		case '\n', '\r', '\t':
-			b.WriteByte(' ')
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '&':
-			// Only an entity-like sequence needs escaping.
-			if word(i+1) || i+1 < len(rs) && rs[i+1] == '#' {
-				b.WriteString("&amp;")
-			} else {
-				b.WriteRune(r)
-			}
-		case '_':
-			// Intra-word underscores never make emphasis (snake_case names).
-			if word(i-1) && word(i+1) {
-				b.WriteRune(r)
-			} else {
-				b.WriteString("\\_")
-			}
-		case '\\', '`', '*', '[', ']', '|', '~':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case '#':
-			if i == 0 {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return strings.TrimSpace(b.String())
-}
+// Markdown and on a terminal, on one line (safetext.Markdown).
+func escapeMarkdown(s string) string { return safetext.Markdown(s) }
 
 // code renders text as an inline code span; backticks inside become quotes.
 func code(s string) string {
-	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ", "|", "\\|").Replace(s)
+	s = strings.NewReplacer("`", "'", "|", "\\|").Replace(safetext.Line(s))
 	return "`" + s + "`"
 }
 
@@ -155,14 +120,10 @@ func signalList(ss []SignalCount) string {
 	return strings.Join(parts, ", ")
 }
 
-// exampleLink links an example to its issue; only http(s) URLs are linked.
+// exampleLink links an example to its issue; Build has checked the URL
+// (safetext.IssueURL).
 func exampleLink(e Example) string {
-	text := escapeMarkdown(e.ID)
-	u, err := url.Parse(e.URL)
-	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return text
-	}
-	return "[" + text + "](" + u.String() + ")"
+	return safetext.MarkdownLink(e.ID, e.URL)
 }
 
 // distTable lays out a distribution: one row per value with its count and

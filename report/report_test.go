@@ -639,7 +639,8 @@ func TestEscapeMarkdown(t *testing.T) {
 		{"`code`", "\\`code\\`"},
 		{"*bold* and **strong**", `\*bold\* and \*\*strong\*\*`},
 		{"~~del~~", `\~\~del\~\~`},
-		{"line one\nline two\r\nthree\tfour", "line one line two  three four"},
+		{"line one\nline two\r\nthree\tfour", "line one line two three four"},
+		{"clear \x1b[2J\x1b#8 bell\x07 c1\u009b31m \u202eevil", "clear  bell c1 evil"},
 		{"snake_case_name stays", "snake_case_name stays"},
 		{"_em_ and __init__", `\_em\_ and \_\_init\_\_`},
 		{"# heading", `\# heading`},
@@ -676,19 +677,20 @@ func TestMarkdownIsInert(t *testing.T) {
 	if m := regexp.MustCompile(`(^|[^\\])\]\(([^h]|h[^t])`).FindString(out); m != "" {
 		t.Errorf("Markdown holds a link that is not to an issue: %q", m)
 	}
-	// The nasty example is one list item: its link refused, its title and
-	// quote on one line each.
+	// The nasty example is one list item: its link built from the
+	// repository and number (its URL is javascript:), its title and quote
+	// on one line each.
 	var item []string
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
-		if strings.HasPrefix(l, "- "+sgl+"#302") {
+		if strings.HasPrefix(l, "- ["+sgl+"#302]") {
 			item = lines[i : i+3]
 		}
 	}
 	if item == nil {
 		t.Fatalf("no example line for #302 in:\n%s", out)
 	}
-	if !strings.HasPrefix(item[0], "- "+sgl+"#302 — &lt;script&gt;") || !strings.Contains(item[0], "second line") {
+	if !strings.HasPrefix(item[0], "- ["+sgl+"#302](https://github.com/"+sgl+"/issues/302) — &lt;script&gt;") || !strings.Contains(item[0], "second line") {
 		t.Errorf("example line = %q", item[0])
 	}
 	if !strings.HasPrefix(item[1], "  > the server hangs \\| &lt;img") {
@@ -713,27 +715,55 @@ func TestMarkdownIsInert(t *testing.T) {
 	}
 }
 
-func TestExampleLink(t *testing.T) {
-	for _, tc := range []struct {
-		url, want string
-	}{
-		{"https://github.com/o/r/issues/1", "[o/r#1](https://github.com/o/r/issues/1)"},
-		{"http://example.org/x", "[o/r#1](http://example.org/x)"},
-		{"javascript:alert(1)", "o/r#1"},
-		{"JAVASCRIPT:alert(1)", "o/r#1"},
-		{"data:text/html,<script>alert(1)</script>", "o/r#1"},
-		{"ftp://example.org/x", "o/r#1"},
-		{"//evil.example/x", "o/r#1"},
-		{"https://", "o/r#1"},
-		{"", "o/r#1"},
-		{"https://example.org/a b)(c", "[o/r#1](https://example.org/a%20b%29%28c)"},
+// TestLinks checks that the report links an example only to its issue:
+// a stored html_url is kept only when it is exactly the issue's address on
+// github.com or an allowed host (LinkHosts), else the link is built from
+// the repository and number; Markdown and JSON agree.
+func TestLinks(t *testing.T) {
+	const canon = "https://github.com/o/r/issues/1"
+	for _, tc := range []struct{ url, want string }{
+		{"https://github.com/o/r/issues/1", canon},
+		{"https://github.com/o/r/pull/1", "https://github.com/o/r/pull/1"},
+		{"https://ghe.example.com/o/r/issues/1", "https://ghe.example.com/o/r/issues/1"},
+		{"https://github.com/o/r/issues/1)![x](https://evil.example/t.png)", canon},
+		{"https://evil.example/o/r/issues/1", canon},
+		{"https://github.com.evil.example/o/r/issues/1", canon},
+		{"https://user:pass@github.com/o/r/issues/1", canon},
+		{"javascript:alert(1)", canon},
+		{"JAVASCRIPT:alert(1)", canon},
+		{"data:text/html,<script>alert(1)</script>", canon},
+		{"http://example.org/x", canon},
+		{"//evil.example/x", canon},
+		{"", canon},
 	} {
-		if got := exampleLink(Example{ID: "o/r#1", URL: tc.url}); got != tc.want {
-			t.Errorf("exampleLink(%q) = %q, want %q", tc.url, got, tc.want)
+		it := fixture()[0]
+		it.Issue.Repo, it.Issue.Number, it.Issue.URL = "o/r", 1, tc.url
+		r, err := Build(llmTax(t), []bugscope.Classified{it}, Options{Now: fixedNow, LinkHosts: []string{"ghe.example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exs []Example
+		for _, c := range r.Categories {
+			for _, s := range c.Subcategories {
+				exs = append(exs, s.Examples...)
+			}
+		}
+		if len(exs) != 1 || exs[0].URL != tc.want {
+			t.Fatalf("stored %q: examples %+v, want one linking %s", tc.url, exs, tc.want)
+		}
+		var md bytes.Buffer
+		if err := r.WriteMarkdown(&md); err != nil {
+			t.Fatal(err)
+		}
+		if link := "[o/r#1](" + tc.want + ")"; !strings.Contains(md.String(), link) {
+			t.Errorf("stored %q: Markdown lacks %s", tc.url, link)
+		}
+		if strings.Contains(md.String(), "evil.example") || strings.Contains(md.String(), "pass@") {
+			t.Errorf("stored %q: Markdown mentions it", tc.url)
 		}
 	}
-	if got := exampleLink(Example{ID: "a_b/c*d#1", URL: "javascript:x"}); got != `a_b/c\*d#1` {
-		t.Errorf("exampleLink escapes the id: %q", got)
+	if got := exampleLink(Example{ID: "a_b/c*d#1", URL: "https://x.example/a b)(c"}); got != `[a_b/c\*d#1](https://x.example/a%20b%29%28c)` {
+		t.Errorf("exampleLink escapes the text and the URL: %q", got)
 	}
 }
 

@@ -131,14 +131,9 @@ func upsertIssues(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue, now 
 }
 
 // olderThanStored reports whether an incoming version must not replace the
-// stored one: the stored one has a time and the incoming one is earlier or
-// has none.
+// stored one (bugscope.Replaces).
 func olderThanStored(incoming *time.Time, stored sql.NullString) bool {
-	s := parseTime(stored)
-	if s == nil {
-		return false
-	}
-	return incoming == nil || incoming.Before(*s)
+	return !bugscope.Replaces(incoming, parseTime(stored))
 }
 
 func contentHash(is *bugscope.Issue) string {

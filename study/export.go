@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"embed"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -387,8 +387,9 @@ func (ds *Dataset) WriteJSONL(w io.Writer) error {
 
 // WriteCSV writes one row per exported item: the issue, its place in the
 // sample, the final labels (a multi-valued dimension's values joined by
-// ";"), then each rater's answer. Cells that a spreadsheet would take for
-// a formula are prefixed with a quote.
+// ";"), then each rater's answer. Every cell is made safe for a terminal
+// and a spreadsheet (safetext.CSVCell: a cell a spreadsheet would take for
+// a formula gets a leading quote).
 func (ds *Dataset) WriteCSV(w io.Writer) error {
 	raters := make([]string, 0, len(ds.Card.Raters))
 	for _, r := range ds.Card.Raters {
@@ -405,7 +406,7 @@ func (ds *Dataset) WriteCSV(w io.Writer) error {
 		}
 		head = append(head, r+":confidence", r+":note", r+":exclude_reason")
 	}
-	cw := csv.NewWriter(w)
+	cw := safetext.NewCSVWriter(w)
 	if err := cw.Write(head); err != nil {
 		return err
 	}
@@ -442,9 +443,6 @@ func (ds *Dataset) WriteCSV(w io.Writer) error {
 				row = append(row, "", "", "")
 			}
 		}
-		for i := range row {
-			row[i] = safeCell(row[i])
-		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -460,20 +458,10 @@ func timeCell(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// safeCell defuses CSV formula injection (OWASP): a cell that starts with
-// = + - @ or a tab or carriage return gets a leading quote.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
-// WriteJSON writes the card as indented JSON.
+// WriteJSON writes the card as indented JSON, with the characters a
+// terminal would act on escaped (safetext.WriteJSON).
 func (c *Card) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(c)
+	return safetext.WriteJSON(w, c)
 }
 
 //go:embed templates/card.md.tmpl
@@ -494,12 +482,14 @@ var cardTemplate = template.Must(template.New("card.md.tmpl").Funcs(template.Fun
 }).ParseFS(templates, "templates/card.md.tmpl"))
 
 // WriteMarkdown writes the card for people (templates/card.md.tmpl).
+// Outside text goes through md; the whole is made safe for a terminal
+// once more (safetext.Text).
 func (c *Card) WriteMarkdown(w io.Writer) error {
 	var buf bytes.Buffer
 	if err := cardTemplate.Execute(&buf, c); err != nil {
 		return err
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err := io.WriteString(w, safetext.Text(buf.String()))
 	return err
 }
 
@@ -510,11 +500,9 @@ func ciText(iv metrics.CI) string {
 	return "[" + iv.Lo.String() + ", " + iv.Hi.String() + "]"
 }
 
-// mdCell makes text safe in a Markdown table cell.
-func mdCell(s string) string {
-	s = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
-	return s
-}
+// mdCell makes text safe in Markdown, a table cell included
+// (safetext.Markdown).
+func mdCell(s string) string { return safetext.Markdown(s) }
 
 func measureName(m string) string {
 	switch m {

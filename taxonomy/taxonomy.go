@@ -160,6 +160,9 @@ func Parse(r io.Reader, origin string) (*Taxonomy, error) {
 
 // init validates the taxonomy and builds its indexes.
 func (t *Taxonomy) init() error {
+	if err := t.noEmptyEntries(); err != nil {
+		return err
+	}
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if t.Name == "" {
@@ -269,6 +272,32 @@ func (t *Taxonomy) init() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// noEmptyEntries refuses list entries left empty ("-" alone in YAML), which
+// decode as nothing at all.
+func (t *Taxonomy) noEmptyEntries() error {
+	for i, d := range t.Dimensions {
+		if d == nil {
+			return fmt.Errorf("dimensions[%d] is empty", i)
+		}
+		for j, g := range d.Groups {
+			if g == nil {
+				return fmt.Errorf("dimension %q: groups[%d] is empty", d.ID, j)
+			}
+			for k, v := range g.Values {
+				if v == nil {
+					return fmt.Errorf("dimension %q: group %q: values[%d] is empty", d.ID, g.ID, k)
+				}
+			}
+		}
+		for j, v := range d.Values {
+			if v == nil {
+				return fmt.Errorf("dimension %q: values[%d] is empty", d.ID, j)
+			}
+		}
+	}
+	return nil
 }
 
 // Dimension returns the dimension with the given id, or nil.

@@ -503,6 +503,10 @@ func (e *editor) updateInput(msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	e.input, cmd = e.input.Update(msg)
+	// What is pasted is shown as it is typed: safe from the first key.
+	if v := e.input.Value(); Sanitize(v, false) != v {
+		e.input.SetValue(Sanitize(v, false))
+	}
 	return cmd
 }
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/charmbracelet/x/ansi"
+	"github.com/bugscope/bugscope/internal/safetext"
 )
 
 // Bounds on untrusted text shown in the interface.
@@ -15,35 +15,16 @@ const (
 )
 
 // Sanitize makes text from strangers (issue titles and bodies, GitHub
-// labels, notes) safe to print on a terminal: escape sequences are
-// removed whole (not just their ESC byte, which would leave "[2J"
-// behind), other control characters dropped, tabs expanded, invalid UTF-8
-// replaced, and bidirectional overrides (which can make text read
-// differently from what it is) removed. keepLines keeps line breaks.
+// labels, notes) safe to print on a terminal, by the rules of package
+// safetext (escape sequences removed whole, other controls and
+// bidirectional overrides dropped, invalid UTF-8 replaced), with tabs
+// expanded for the layout. keepLines keeps line breaks.
 func Sanitize(s string, keepLines bool) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\t", "    ")
+	if keepLines {
+		return safetext.Text(s)
 	}
-	s = ansi.Strip(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case r == '\n' && keepLines:
-			b.WriteByte('\n')
-		case r == '\n' || r == '\r' && !keepLines:
-			b.WriteByte(' ')
-		case r == '\t':
-			b.WriteString("    ")
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			// C0 and C1 controls, \r included when lines are kept
-		case r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c:
-			// bidirectional controls
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return safetext.Line(s)
 }
 
 // Bound cuts s to at most n bytes on a rune boundary, saying how much

@@ -4,11 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/safetext/safetexttest"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
 )
@@ -75,7 +78,7 @@ func TestSanitize(t *testing.T) {
 		{"red \x1b[31mtext\x1b[0m", "red text", "red text"},
 		{"clear\x1b[2J\x1b[Hscreen", "clearscreen", "clearscreen"},
 		{"title \x1b]0;pwned\x07set", "title set", "title set"},
-		{"a\r\nb\tc", "a\nb    c", "a  b    c"},
+		{"a\r\nb\tc", "a\nb    c", "a b    c"},
 		{"bell\x07 nul\x00 c1\u0085", "bell nul c1", "bell nul c1"},
 		{"\u202eevil\u202c ok", "evil ok", "evil ok"},
 		{"bad \xff utf8", "bad \uFFFD utf8", "bad \uFFFD utf8"},
@@ -162,6 +165,57 @@ func TestAnnotatorShowsIssueSafely(t *testing.T) {
 	keys(m, "esc", "s")
 	if v := m.View(); !strings.Contains(v, "no classifier has labelled this issue") {
 		t.Errorf("suggestion without classification:\n%s", v)
+	}
+}
+
+// TestAnnotatorHostileText is the annotate screen's part of the
+// regression test of issue 15, item 1: every payload of safetexttest in
+// the title, the body, the labels and a note stored from a file (labels
+// import) reaches the screen inert, and so does a note typed or pasted.
+func TestAnnotatorHostileText(t *testing.T) {
+	svc, refs := fixture(t, 2)
+	ctx := context.Background()
+	db := svc.Store.(*sqlite.DB)
+	is, err := db.Issue(ctx, refs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	is.Title, is.Body, is.Labels = safetexttest.Line(), safetexttest.Body(), []string{"bug", safetexttest.Line()}
+	u := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	is.UpdatedAt = &u
+	if _, err := db.UpsertIssues(ctx, []bugscope.Issue{is}, nil); err != nil {
+		t.Fatal(err)
+	}
+	note := "note " + string([]rune(safetexttest.Line())[:150])
+	if _, err := svc.Annotate(ctx, "s", "ann", []study.Answer{{Issue: refs[1], Labels: bugscope.Labels{"kind": {"question"}}, Note: note}}, study.SourceImport("ann.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	m := newAnnotator(t, svc, AnnotateOptions{Rater: "ann"})
+	keys(m, "right")
+	shown := m.View()
+	for _, v := range []string{shown} {
+		if c := safetexttest.Controls(ansi.Strip(v)); c != "" {
+			t.Errorf("issue screen: %s", c)
+		}
+		if l := safetexttest.Leak(v, false); l != "" {
+			t.Errorf("issue screen: %s", l)
+		}
+	}
+	if !strings.Contains(shown, "HIDDEN") || !strings.Contains(shown, "evil") || !strings.Contains(shown, "note: note") {
+		t.Errorf("the text itself is not shown:\n%s", shown)
+	}
+	// Typed or pasted into the note: the runes arrive one by one, ESC
+	// dropped by the input; what is left must still be inert.
+	keys(m, "n")
+	for _, r := range safetexttest.Line() {
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+	typing := m.View()
+	keys(m, "enter")
+	for i, v := range []string{typing, m.View()} {
+		if c := safetexttest.Controls(ansi.Strip(v)); c != "" {
+			t.Errorf("note screen %d: %s", i, c)
+		}
 	}
 }
 

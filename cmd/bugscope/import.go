@@ -35,7 +35,9 @@ Every file is read before anything is stored: a malformed file fails the
 import with its name, line and byte offset (exit 3), a missing one exits 4,
 and the database stays as it was (a new one is not created). Each file is
 then stored in one transaction. Re-importing never duplicates: an issue is
-replaced only by a version that is not older (updated_at).`,
+replaced only by a version that is not older (updated_at). The same rule
+picks between two copies of an issue inside one file; the summary counts
+such duplicates.`,
 		Example: `  bugscope import vllm-issues.json llama.cpp-issues.json
   bugscope import --repo sgl-project/sglang dump.jsonl
   bugscope import --jq '.[] | [.file, .inserted] | @tsv' dump.json`,
@@ -81,9 +83,9 @@ func (a *app) runImport(ctx context.Context, o importOptions) error {
 			return a.printJSON(o.json, results)
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "file\tissues\tpull requests\tnew\tupdated\tunchanged\tolder (kept stored)\t")
+		fmt.Fprintln(tw, "file\tissues\tpull requests\tnew\tupdated\tunchanged\tolder (kept stored)\tduplicates in file\t")
 		for _, r := range results {
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", r.File, r.Issues, r.PullRequests, r.Inserted, r.Updated, r.Unchanged, r.Stale)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t\n", printable(r.File), r.Issues, r.PullRequests, r.Inserted, r.Updated, r.Unchanged, r.Stale, r.Duplicates)
 		}
 		return tw.Flush()
 	})

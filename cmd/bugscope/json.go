@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"runtime/debug"
 
 	"github.com/itchyny/gojq"
@@ -45,9 +46,7 @@ func (a *app) printJSON(j jsonFlags, v any) error {
 		a.printed(v)
 	}
 	if j.jq == "" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return safetext.WriteJSON(a.stdout, v)
 	}
 	q, err := gojq.Parse(j.jq)
 	if err != nil {
@@ -74,7 +73,7 @@ func (a *app) printJSON(j jsonFlags, v any) error {
 			return usageError("--jq: %v", err)
 		}
 		if s, ok := x.(string); ok {
-			fmt.Fprintln(a.stdout, s)
+			fmt.Fprintln(a.stdout, safetext.Text(s))
 			continue
 		}
 		var buf bytes.Buffer
@@ -83,7 +82,7 @@ func (a *app) printJSON(j jsonFlags, v any) error {
 		if err := enc.Encode(x); err != nil {
 			return err
 		}
-		a.stdout.Write(buf.Bytes())
+		a.stdout.Write(safetext.JSON(buf.Bytes()))
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/internal/atomic"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/mine"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
@@ -130,10 +131,17 @@ func main() {
 	a := &app{stdout: os.Stdout, stderr: os.Stderr, now: time.Now}
 	err := a.root().ExecuteContext(ctx)
 	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bugscope:", err)
-	}
+	printError(os.Stderr, err)
 	os.Exit(exitCode(err))
+}
+
+// printError prints the error a command failed with. Errors echo input
+// (names, values, snippets of a file), so they are made safe for the
+// terminal first.
+func printError(w io.Writer, err error) {
+	if err != nil {
+		fmt.Fprintln(w, "bugscope:", safetext.Text(err.Error()))
+	}
 }
 
 func (a *app) root() *cobra.Command {

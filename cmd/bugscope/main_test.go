@@ -31,9 +31,7 @@ func runWith(t *testing.T, mod func(*app), args ...string) (stdout, stderr strin
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	err := root.ExecuteContext(context.Background())
-	if err != nil {
-		errOut.WriteString(err.Error())
-	}
+	printError(&errOut, err)
 	return out.String(), errOut.String(), exitCode(err)
 }
 

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -17,6 +19,7 @@ type reportOptions struct {
 	out        string
 	classifier string
 	title      string
+	apiURL     string
 }
 
 func (a *app) reportCmd() *cobra.Command {
@@ -51,7 +54,21 @@ the same figures as the Markdown.`,
 	outputFlag(c, &o.out)
 	c.Flags().StringVar(&o.classifier, "classifier", "", "whose labels to report (default: per issue the best that labelled it: ensemble, model, llm, rules)")
 	c.Flags().StringVar(&o.title, "title", "", "report title")
+	c.Flags().StringVar(&o.apiURL, "api-url", os.Getenv("GITHUB_API_URL"), "GitHub Enterprise API address whose issue pages the report may link to (env GITHUB_API_URL; links go to github.com otherwise)")
 	return c
+}
+
+// linkHosts are the hosts a report may link issues to besides github.com:
+// that of --api-url (GitHub Enterprise), if any.
+func linkHosts(apiURL string) ([]string, error) {
+	if apiURL == "" {
+		return nil, nil
+	}
+	h, err := github.WebHost(apiURL)
+	if err != nil {
+		return nil, usageError("--api-url: %v", err)
+	}
+	return []string{h}, nil
 }
 
 func (a *app) runReport(ctx context.Context, o reportOptions) error {
@@ -64,9 +81,13 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	default:
 		return usageError("--format %q: want markdown, json or csv", o.format)
 	}
+	hosts, err := linkHosts(o.apiURL)
+	if err != nil {
+		return err
+	}
 	return a.withSession(ctx, readDB, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
 		r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{
-			Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now()})
+			Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now(), LinkHosts: hosts})
 		if err != nil {
 			return err
 		}

@@ -107,7 +107,7 @@ func writeItem(a *app, n int, it review.Item, all bool, dimOrder []string) {
 	w := a.stdout
 	fmt.Fprintf(w, "\n%3d. %s  score %.2f  confidence %.2f\n     %s\n", n, it.Issue, it.Score, it.Confidence, clip(it.Title, 100))
 	if it.URL != "" {
-		fmt.Fprintf(w, "     %s\n", it.URL)
+		fmt.Fprintf(w, "     %s\n", printable(it.URL))
 	}
 	var order []string
 	for _, d := range it.Disagreements {
@@ -149,8 +149,10 @@ func setOrNone(vs []string) string {
 	return strings.Join(vs, ",")
 }
 
+// clip makes untrusted text safe for the terminal on one line and cuts it
+// to n bytes.
 func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(printable(s)), " ")
 	if len(s) <= n {
 		return s
 	}

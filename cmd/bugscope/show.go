@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/sqlite"
 )
 
@@ -87,7 +88,7 @@ func (a *app) writeIssue(is bugscope.Issue, cls []bugscope.Classification, sigs 
 	if is.IsPullRequest {
 		kind = "pull request"
 	}
-	fmt.Fprintf(w, "%s  %s\n%s\n", is.Ref(), printable(is.Title), is.URL)
+	fmt.Fprintf(w, "%s  %s\n%s\n", is.Ref(), printable(is.Title), printable(is.URL))
 	fmt.Fprintf(w, "%s, state %s", kind, orDash(is.State))
 	if is.CreatedAt != nil {
 		fmt.Fprintf(w, ", opened %s", is.CreatedAt.Format("2006-01-02"))
@@ -95,18 +96,18 @@ func (a *app) writeIssue(is bugscope.Issue, cls []bugscope.Classification, sigs 
 	if is.ClosedAt != nil {
 		fmt.Fprintf(w, ", closed %s", is.ClosedAt.Format("2006-01-02"))
 	}
-	fmt.Fprintf(w, ", %d comments, %d reactions, %s\n", is.Comments, is.Reactions, association(is.AuthorAssociation))
+	fmt.Fprintf(w, ", %d comments, %d reactions, %s\n", is.Comments, is.Reactions, printable(association(is.AuthorAssociation)))
 	if len(is.Labels) > 0 {
 		fmt.Fprintf(w, "labels: %s\n", printable(strings.Join(is.Labels, ", ")))
 	}
 	for _, c := range cls {
-		fmt.Fprintf(w, "\n%s %s in %s %s — confidence %.2f\n", c.Classifier, c.ClassifierVersion, c.Taxonomy, c.TaxonomyVersion, c.Confidence)
+		fmt.Fprintf(w, "\n%s %s in %s %s — confidence %.2f\n", printable(c.Classifier), printable(c.ClassifierVersion), printable(c.Taxonomy), printable(c.TaxonomyVersion), c.Confidence)
 		for _, dim := range sortedDims(c.Labels) {
 			conf := ""
 			if v, ok := c.DimConfidence[dim]; ok {
 				conf = fmt.Sprintf("  (%.2f)", v)
 			}
-			fmt.Fprintf(w, "  %-12s %s%s\n", dim, strings.Join(c.Labels[dim], ", "), conf)
+			fmt.Fprintf(w, "  %-12s %s%s\n", printable(dim), printable(strings.Join(c.Labels[dim], ", ")), conf)
 		}
 		if len(c.Evidence) > 0 {
 			fmt.Fprintln(w, "  evidence:")
@@ -170,26 +171,8 @@ func orDash(s string) string {
 	return s
 }
 
-// printable drops control characters so that untrusted text cannot move
-// the cursor or change the terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// printable makes untrusted text safe for the terminal, on one line.
+func printable(s string) string { return safetext.Line(s) }
 
 // printableBody is printable but keeps line breaks and tabs.
-func printableBody(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\t':
-			return r
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			return -1
-		}
-		return r
-	}, s)
-}
+func printableBody(s string) string { return safetext.Text(s) }

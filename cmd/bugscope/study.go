@@ -91,6 +91,10 @@ func (a *app) runStudy(ctx context.Context, o studyOptions) error {
 	if err != nil {
 		return err
 	}
+	hosts, err := linkHosts(o.sync.apiURL)
+	if err != nil {
+		return err
+	}
 	dumps, err := pipeline.ReadDumps(o.files, pipeline.ImportOptions{Repo: repo})
 	if err != nil {
 		return err
@@ -120,7 +124,7 @@ func (a *app) runStudy(ctx context.Context, o studyOptions) error {
 			}
 		}
 		res, err := pipeline.Study(ctx, db, tax, pipeline.StudyOptions{Dumps: dumps, Dir: o.outDir, Title: o.title, Now: a.now(),
-			Missing: missing, Classifiers: copt})
+			Missing: missing, Classifiers: copt, LinkHosts: hosts})
 		if err != nil {
 			if syncErr != nil {
 				return errors.Join(syncErr, err)

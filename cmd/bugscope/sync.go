@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -26,6 +27,7 @@ type syncFlags struct {
 	limit       int
 	maxRequests int
 	workers     int
+	timeout     time.Duration
 	comments    bool
 	fixSizes    bool
 	timeline    bool
@@ -42,6 +44,7 @@ func (f *syncFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.limit, "limit", 0, "store at most this many issues and pull requests per repository in this run (0: no limit); the next run continues")
 	fl.IntVar(&f.maxRequests, "max-requests", 0, "make at most this many requests in this run, retries included (0: no limit); the next run continues")
 	fl.IntVar(&f.workers, "workers", 4, "repositories synced at once (at most 4 requests are in flight in all)")
+	fl.DurationVar(&f.timeout, "timeout", github.DefaultTimeout, "give up on an answer that has not begun (or a body that stalls) after this long, and retry; a request retries for at most 2 minutes")
 	fl.BoolVar(&f.comments, "comments", false, "also store issue and pull-request comments (one request per 100 comments)")
 	fl.BoolVar(&f.fixSizes, "fix-sizes", false, "also fetch the size (files, lines) of each fixing pull request, once: one request per pull request")
 	fl.BoolVar(&f.timeline, "timeline", false, "read the timeline of closed issues no description links, to find their fix (one request or two per issue)")
@@ -87,8 +90,8 @@ func (f *syncFlags) options(repos []string) (mine.Options, error) {
 		return opt, err
 	}
 	opt.Since = since
-	if f.limit < 0 || f.maxRequests < 0 || f.workers < 0 {
-		return opt, usageError("--limit, --max-requests and --workers cannot be negative")
+	if f.limit < 0 || f.maxRequests < 0 || f.workers < 0 || f.timeout < 0 {
+		return opt, usageError("--limit, --max-requests, --workers and --timeout cannot be negative")
 	}
 	return opt, nil
 }
@@ -96,7 +99,7 @@ func (f *syncFlags) options(repos []string) (mine.Options, error) {
 // sync mines repos into db, with a live display on a terminal.
 func (a *app) sync(ctx context.Context, db mine.Store, f *syncFlags, opt mine.Options) (mine.Result, error) {
 	token, from := github.TokenFromEnv()
-	client, err := github.New(github.Options{Token: token, BaseURL: f.apiURL, MaxRequests: f.maxRequests})
+	client, err := github.New(github.Options{Token: token, BaseURL: f.apiURL, MaxRequests: f.maxRequests, Timeout: f.timeout})
 	if err != nil {
 		return mine.Result{}, usageError("--api-url: %v", err)
 	}
@@ -219,7 +222,7 @@ func (a *app) printSync(res mine.Result) {
 		status := "complete"
 		switch {
 		case r.Error != "":
-			status = "failed: " + r.Error
+			status = "failed: " + printable(r.Error)
 		case r.Stopped != "":
 			status, stopped = "stopped ("+r.Stopped+")", true
 		}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -63,20 +65,23 @@ func (a *app) runTaxonomy(o taxonomyOptions) error {
 	return nil
 }
 
+// writeTaxonomy prints a taxonomy for people. A team's file is outside
+// text: the whole is made safe for the terminal (safetext.Text).
 func (a *app) writeTaxonomy(t *taxonomy.Taxonomy) {
-	w := a.stdout
-	fmt.Fprintf(w, "%s (version %s): %s\nsource: %s\n", t.Name, t.Version, t.Title, t.Source)
+	var w strings.Builder
+	defer func() { io.WriteString(a.stdout, safetext.Text(w.String())) }()
+	fmt.Fprintf(&w, "%s (version %s): %s\nsource: %s\n", t.Name, t.Version, t.Title, t.Source)
 	if t.Description != "" {
-		fmt.Fprintf(w, "\n%s\n", wrap(t.Description, 78, ""))
+		fmt.Fprintf(&w, "\n%s\n", wrap(t.Description, 78, ""))
 	}
 	for _, d := range t.Dimensions {
 		card := "one value"
 		if d.Multi {
 			card = "any number of values"
 		}
-		fmt.Fprintf(w, "\n== %s (%s): %s", d.ID, d.Name, card)
+		fmt.Fprintf(&w, "\n== %s (%s): %s", d.ID, d.Name, card)
 		if d.Ordinal {
-			fmt.Fprint(w, ", ordered")
+			fmt.Fprint(&w, ", ordered")
 		}
 		if len(d.AppliesWhen) > 0 {
 			var conds []string
@@ -84,14 +89,14 @@ func (a *app) writeTaxonomy(t *taxonomy.Taxonomy) {
 				conds = append(conds, k+"="+strings.Join(v, "|"))
 			}
 			sort.Strings(conds)
-			fmt.Fprintf(w, ", only when %s", strings.Join(conds, " and "))
+			fmt.Fprintf(&w, ", only when %s", strings.Join(conds, " and "))
 		}
-		fmt.Fprintf(w, "  [%s]\n", d.Source)
+		fmt.Fprintf(&w, "  [%s]\n", d.Source)
 		if d.Description != "" {
-			fmt.Fprintf(w, "%s\n", wrap(d.Description, 78, "   "))
+			fmt.Fprintf(&w, "%s\n", wrap(d.Description, 78, "   "))
 		}
 		value := func(v *taxonomy.Value, indent string) {
-			fmt.Fprintf(w, "%s%-24s %s  [%s]\n%s\n", indent, v.ID, v.Name, v.Source, wrap(v.Description, 78, indent+"    "))
+			fmt.Fprintf(&w, "%s%-24s %s  [%s]\n%s\n", indent, v.ID, v.Name, v.Source, wrap(v.Description, 78, indent+"    "))
 		}
 		if len(d.Groups) > 0 {
 			for _, g := range d.Groups {
@@ -99,7 +104,7 @@ func (a *app) writeTaxonomy(t *taxonomy.Taxonomy) {
 				if d.AcceptGroups {
 					accepted = " (accepted as a value)"
 				}
-				fmt.Fprintf(w, "  %s: %s%s  [%s]\n", g.ID, g.Name, accepted, g.Source)
+				fmt.Fprintf(&w, "  %s: %s%s  [%s]\n", g.ID, g.Name, accepted, g.Source)
 				for _, v := range g.Values {
 					value(v, "    ")
 				}
