@@ -1,0 +1,252 @@
+package stats
+
+import "math"
+
+// GoldUnit is one hand-labelled unit of a prediction-powered estimate: its
+// true numerator and denominator values (Y, YDen) and the classifier's
+// (F, FDen). For a share among all units the denominators are 1; for a
+// share among bugs, YDen says whether the unit truly is a bug and Y
+// whether it is a bug of the category, F and FDen the same by the
+// classifier's labels.
+type GoldUnit struct {
+	Y, YDen, F, FDen float64
+}
+
+// PPIStratum is one stratum of a prediction-powered estimate: the
+// classifier's values for every unit of the stratum's population (the
+// hand-labelled ones included, with the same predictions as in Gold), and
+// the hand-labelled units, a simple random sample of the stratum. FDen nil
+// means a denominator of 1 for every unit.
+type PPIStratum struct {
+	F, FDen []float64
+	Gold    []GoldUnit
+}
+
+// PPIResult is a prediction-powered estimate of a ratio.
+type PPIResult struct {
+	// Estimate is the corrected ratio, clipped to [0, 1]; Interval its
+	// confidence interval; SE the standard error of the unclipped ratio
+	// (delta method).
+	Estimate float64  `json:"estimate"`
+	SE       float64  `json:"se"`
+	Interval Interval `json:"interval"`
+	// Raw is the classifier's own ratio over the population.
+	Raw float64 `json:"raw"`
+	// Lambda is the power-tuning weight of each stratum (0: the hand
+	// labels alone; 1: plain prediction-powered inference).
+	Lambda []float64 `json:"lambda"`
+	// Gold is the number of hand-labelled units, GoldDen the sum of their
+	// true denominators (the hand-labelled bugs, for a share of bugs).
+	Gold    int     `json:"gold"`
+	GoldDen float64 `json:"gold_den"`
+	// EffectiveN is the sample size a simple proportion with the same
+	// variance would have; the interval is Wilson's at that size.
+	EffectiveN float64 `json:"effective_n"`
+	// Uncorrected lists the strata without hand labels (at least two are
+	// needed): their part of the estimate is the classifier's, uncorrected.
+	Uncorrected []int `json:"uncorrected,omitempty"`
+}
+
+// PPIRatio estimates the ratio of two population means, Σ num / Σ den, from
+// a classifier's values on every unit and true values on a stratified
+// random sample of hand-labelled units: prediction-powered inference
+// (Angelopoulos, Bates, Fannjiang, Jordan and Zrnic, Science 382, 2023)
+// with power tuning (PPI++: Angelopoulos, Duchi and Zrnic, 2023), per
+// stratum, combined with the strata's population weights, for a ratio by
+// the delta method.
+//
+// In stratum h with N units and n hand labels, the mean of a value is
+// estimated as ȳ + λ(F̄ − f̄): the hand labels' mean plus λ times the
+// classifier's bias measured on them, F̄ the classifier's mean over all N
+// units and f̄ over the n labelled ones. Since the labelled units are part
+// of the population, its variance is var(u − c·g)/n + c²·var(g)/(N − n)
+// with c = λ(1 − n/N), for the ratio's linearised values u = y − r·yden
+// (hand labels) and g = f − r·fden (classifier); λ = cov(u, g)/var(g),
+// clipped to [0, 1], minimises it, so the estimate is never worse than
+// the hand labels alone. The variance is that of the superpopulation the
+// issues stand for, as the Wilson interval of the raw share.
+//
+// The interval is Wilson's at the effective sample size r(1−r)/var, which
+// keeps it inside [0, 1] and honest near 0 (Korn and Graubard, 1998). It
+// is capped at the population's size; where no hand-labelled unit is
+// positive by either labelling, the hand labels say nothing about the
+// classifier's errors on this value and the cap is the hand-labelled
+// denominator, as if only the hand labels had been counted.
+//
+// The classifier must not have learned from the hand-labelled units: for
+// those, F must be out-of-fold predictions (cross-prediction-powered
+// inference, Zrnic and Candès, PNAS 2024).
+func PPIRatio(strata []PPIStratum, confidence float64) PPIResult {
+	res := PPIResult{Lambda: make([]float64, len(strata))}
+	type moments struct {
+		n, N       float64
+		fa, fb     float64 // population means
+		ya, yb     float64 // gold means of y
+		ga, gb     float64 // gold means of f
+		hasGold    bool
+		informativ bool
+	}
+	ms := make([]moments, len(strata))
+	var total, popDen, popNum float64
+	for h, s := range strata {
+		m := &ms[h]
+		m.N = float64(len(s.F))
+		for i, f := range s.F {
+			m.fa += f
+			m.fb += den(s.FDen, i)
+		}
+		popNum += m.fa
+		popDen += m.fb
+		if m.N > 0 {
+			m.fa /= m.N
+			m.fb /= m.N
+		}
+		total += m.N
+		m.n = float64(len(s.Gold))
+		m.hasGold = len(s.Gold) >= 2
+		for _, g := range s.Gold {
+			m.ya += g.Y
+			m.yb += g.YDen
+			m.ga += g.F
+			m.gb += g.FDen
+			res.GoldDen += g.YDen
+			if g.Y > 0 || g.F > 0 {
+				m.informativ = true
+			}
+		}
+		res.Gold += len(s.Gold)
+		if m.n > 0 {
+			m.ya, m.yb, m.ga, m.gb = m.ya/m.n, m.yb/m.n, m.ga/m.n, m.gb/m.n
+		}
+		if !m.hasGold {
+			res.Uncorrected = append(res.Uncorrected, h)
+		}
+	}
+	if popDen > 0 {
+		res.Raw = popNum / popDen
+	}
+	if total == 0 {
+		res.Interval = Interval{0, 1}
+		return res
+	}
+	// ratio combines the strata's estimates of the numerator's and the
+	// denominator's means for the given weights λ.
+	ratio := func(lambda []float64) (r, a, b float64) {
+		for h, m := range ms {
+			w := m.N / total
+			if !m.hasGold {
+				a += w * m.fa
+				b += w * m.fb
+				continue
+			}
+			a += w * (m.ya + lambda[h]*(m.fa-m.ga))
+			b += w * (m.yb + lambda[h]*(m.fb-m.gb))
+		}
+		if b <= 0 {
+			return 0, a, b
+		}
+		return a / b, a, b
+	}
+	// stratumVar is the variance of stratum h's linearised estimate at
+	// ratio r and weight λ, and the λ that minimises it.
+	stratumVar := func(h int, r, lambda float64) (v, best float64) {
+		s, m := strata[h], ms[h]
+		n := m.n
+		var gMean, gVar float64
+		for i, f := range s.F {
+			gMean += f - r*den(s.FDen, i)
+		}
+		gMean /= m.N
+		for i, f := range s.F {
+			d := f - r*den(s.FDen, i) - gMean
+			gVar += d * d
+		}
+		if m.N > 1 {
+			gVar /= m.N - 1
+		}
+		var uMean, sMean float64
+		for _, g := range s.Gold {
+			uMean += g.Y - r*g.YDen
+			sMean += g.F - r*g.FDen
+		}
+		uMean /= n
+		sMean /= n
+		var cov float64
+		for _, g := range s.Gold {
+			cov += (g.Y - r*g.YDen - uMean) * (g.F - r*g.FDen - sMean)
+		}
+		cov /= n - 1
+		best = 1
+		if gVar > 0 {
+			best = math.Max(0, math.Min(1, cov/gVar))
+		}
+		c := lambda * (1 - n/m.N)
+		var dMean, dVar float64
+		for _, g := range s.Gold {
+			dMean += (g.Y - r*g.YDen) - c*(g.F-r*g.FDen)
+		}
+		dMean /= n
+		for _, g := range s.Gold {
+			d := (g.Y - r*g.YDen) - c*(g.F-r*g.FDen) - dMean
+			dVar += d * d
+		}
+		dVar /= n - 1
+		v = dVar / n
+		if m.N > n {
+			v += c * c * gVar / (m.N - n)
+		}
+		return v, best
+	}
+	lambda := make([]float64, len(strata))
+	for h := range lambda {
+		lambda[h] = 1
+	}
+	r, _, b := ratio(lambda)
+	// λ depends on r through the linearised values and r on λ: two rounds
+	// settle both.
+	for range 2 {
+		for h, m := range ms {
+			if m.hasGold {
+				_, lambda[h] = stratumVar(h, r, lambda[h])
+			}
+		}
+		r, _, b = ratio(lambda)
+	}
+	var v float64
+	for h, m := range ms {
+		if m.hasGold {
+			w := m.N / total
+			vh, _ := stratumVar(h, r, lambda[h])
+			v += w * w * vh
+		}
+	}
+	if b > 0 {
+		v /= b * b
+	}
+	copy(res.Lambda, lambda)
+	res.SE = math.Sqrt(v)
+	res.Estimate = clamp01(r)
+	informative := false
+	for _, m := range ms {
+		informative = informative || m.informativ
+	}
+	limit := b * total // the estimated number of denominator units
+	if !informative {
+		limit = math.Min(limit, res.GoldDen)
+	}
+	p := res.Estimate
+	neff := limit
+	if v > 0 && p > 0 && p < 1 {
+		neff = math.Min(p*(1-p)/v, limit)
+	}
+	res.EffectiveN = neff
+	res.Interval = Wilson(p*neff, neff, confidence)
+	return res
+}
+
+func den(d []float64, i int) float64 {
+	if d == nil {
+		return 1
+	}
+	return d[i]
+}
