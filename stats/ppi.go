@@ -61,9 +61,12 @@ type PPIResult struct {
 // units and f̄ over the n labelled ones. Since the labelled units are part
 // of the population, its variance is var(u − c·g)/n + c²·var(g)/(N − n)
 // with c = λ(1 − n/N), for the ratio's linearised values u = y − r·yden
-// (hand labels) and g = f − r·fden (classifier); λ = cov(u, g)/var(g),
-// clipped to [0, 1], minimises it, so the estimate is never worse than
-// the hand labels alone. The variance is that of the superpopulation the
+// (hand labels) and g = f − r·fden (classifier); λ = cov(u, g)/var(g) on
+// the hand labels (the regression estimator's coefficient), clipped to
+// [0, 1], minimises it, so the estimate is never worse than the hand
+// labels alone. Two pseudo-units of half weight, a missed positive and a
+// false one, enter the variance (not the estimate), so that a rare value
+// whose few hand labels show no error keeps an honest interval. The variance is that of the superpopulation the
 // issues stand for, as the Wilson interval of the raw share.
 //
 // The interval is Wilson's at the effective sample size r(1−r)/var, which
@@ -176,21 +179,43 @@ func PPIRatio(strata []PPIStratum, confidence float64) PPIResult {
 			cov += (g.Y - r*g.YDen - uMean) * (g.F - r*g.FDen - sMean)
 		}
 		cov /= n - 1
+		var sVar float64
+		for _, g := range s.Gold {
+			d := g.F - r*g.FDen - sMean
+			sVar += d * d
+		}
+		sVar /= n - 1
 		best = 1
-		if gVar > 0 {
-			best = math.Max(0, math.Min(1, cov/gVar))
+		if sVar > 0 {
+			best = math.Max(0, math.Min(1, cov/sVar))
 		}
 		c := lambda * (1 - n/m.N)
-		var dMean, dVar float64
-		for _, g := range s.Gold {
-			dMean += (g.Y - r*g.YDen) - c*(g.F-r*g.FDen)
+		// The variance of the rectified values, over the hand labels and
+		// two pseudo-units of half weight each: a positive the classifier
+		// missed and a negative it took for a positive. Like the pseudo-
+		// counts of Agresti and Coull (1998), they keep the variance from
+		// vanishing where the hand labels happen to show no error on a
+		// rare value; the estimate itself does not use them.
+		gold := append(s.Gold[:len(s.Gold):len(s.Gold)], pseudoUnits...)
+		wsum, dMean, dVar := 0.0, 0.0, 0.0
+		for k, g := range gold {
+			w := 1.0
+			if k >= len(s.Gold) {
+				w = pseudoWeight
+			}
+			wsum += w
+			dMean += w * ((g.Y - r*g.YDen) - c*(g.F-r*g.FDen))
 		}
-		dMean /= n
-		for _, g := range s.Gold {
+		dMean /= wsum
+		for k, g := range gold {
+			w := 1.0
+			if k >= len(s.Gold) {
+				w = pseudoWeight
+			}
 			d := (g.Y - r*g.YDen) - c*(g.F-r*g.FDen) - dMean
-			dVar += d * d
+			dVar += w * d * d
 		}
-		dVar /= n - 1
+		dVar /= wsum - 1
 		v = dVar / n
 		if m.N > n {
 			v += c * c * gVar / (m.N - n)
@@ -243,6 +268,14 @@ func PPIRatio(strata []PPIStratum, confidence float64) PPIResult {
 	res.Interval = Wilson(p*neff, neff, confidence)
 	return res
 }
+
+// pseudoUnits and pseudoWeight: see the variance in PPIRatio. The
+// simulation test (TestPPISimulation) measured the weight: with 0.5 the
+// intervals of a category of 2.4% cover the truth in 96% of the draws
+// (89% without), at 3% more width for the common ones.
+var pseudoUnits = []GoldUnit{{Y: 1, YDen: 1, F: 0, FDen: 1}, {Y: 0, YDen: 1, F: 1, FDen: 1}}
+
+const pseudoWeight = 0.5
 
 func den(d []float64, i int) float64 {
 	if d == nil {
