@@ -5,8 +5,10 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -200,6 +202,14 @@ type ReportOptions struct {
 	Classifier string // "" picks one (PickClassifier)
 	Title      string
 	Now        time.Time
+	// Gold corrects the shares with hand labels (GoldFiles, or a
+	// sample's final labels); Model is the learned model the labels come
+	// from, for checking that it did not learn from the hand labels.
+	Gold  *report.Gold
+	Model *learn.Model
+	// Period of the trends; AsOf the snapshot time (zero: the data's).
+	Period string
+	AsOf   time.Time
 }
 
 // BuildReport loads the classified issues and computes the report.
@@ -216,6 +226,11 @@ func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt
 	if len(items) > 0 {
 		version = items[0].Classification.ClassifierVersion
 	}
+	if opt.Gold != nil && !opt.Gold.NotRandom {
+		if err := CheckIndependent(cls, version, opt.Model, opt.Gold); err != nil {
+			return nil, err
+		}
+	}
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -227,6 +242,9 @@ func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt
 		return nil, err
 	}
 	return report.Build(tax, items, report.Options{
+		Gold:       opt.Gold,
+		Period:     opt.Period,
+		AsOf:       opt.AsOf,
 		Fixes:      fixes,
 		Title:      opt.Title,
 		Now:        now,
@@ -234,6 +252,72 @@ func BuildReport(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, opt
 		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
 			Until: opt.Filter.Until, State: opt.Filter.State},
 	})
+}
+
+// GoldFiles reads hand labels (label records) for report.Gold; a
+// record's x_stratum names its stratum. An id in two files is an error.
+func GoldFiles(paths []string, tax *taxonomy.Taxonomy, notRandom bool) (*report.Gold, error) {
+	g := &report.Gold{Source: strings.Join(paths, ", "), Labels: map[bugscope.IssueRef]bugscope.Labels{},
+		Strata: map[bugscope.IssueRef]string{}, NotRandom: notRandom}
+	from := map[bugscope.IssueRef]string{}
+	for _, path := range paths {
+		recs, err := labelrec.ReadFile(path, tax)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if prev, dup := from[r.Issue]; dup {
+				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too", path, r.Issue, prev)
+			}
+			from[r.Issue] = path
+			g.Labels[r.Issue] = r.Labels
+			if raw, ok := r.Extra["x_stratum"]; ok {
+				var s string
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s: x_stratum is not a string", path, r.Issue)
+				}
+				g.Strata[r.Issue] = s
+			}
+		}
+	}
+	return g, nil
+}
+
+// Classifiers whose labels come from a model trained on hand labels.
+var learned = []string{"model", "ensemble"}
+
+// CheckIndependent refuses to correct the labels of a learned classifier
+// with hand labels it learned from: its predictions for those are
+// memorised, and the correction would hide its errors. m is the model the
+// stored labels (classifier cls, version) come from.
+func CheckIndependent(cls, version string, m *learn.Model, g *report.Gold) error {
+	if !slices.Contains(learned, cls) {
+		return nil
+	}
+	if m == nil {
+		return bugscope.Errorf(bugscope.EInvalid, "the %s labels come from a learned model: give the model file they were classified with (--model FILE), so that the hand labels it learned from are not used to correct it, or report another classifier (--classifier rules)", cls)
+	}
+	if mv := learn.ModelVersion(m); !strings.HasPrefix(version, mv) {
+		return bugscope.Errorf(bugscope.EInvalid, "the stored %s labels are of model version %s, the model file is %s: give the model the issues were classified with", cls, version, mv)
+	}
+	if m.Training.Examples > 0 && len(m.Training.Issues) == 0 {
+		return bugscope.Errorf(bugscope.EInvalid, "the model file does not list the issues it was trained on (it predates that record): train it again, or report --classifier rules")
+	}
+	trained := map[string]bool{}
+	for _, id := range m.Training.Issues {
+		trained[id] = true
+	}
+	var both []string
+	for ref := range g.Labels {
+		if trained[ref.String()] {
+			both = append(both, ref.String())
+		}
+	}
+	if len(both) > 0 {
+		slices.Sort(both)
+		return bugscope.Errorf(bugscope.EInvalid, "%d of the hand labels (%s, ...) were used to train the model: its predictions for them are memorised and would hide its errors. Correct with hand labels it did not learn from, train a model without them, or report --classifier rules", len(both), both[0])
+	}
+	return nil
 }
 
 // Records turns stored classifications into label records, the format of

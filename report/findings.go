@@ -118,7 +118,7 @@ func (r *Report) findings() {
 				if t.Slope < 0 {
 					dir = "fell"
 				}
-				fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("The share of %s bugs %s %s by %.1f points per %s (95%% CI %+.1f to %+.1f) over %d %ss (Cochran–Armitage χ²(1) = %.1f, BH-adjusted p = %s).",
+				fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("The share of bugs labelled %s %s %s by %.1f points per %s (95%% CI %+.1f to %+.1f) over %d %ss (Cochran–Armitage χ²(1) = %.1f, BH-adjusted %s).",
 					s.Name, where, dir, math.Abs(100*t.Slope), r.Trends.Period, 100*t.Interval.Lo, 100*t.Interval.Hi, t.Periods, r.Trends.Period, t.Statistic, pText(t.PAdjusted))})
 			}
 			if t := s.CountTrend; t != nil && t.Significant && t.Slope != 0 {
@@ -126,17 +126,17 @@ func (r *Report) findings() {
 				if t.Slope < 0 {
 					dir = "fell"
 				}
-				fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("The number of %s bugs %s %s by %.1f per %s (Sen's slope, 95%% CI %.1f to %.1f) over %d %ss (Mann–Kendall τ = %.2f, BH-adjusted p = %s).",
+				fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("The number of bugs labelled %s %s %s by %.1f per %s (Sen's slope, 95%% CI %.1f to %.1f) over %d %ss (Mann–Kendall τ = %.2f, BH-adjusted %s).",
 					s.Name, where, dir, math.Abs(t.Slope), r.Trends.Period, t.Interval.Lo, t.Interval.Hi, t.Periods, r.Trends.Period, t.Statistic, pText(t.PAdjusted))})
 			}
 		}
 	}
 	if tc := r.TimeToClose; tc != nil {
 		if t := tc.Engines; t != nil && t.Significant {
-			fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("Time to close a bug differs between engines: median %s (log-rank χ²(%d) = %.1f, BH-adjusted p = %s).", medians(tc.ByRepo), t.DF, t.ChiSquare, pText(t.PAdjusted))})
+			fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("Time to close a bug differs between engines: median %s (log-rank χ²(%d) = %.1f, BH-adjusted %s).", medians(tc.ByRepo), t.DF, t.ChiSquare, pText(t.PAdjusted))})
 		}
 		if t := tc.Categories; t != nil && t.Significant {
-			fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("Time to close differs between categories: median %s (log-rank χ²(%d) = %.1f, BH-adjusted p = %s).", medians(tc.ByCategory), t.DF, t.ChiSquare, pText(t.PAdjusted))})
+			fs = append(fs, finding{t.PAdjusted, fmt.Sprintf("Time to close differs between categories: median %s (log-rank χ²(%d) = %.1f, BH-adjusted %s).", medians(tc.ByCategory), t.DF, t.ChiSquare, pText(t.PAdjusted))})
 		}
 	}
 	for _, ep := range r.Patterns {
@@ -144,7 +144,7 @@ func (r *Report) findings() {
 			if p.PAdjusted == nil || *p.PAdjusted >= Alpha || p.Lift <= 1 || p.Estimate == nil {
 				continue
 			}
-			fs = append(fs, finding{*p.PAdjusted, fmt.Sprintf("%s is typical of %s: %s of its bugs (95%% CI %s–%s), lift %.2f over all engines (Fisher's exact test, BH-adjusted p = %s).",
+			fs = append(fs, finding{*p.PAdjusted, fmt.Sprintf("%s is typical of %s: %s of its bugs (95%% CI %s–%s), lift %.2f over all engines (Fisher's exact test, BH-adjusted %s).",
 				p.Name, ep.Name, pct(p.Estimate.Share), pct(p.Estimate.Lo), pct(p.Estimate.Hi), p.Lift, pText(*p.PAdjusted))})
 		}
 	}
@@ -163,23 +163,19 @@ func chiText(t ChiTest) string {
 	if t.MonteCarlo > 0 {
 		how = fmt.Sprintf(", Monte-Carlo p from %d tables", t.MonteCarlo)
 	}
-	return fmt.Sprintf("χ²(%d) = %.1f, n = %d%s, BH-adjusted p = %s", t.DF, t.ChiSquare, t.N, how, pText(t.PAdjusted))
+	return fmt.Sprintf("χ²(%d) = %.1f, n = %d%s, BH-adjusted %s", t.DF, t.ChiSquare, t.N, how, pText(t.PAdjusted))
 }
 
 func pluralValue(c Comparison, j int) string {
-	if c.Base == "issues" {
-		return c.Names[j] + " reports"
-	}
-	return c.Names[j] + " bugs"
+	return c.Base + " labelled " + c.Names[j]
 }
 
-// pText writes a p-value as papers do: three significant digits, or
-// "< 0.001".
+// pText writes a p-value as papers do: "p = 0.012", or "p < 0.001".
 func pText(p float64) string {
 	if p < 0.001 {
-		return "< 0.001"
+		return "p < 0.001"
 	}
-	return fmt.Sprintf("%.3f", p)
+	return fmt.Sprintf("p = %.3f", p)
 }
 
 func medians(ks []KMSummary) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope/chart"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
@@ -32,8 +33,8 @@ and --preset from GitHub (as bugscope sync does, incrementally) and imports
 the issue dumps given as files, classifies every stored issue of the
 taxonomy with the rule classifier (extracting signals), and writes the
 report of the whole database into the output folder as report.md,
-report.json and report.csv, with the labels as labels.jsonl. It prints
-where.
+report.json and report.csv, with the labels as labels.jsonl and the
+charts in charts/ (SVG and PNG). It prints where.
 
 With files, a single --repo is also the repository of objects that do not
 name theirs. --no-sync imports, classifies and reports without mining
@@ -117,6 +118,11 @@ func (a *app) writeStudy(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxon
 	if err != nil {
 		return err
 	}
+	charts, err := chart.Write(dir, r)
+	if err != nil {
+		return err
+	}
+	r.Charts = charts
 	labels := func(w io.Writer) error {
 		items, err := db.Classified(ctx, sqlite.ClassifiedFilter{Taxonomy: tax.Name, Classifier: classify.Name})
 		if err != nil {
