@@ -308,21 +308,7 @@ func finite(x float64) float64 {
 // share estimates the share num/den of the issues of repo ("" for all).
 func (e *estimator) share(num, den predicate, repo string) Estimate {
 	if e.gold == nil {
-		k, n := 0, 0
-		for _, it := range e.items {
-			if repo != "" && it.Issue.Repo != repo {
-				continue
-			}
-			l := it.Classification.Labels
-			if den(l) {
-				n++
-				if num(l) {
-					k++
-				}
-			}
-		}
-		iv := stats.Wilson(float64(k), float64(n), Confidence)
-		return Estimate{Share: share(k, n), Lo: iv.Lo, Hi: iv.Hi, Method: MethodWilson}
+		return e.wilson(num, den, repo)
 	}
 	strata := make([]stats.PPIStratum, e.nStrata)
 	used := make([]bool, e.nStrata)
@@ -350,13 +336,39 @@ func (e *estimator) share(num, den predicate, repo string) Estimate {
 		}
 	}
 	var in []stats.PPIStratum
+	gold := 0
 	for h, s := range strata {
 		if used[h] {
 			in = append(in, s)
+			gold += len(s.Gold)
 		}
+	}
+	if gold == 0 {
+		// No hand label in this engine (a stratum the sample missed, which
+		// the warnings name): its share is the classifier's.
+		return e.wilson(num, den, repo)
 	}
 	r := stats.PPIRatio(in, Confidence)
 	return Estimate{Share: r.Estimate, Lo: r.Interval.Lo, Hi: r.Interval.Hi, Method: MethodPPI}
+}
+
+// wilson is the classifier's share with its Wilson interval.
+func (e *estimator) wilson(num, den predicate, repo string) Estimate {
+	k, n := 0, 0
+	for _, it := range e.items {
+		if repo != "" && it.Issue.Repo != repo {
+			continue
+		}
+		l := it.Classification.Labels
+		if den(l) {
+			n++
+			if num(l) {
+				k++
+			}
+		}
+	}
+	iv := stats.Wilson(float64(k), float64(n), Confidence)
+	return Estimate{Share: share(k, n), Lo: iv.Lo, Hi: iv.Hi, Method: MethodWilson}
 }
 
 // labelAccuracy measures precision and recall of value num (among den) on

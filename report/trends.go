@@ -125,7 +125,8 @@ func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, b
 	}
 	tr := &Trends{Period: period}
 	index := map[string]int{}
-	end := periodStart(asOf, period)
+	// A snapshot at the very start of a period has nothing in it.
+	end := periodStart(asOf.Add(-time.Nanosecond), period)
 	for t := periodStart(*first, period); !t.After(end); t = nextPeriod(t, period) {
 		index[periodKey(t, period)] = len(tr.Periods)
 		tr.Periods = append(tr.Periods, periodKey(t, period))
@@ -205,9 +206,10 @@ func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, b
 					total += k
 					s.Points = append(s.Points, TrendPoint{Period: tr.Periods[p], Count: k, Base: n, Share: share(k, n), Sparse: n < MinPeriodBugs})
 				}
-				if total > 0 {
-					s.CountTrend, s.ShareTrend = trendTests(s.Points, tr.Partial)
+				if total == 0 {
+					continue // a value this engine never had
 				}
+				s.CountTrend, s.ShareTrend = trendTests(s.Points, tr.Partial)
 				tr.Series = append(tr.Series, s)
 			}
 		}

@@ -270,6 +270,10 @@ func PPIRatio(strata []PPIStratum, confidence float64) PPIResult {
 	if neff < limit || v == 0 {
 		se = math.Max(se, math.Sqrt(p*(1-p)/neff))
 	}
+	if neff <= 0 || math.IsNaN(se) {
+		res.Interval = Interval{0, 1} // nothing to go by
+		return res
+	}
 	res.Interval = Interval{clamp01(math.Min(p, r-z*se)), clamp01(math.Max(p, r+z*se))}
 	return res
 }
