@@ -119,9 +119,10 @@ type estimator struct {
 	// weight of a labelled item: its stratum's population over its hand
 	// labels, for precision and recall.
 	weight map[int]float64
-	// accuracyGold holds hand labels that are not a random sample: they
-	// measure precision and recall but correct nothing.
-	accuracyGold map[int]bugscope.Labels
+	// pred: the classifier's view of every item; goldV: the hand labels'
+	// of the labelled ones (random or not: precision and recall use them).
+	pred  []view
+	goldV map[int]view
 }
 
 // predicate selects issues by labels; den and num of a share are two.
@@ -142,24 +143,15 @@ func has(d *taxonomy.Dimension, v string, group bool) predicate {
 	}
 }
 
-func and(ps ...predicate) predicate {
-	return func(l bugscope.Labels) bool {
-		for _, p := range ps {
-			if !p(l) {
-				return false
-			}
-		}
-		return true
-	}
-}
-
-func always(bugscope.Labels) bool { return true }
-
 // newEstimator prepares the estimates; with a random gold sample it maps
 // the hand labels onto the reported issues and their strata, and returns
 // the summary and warnings of that.
 func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified, g *Gold) (*estimator, Estimation) {
 	e := &estimator{tax: tax, catDim: catDim, items: items}
+	e.pred = make([]view, len(items))
+	for i, it := range items {
+		e.pred[i] = e.view(it.Classification.Labels)
+	}
 	est := Estimation{Method: MethodWilson, Confidence: Confidence,
 		Note: "Intervals are Wilson score intervals of the classifier's labels: they cover sampling noise only, not labelling error."}
 	if g == nil {
@@ -257,9 +249,12 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 		return e, est
 	}
 	est.Accuracy = accuracy(tax, items, labelled)
+	e.goldV = map[int]view{}
+	for i, l := range labelled {
+		e.goldV[i] = e.view(l)
+	}
 	if g.NotRandom {
 		est.Warnings = append(est.Warnings, "The hand labels are not a random sample of the reported issues (--gold-not-random): they measure the labels' accuracy, but the shares are not corrected.")
-		e.goldOnlyForAccuracy(labelled)
 		return e, est
 	}
 	e.gold = labelled
@@ -268,9 +263,6 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	est.Note = fmt.Sprintf("Shares are corrected for the classifier's errors with %d hand labels (%d bugs) of a random sample, %s: prediction-powered inference (Angelopoulos et al., Science 2023) with power tuning, per stratum, weighted by the strata's populations; shares of bugs are ratios (bugs of a value over bugs), so the classifier's kind errors are corrected too. Intervals cover sampling noise and labelling error.", sum.Used, sum.Bugs, strataText(sum.Strata))
 	return e, est
 }
-
-// goldOnlyForAccuracy keeps hand labels for precision and recall only.
-func (e *estimator) goldOnlyForAccuracy(l map[int]bugscope.Labels) { e.accuracyGold = l }
 
 func strataText(ss []GoldStratum) string {
 	parts := make([]string, len(ss))
@@ -305,34 +297,92 @@ func finite(x float64) float64 {
 	return x
 }
 
-// share estimates the share num/den of the issues of repo ("" for all).
-func (e *estimator) share(num, den predicate, repo string) Estimate {
-	if e.gold == nil {
-		return e.wilson(num, den, repo)
+// view is one labelling of one issue (the classifier's or the hand
+// labels), with whether it makes the issue a bug, decided once.
+type view struct {
+	l   bugscope.Labels
+	bug bool
+}
+
+// vpred selects views; a share is num among den.
+type vpred func(view) bool
+
+func labels(p predicate) vpred { return func(v view) bool { return p(v.l) } }
+func bugView(v view) bool      { return v.bug }
+func anyView(view) bool        { return true }
+
+func andV(ps ...vpred) vpred {
+	return func(v view) bool {
+		for _, p := range ps {
+			if !p(v) {
+				return false
+			}
+		}
+		return true
 	}
-	strata := make([]stats.PPIStratum, e.nStrata)
-	used := make([]bool, e.nStrata)
+}
+
+func (e *estimator) view(l bugscope.Labels) view { return view{l, e.isBug(l)} }
+
+// indicators evaluates a share's numerator and denominator once for every
+// issue (classifier) and hand-labelled issue (hand labels).
+type indicators struct {
+	f, fden []bool
+	y, yden map[int]bool
+}
+
+func (e *estimator) indicators(num, den vpred) indicators {
+	ind := indicators{f: make([]bool, len(e.items)), fden: make([]bool, len(e.items))}
+	for i, v := range e.pred {
+		ind.fden[i] = den(v)
+		ind.f[i] = ind.fden[i] && num(v)
+	}
+	if e.gold != nil {
+		ind.y, ind.yden = map[int]bool{}, map[int]bool{}
+		for i, v := range e.goldV {
+			ind.yden[i] = den(v)
+			ind.y[i] = ind.yden[i] && num(v)
+		}
+	}
+	return ind
+}
+
+// shares estimates the share num/den over all issues and per engine.
+func (e *estimator) shares(num, den vpred, engs []Engine) (Estimate, map[string]Estimate) {
+	ind := e.indicators(num, den)
+	by := make(map[string]Estimate, len(engs))
+	for _, eng := range engs {
+		by[eng.Repo] = e.estimate(ind, eng.Repo)
+	}
+	return e.estimate(ind, ""), by
+}
+
+// estimate is the share of the issues of repo ("" for all): Wilson's
+// without hand labels (or without any in this engine), else PPI.
+func (e *estimator) estimate(ind indicators, repo string) Estimate {
 	b := func(x bool) float64 {
 		if x {
 			return 1
 		}
 		return 0
 	}
+	if e.gold == nil {
+		return e.wilson(ind, repo)
+	}
+	strata := make([]stats.PPIStratum, e.nStrata)
+	used := make([]bool, e.nStrata)
 	for i, it := range e.items {
 		if repo != "" && it.Issue.Repo != repo {
 			continue
 		}
 		h := e.stratum[i]
 		used[h] = true
-		l := it.Classification.Labels
-		fd := den(l)
-		f, fden := b(fd && num(l)), b(fd)
 		s := &strata[h]
+		f, fden := b(ind.f[i]), b(ind.fden[i])
 		s.F = append(s.F, f)
 		s.FDen = append(s.FDen, fden)
-		if g, ok := e.gold[i]; ok {
-			yd := den(g)
-			s.Gold = append(s.Gold, stats.GoldUnit{Y: b(yd && num(g)), YDen: b(yd), F: f, FDen: fden})
+		if yden, ok := ind.yden[i]; ok {
+			s.Gold = append(s.Gold, stats.GoldUnit{Y: b(ind.y[i]), YDen: b(yden), F: f, FDen: fden})
 		}
 	}
 	var in []stats.PPIStratum
@@ -346,23 +396,22 @@ func (e *estimator) share(num, den predicate, repo string) Estimate {
 	if gold == 0 {
 		// No hand label in this engine (a stratum the sample missed, which
 		// the warnings name): its share is the classifier's.
-		return e.wilson(num, den, repo)
+		return e.wilson(ind, repo)
 	}
 	r := stats.PPIRatio(in, Confidence)
 	return Estimate{Share: r.Estimate, Lo: r.Interval.Lo, Hi: r.Interval.Hi, Method: MethodPPI}
 }
 
 // wilson is the classifier's share with its Wilson interval.
-func (e *estimator) wilson(num, den predicate, repo string) Estimate {
+func (e *estimator) wilson(ind indicators, repo string) Estimate {
 	k, n := 0, 0
-	for _, it := range e.items {
+	for i, it := range e.items {
 		if repo != "" && it.Issue.Repo != repo {
 			continue
 		}
-		l := it.Classification.Labels
-		if den(l) {
+		if ind.fden[i] {
 			n++
-			if num(l) {
+			if ind.f[i] {
 				k++
 			}
 		}
@@ -373,19 +422,15 @@ func (e *estimator) wilson(num, den predicate, repo string) Estimate {
 
 // labelAccuracy measures precision and recall of value num (among den) on
 // the hand labels.
-func (e *estimator) labelAccuracy(num, den predicate) *LabelAccuracy {
-	gold := e.gold
-	if gold == nil {
-		gold = e.accuracyGold
-	}
-	if len(gold) == 0 {
+func (e *estimator) labelAccuracy(num, den vpred) *LabelAccuracy {
+	if len(e.goldV) == 0 {
 		return nil
 	}
 	var tp, pred, act float64
 	a := &LabelAccuracy{}
-	for i, g := range gold {
+	for i, g := range e.goldV {
 		w := e.weight[i]
-		p := e.items[i].Classification.Labels
+		p := e.pred[i]
 		isP, isA := den(p) && num(p), den(g) && num(g)
 		if isP {
 			pred += w
@@ -415,52 +460,45 @@ func (e *estimator) labelAccuracy(num, den predicate) *LabelAccuracy {
 // classifier's precision and recall on the hand labels.
 func (e *estimator) fillEstimates(r *Report) {
 	tax := e.tax
-	bug := e.isBug
-	count := func(c *Count, num, den predicate, withAccuracy bool) {
-		est := e.share(num, den, "")
-		c.Estimate = &est
-		c.EstimateByRepo = map[string]Estimate{}
-		for _, eng := range r.Engines {
-			c.EstimateByRepo[eng.Repo] = e.share(num, den, eng.Repo)
-		}
-		if withAccuracy {
-			c.LabelAccuracy = e.labelAccuracy(num, den)
-		}
+	bug := vpred(bugView)
+	count := func(c *Count, num, den vpred) {
+		all, by := e.shares(num, den, r.Engines)
+		c.Estimate, c.EstimateByRepo = &all, by
+		c.LabelAccuracy = e.labelAccuracy(num, den)
 	}
-	dist := func(dd *Distribution, den predicate) {
+	dist := func(dd *Distribution, den vpred) {
 		d := tax.Dimension(dd.Dimension)
 		if d == nil {
 			return
 		}
 		for i := range dd.Values {
-			v := &dd.Values[i]
-			count(v, has(d, v.ID, false), den, true)
+			count(&dd.Values[i], labels(has(d, dd.Values[i].ID, false)), den)
 		}
 		for i := range dd.Groups {
-			count(&dd.Groups[i], has(d, dd.Groups[i].ID, true), den, true)
+			count(&dd.Groups[i], labels(has(d, dd.Groups[i].ID, true)), den)
 		}
 	}
 	if d := tax.ByRole(taxonomy.RoleKind); d != nil {
-		dist(&r.Kinds, always)
+		dist(&r.Kinds, anyView)
 	}
 	// within estimates shares inside one subcategory's bugs.
-	within := func(cs []Count, dim *taxonomy.Dimension, den predicate) {
+	within := func(cs []Count, dim *taxonomy.Dimension, den vpred) {
 		if dim == nil {
 			return
 		}
 		for i := range cs {
-			est := e.share(has(dim, cs[i].ID, false), den, "")
+			est := e.estimate(e.indicators(labels(has(dim, cs[i].ID, false)), den), "")
 			cs[i].Estimate = &est
 		}
 	}
 	for i := range r.Categories {
 		c := &r.Categories[i]
 		isGroup := e.catDim.Group(c.ID) != nil
-		count(&c.Count, and(bug, has(e.catDim, c.ID, isGroup)), bug, true)
+		count(&c.Count, andV(bug, labels(has(e.catDim, c.ID, isGroup))), bug)
 		for j := range c.Subcategories {
 			s := &c.Subcategories[j]
-			in := and(bug, has(e.catDim, s.ID, false))
-			count(&s.Count, in, bug, true)
+			in := andV(bug, labels(has(e.catDim, s.ID, false)))
+			count(&s.Count, in, bug)
 			within(s.Severities, tax.ByRole(taxonomy.RoleSeverity), in)
 			within(s.RootCauses, tax.ByRole(taxonomy.RoleRootCause), in)
 			within(s.Patterns, tax.ByRole(taxonomy.RolePatterns), in)
@@ -473,7 +511,7 @@ func (e *estimator) fillEstimates(r *Report) {
 		dist(&r.Severities, bug)
 	}
 	for i := range r.OtherDimensions {
-		den := always
+		den := vpred(anyView)
 		if d := tax.Dimension(r.OtherDimensions[i].Dimension); d != nil && len(d.AppliesWhen) > 0 {
 			den = bug
 		}
@@ -483,7 +521,7 @@ func (e *estimator) fillEstimates(r *Report) {
 		for i := range r.Patterns {
 			ep := &r.Patterns[i]
 			for j := range ep.Patterns {
-				est := e.share(has(d, ep.Patterns[j].ID, false), bug, ep.Repo)
+				est := e.estimate(e.indicators(labels(has(d, ep.Patterns[j].ID, false)), bug), ep.Repo)
 				ep.Patterns[j].Estimate = &est
 			}
 		}

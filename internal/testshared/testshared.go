@@ -55,3 +55,14 @@ func Gold(tb testing.TB) string {
 	}
 	return gold
 }
+
+// RandomGold returns the stratified random sample of hand labels,
+// gold/random-300.jsonl, or skips.
+func RandomGold(tb testing.TB) string {
+	tb.Helper()
+	gold := filepath.Join(Dir(tb), "gold", "random-300.jsonl")
+	if _, err := os.Stat(gold); err != nil {
+		tb.Skipf("no random hand labels: %v", err)
+	}
+	return gold
+}
