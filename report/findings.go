@@ -258,6 +258,17 @@ func (r *Report) threats() {
 		ts = append(ts, fmt.Sprintf("Labels are automatic (classifier %s). On the %d hand labels of a random sample: %s. The shares and their intervals are corrected for these errors (prediction-powered inference), so they hold as far as the hand labels are right and the sample is random; with %d hand-labelled bugs, a category's interval is several points wide.", r.Classifier.Name, e.Gold.Used, acc(), e.Gold.Bugs))
 	}
 	ts = append(ts, "Trends, engine comparisons, times to close and attention use the classifier's labels of every issue, uncorrected: errors that are the same in every period and engine blur differences rather than create them, but errors that differ between engines (say, a rule that fits one engine's issue template) can create a difference; read a comparison beside the labels' accuracy.")
+	if r.Trends != nil {
+		starts := map[string]bool{}
+		for _, s := range r.Trends.Series {
+			if s.Repo != "all" && len(s.Points) > 0 {
+				starts[s.Points[0].Period] = true
+			}
+		}
+		if len(starts) > 1 {
+			ts = append(ts, "The engines' issues start in different periods, so a trend over all engines mixes a change within the engines with a change in which engines report: read it beside the engines' own series.")
+		}
+	}
 	if r.Trends != nil && r.Trends.Partial != "" {
 		ts = append(ts, fmt.Sprintf("The last %s (%s) is cut by the data's snapshot: its counts are left out of the count trends.", r.Trends.Period, r.Trends.Partial))
 	}
