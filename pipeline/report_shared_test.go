@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -221,7 +223,7 @@ func TestSharedCorrectionCloser(t *testing.T) {
 		}
 		a := &report.Gold{Source: "half A", Labels: map[bugscope.IssueRef]bugscope.Labels{}, Strata: map[bugscope.IssueRef]string{}}
 		b := map[bugscope.IssueRef]bugscope.Labels{}
-		for _, s := range sortedKeys(byStratum) {
+		for _, s := range slices.Sorted(maps.Keys(byStratum)) {
 			rs := byStratum[s]
 			rng.Shuffle(len(rs), func(i, j int) { rs[i], rs[j] = rs[j], rs[i] })
 			for i, ref := range rs {
@@ -264,15 +266,6 @@ func TestSharedCorrectionCloser(t *testing.T) {
 	if mc.corrected >= mc.raw || mr.corrected >= mr.raw {
 		t.Errorf("the corrected shares are not closer to held-out hand labels: categories %+v, root causes %+v", mc, mr)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // BenchmarkReport measures the whole report of the 4,019 real issues with

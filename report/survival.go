@@ -121,20 +121,11 @@ func timeToClose(catDim *taxonomy.Dimension, engs []Engine, bugs []bugscope.Clas
 		return nil
 	}
 	tc.Overall = kmSummary("all", "All bugs", all)
-	var groups [][]stats.Observation
-	for _, e := range engs {
-		if obs := byRepo[e.Repo]; len(obs) > 0 {
-			tc.ByRepo = append(tc.ByRepo, kmSummary(e.Repo, e.Name, obs))
-			groups = append(groups, obs)
-		}
-	}
-	if len(groups) >= 2 {
-		lr := stats.LogRank(groups)
-		tc.Engines = &LogRankTest{ChiSquare: lr.ChiSquare, DF: lr.DF, P: lr.P}
-	}
-	groups = nil
 	type idName struct{ id, name string }
-	var cats []idName
+	var repos, cats []idName
+	for _, e := range engs {
+		repos = append(repos, idName{e.Repo, e.Name})
+	}
 	if len(catDim.Groups) > 0 {
 		for _, g := range catDim.Groups {
 			cats = append(cats, idName{g.ID, g.Name})
@@ -144,16 +135,25 @@ func timeToClose(catDim *taxonomy.Dimension, engs []Engine, bugs []bugscope.Clas
 			cats = append(cats, idName{v.ID, v.Name})
 		}
 	}
-	for _, c := range cats {
-		if obs := byGroup[c.id]; len(obs) > 0 {
-			tc.ByCategory = append(tc.ByCategory, kmSummary(c.id, c.name, obs))
-			groups = append(groups, obs)
+	// curves estimates one curve per group with observations, and the
+	// log-rank test between them.
+	curves := func(groups []idName, obs map[string][]stats.Observation) ([]KMSummary, *LogRankTest) {
+		var ks []KMSummary
+		var in [][]stats.Observation
+		for _, g := range groups {
+			if o := obs[g.id]; len(o) > 0 {
+				ks = append(ks, kmSummary(g.id, g.name, o))
+				in = append(in, o)
+			}
 		}
+		if len(in) < 2 {
+			return ks, nil
+		}
+		lr := stats.LogRank(in)
+		return ks, &LogRankTest{ChiSquare: lr.ChiSquare, DF: lr.DF, P: lr.P}
 	}
-	if len(groups) >= 2 {
-		lr := stats.LogRank(groups)
-		tc.Categories = &LogRankTest{ChiSquare: lr.ChiSquare, DF: lr.DF, P: lr.P}
-	}
+	tc.ByRepo, tc.Engines = curves(repos, byRepo)
+	tc.ByCategory, tc.Categories = curves(cats, byGroup)
 	return tc
 }
 
