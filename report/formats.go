@@ -138,7 +138,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	if tr := r.Trends; tr != nil {
 		for _, s := range tr.Series {
 			for _, p := range s.Points {
-				row("trend", s.Dimension, p.Period, s.ID, s.Name, s.Repo, p.Count, p.Base, 0, nil)
+				row("trend", s.Dimension, p.Period, s.ID, s.Name, s.Repo, p.Count, p.Base, 0, p.Estimate)
 			}
 			for _, x := range []struct {
 				kind string

@@ -56,6 +56,9 @@ type TrendPoint struct {
 	Base   int     `json:"base"`
 	Share  float64 `json:"share"`
 	Sparse bool    `json:"sparse,omitempty"` // fewer than MinPeriodBugs bugs
+	// Estimate: the share with its Wilson interval (the classifier's
+	// labels: trends are not corrected).
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
 // TrendTest is one trend test with its effect size and adjusted p-value.
@@ -204,7 +207,9 @@ func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, b
 				for p := firstP[repo]; p < len(tr.Periods); p++ {
 					n, k := base[repo][p], counts[repo][p]
 					total += k
-					s.Points = append(s.Points, TrendPoint{Period: tr.Periods[p], Count: k, Base: n, Share: share(k, n), Sparse: n < MinPeriodBugs})
+					iv := stats.Wilson(float64(k), float64(n), Confidence)
+					s.Points = append(s.Points, TrendPoint{Period: tr.Periods[p], Count: k, Base: n, Share: share(k, n), Sparse: n < MinPeriodBugs,
+						Estimate: &Estimate{Share: share(k, n), Lo: iv.Lo, Hi: iv.Hi, Method: MethodWilson}})
 				}
 				if total == 0 {
 					continue // a value this engine never had
