@@ -242,9 +242,6 @@ func (r *Report) threats() {
 				continue
 			}
 			name := strings.ToLower(a.Name)
-			if a.Level == "group" {
-				name += " (top-level group)"
-			}
 			parts = append(parts, fmt.Sprintf("%s accuracy %.2f, κ %.2f on %d", name, a.Accuracy, a.Kappa, a.N))
 		}
 		return strings.Join(parts, "; ")

@@ -72,9 +72,9 @@ func snapshot(items []bugscope.Classified, asOf time.Time) (time.Time, string) {
 		}
 	}
 	if !upd.IsZero() {
-		return upd.UTC(), "newest updated_at"
+		return upd.UTC(), "the newest updated_at"
 	}
-	return any.UTC(), "newest created_at or closed_at (the data has no updated_at)"
+	return any.UTC(), "the newest created_at or closed_at; the data has no updated_at"
 }
 
 // observation is a bug's time to close in days, censored when still open.
