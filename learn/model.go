@@ -94,8 +94,11 @@ type TrainingInfo struct {
 	Examples int            `json:"examples"`
 	ByKind   map[string]int `json:"by_kind,omitempty"`
 	// DataHash is DataHash of the labelled issues and their labels.
-	DataHash string   `json:"data_hash"`
-	Gold     []string `json:"gold,omitempty"`
+	DataHash string `json:"data_hash"`
+	// Issues are the labelled issues (owner/repo#number) the model learned
+	// from: a report must not correct the model's labels with them.
+	Issues []string `json:"issues,omitempty"`
+	Gold   []string `json:"gold,omitempty"`
 	// PoolDocs issues lent their text to the document frequencies.
 	PoolDocs int `json:"pool_docs"`
 	// Rules is the version of the rule set whose decisions are features.
@@ -555,8 +558,10 @@ func Train(ctx context.Context, c *Corpus, idx []int, opt TrainOptions) (*Model,
 	gold := make([]bugscope.Labels, len(idx))
 	m.Training.ByKind = map[string]int{}
 	kind := c.Tax.ByRole(taxonomy.RoleKind)
+	m.Training.Issues = make([]string, 0, len(idx))
 	for n, i := range idx {
 		docs[n], gold[n] = c.Docs[i], c.Gold[i]
+		m.Training.Issues = append(m.Training.Issues, c.Docs[i].Issue.Ref().String())
 		if kind != nil {
 			m.Training.ByKind[c.Gold[i].One(kind.ID)]++
 		}

@@ -5,12 +5,18 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/importer"
 	"github.com/bugscope/bugscope/internal/par"
+	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/learn"
+	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/signals"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -207,4 +213,70 @@ func ExtractSignals(issues []bugscope.Issue) map[bugscope.IssueRef][]bugscope.Si
 		m[issues[i].Ref()] = out[i]
 	}
 	return m
+}
+
+// GoldFiles reads hand labels (label records) for report.Gold; a
+// record's x_stratum names its stratum. An id in two files is an error.
+func GoldFiles(paths []string, tax *taxonomy.Taxonomy, notRandom bool) (*report.Gold, error) {
+	g := &report.Gold{Source: strings.Join(paths, ", "), Labels: map[bugscope.IssueRef]bugscope.Labels{},
+		Strata: map[bugscope.IssueRef]string{}, NotRandom: notRandom}
+	from := map[bugscope.IssueRef]string{}
+	for _, path := range paths {
+		recs, err := labelrec.ReadFile(path, tax)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if prev, dup := from[r.Issue]; dup {
+				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too", path, r.Issue, prev)
+			}
+			from[r.Issue] = path
+			g.Labels[r.Issue] = r.Labels
+			if raw, ok := r.Extra["x_stratum"]; ok {
+				var s string
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s: x_stratum is not a string", path, r.Issue)
+				}
+				g.Strata[r.Issue] = s
+			}
+		}
+	}
+	return g, nil
+}
+
+// Classifiers whose labels come from a model trained on hand labels.
+var learned = []string{"model", "ensemble"}
+
+// CheckIndependent refuses to correct the labels of a learned classifier
+// with hand labels it learned from: its predictions for those are
+// memorised, and the correction would hide its errors. m is the model the
+// stored labels (classifier cls, version) come from.
+func CheckIndependent(cls, version string, m *learn.Model, g *report.Gold) error {
+	if !slices.Contains(learned, cls) {
+		return nil
+	}
+	if m == nil {
+		return bugscope.Errorf(bugscope.EInvalid, "the %s labels come from a learned model: give the model file they were classified with (--model FILE), so that the hand labels it learned from are not used to correct it, or report another classifier (--classifier rules)", cls)
+	}
+	if mv := learn.ModelVersion(m); !strings.HasPrefix(version, mv) {
+		return bugscope.Errorf(bugscope.EInvalid, "the stored %s labels are of model version %s, the model file is %s: give the model the issues were classified with", cls, version, mv)
+	}
+	if m.Training.Examples > 0 && len(m.Training.Issues) == 0 {
+		return bugscope.Errorf(bugscope.EInvalid, "the model file does not list the issues it was trained on (it predates that record): train it again, or report --classifier rules")
+	}
+	trained := map[string]bool{}
+	for _, id := range m.Training.Issues {
+		trained[id] = true
+	}
+	var both []string
+	for ref := range g.Labels {
+		if trained[ref.String()] {
+			both = append(both, ref.String())
+		}
+	}
+	if len(both) > 0 {
+		slices.Sort(both)
+		return bugscope.Errorf(bugscope.EInvalid, "%d of the hand labels (%s, ...) were used to train the model: its predictions for them are memorised and would hide its errors. Correct with hand labels it did not learn from, train a model without them, or report --classifier rules", len(both), both[0])
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -29,6 +31,15 @@ type ReportOptions struct {
 	// LinkHosts are the GitHub Enterprise web hosts whose issue addresses
 	// the report may link to, besides github.com (report.Options).
 	LinkHosts []string
+	// Gold corrects the shares with hand labels (GoldFiles, or a
+	// sample's final labels); Model is the learned model the labels come
+	// from (default: the one the store remembers), for checking that it
+	// did not learn from the hand labels.
+	Gold  *report.Gold
+	Model *learn.Model
+	// Period of the trends; AsOf the snapshot time (zero: the data's).
+	Period string
+	AsOf   time.Time
 }
 
 // BuildReport loads the classified issues and computes the report. It
@@ -43,6 +54,11 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	items, err := Labelled(ctx, db, tax, opt.Classifier, opt.Filter, true)
 	if err != nil {
 		return nil, err
+	}
+	if opt.Gold != nil && !opt.Gold.NotRandom {
+		if err := checkGoldIndependent(ctx, db, tax, items, opt); err != nil {
+			return nil, err
+		}
 	}
 	inFilter, err := db.CountIssues(ctx, opt.Filter)
 	if err != nil {
@@ -65,9 +81,40 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 		InFilter:  inFilter,
 		Missing:   opt.Missing,
 		LinkHosts: opt.LinkHosts,
+		Gold:      opt.Gold,
+		Period:    opt.Period,
+		AsOf:      opt.AsOf,
 		Filters: report.Filters{Repos: opt.Filter.Repos, Since: opt.Filter.Since,
 			Until: opt.Filter.Until, State: opt.Filter.State},
 	})
+}
+
+// checkGoldIndependent applies CheckIndependent to every learned
+// classifier whose labels the report uses: the model is opt.Model, else
+// the one the store remembers.
+func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) error {
+	seen := map[[2]string]bool{}
+	for _, it := range items {
+		c := it.Classification
+		k := [2]string{c.Classifier, c.ClassifierVersion}
+		if seen[k] || !slices.Contains(learned, c.Classifier) {
+			continue
+		}
+		seen[k] = true
+		m := opt.Model
+		if m == nil {
+			sm, err := db.Model(ctx, tax.Name)
+			if err == nil {
+				m, _ = learn.Read(bytes.NewReader(sm.Data), sm.Source, tax)
+			} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
+				return err
+			}
+		}
+		if err := CheckIndependent(c.Classifier, c.ClassifierVersion, m, opt.Gold); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Labelled returns the selected issues with their labels in the taxonomy,

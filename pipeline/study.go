@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/chart"
 	"github.com/bugscope/bugscope/internal/atomic"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/report"
@@ -65,6 +66,10 @@ func Study(ctx context.Context, db Store, tax *taxonomy.Taxonomy, o StudyOptions
 		return res, err
 	}
 	res.Coverage = r.Coverage
+	// The charts first: the Markdown links to them.
+	if r.Charts, err = chart.Write(o.Dir, r); err != nil {
+		return res, err
+	}
 	// The labels the report used, so that both agree.
 	items, err := Labelled(ctx, db, tax, "", bugscope.IssueFilter{}, false)
 	if err != nil {

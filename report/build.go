@@ -9,6 +9,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/preset"
+	"github.com/bugscope/bugscope/stats"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -33,6 +34,16 @@ type Options struct {
 	// LinkHosts are the web hosts besides github.com whose stored issue
 	// addresses the report may link to (GitHub Enterprise); see links.go.
 	LinkHosts []string
+	// Gold, when set, holds hand labels of a random sample of the issues:
+	// the shares are corrected with them (estimate.go).
+	Gold *Gold
+	// Period of the trends: month, quarter (default) or year.
+	Period string
+	// AsOf is the snapshot time open bugs are censored at; zero takes the
+	// newest updated_at of the data.
+	AsOf time.Time
+	// Seed of the Monte-Carlo tests (default 1).
+	Seed uint64
 }
 
 // Build computes the report from classified issues. Only issues classified
@@ -102,7 +113,54 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 		}
 	}
 	r.FixEffort = fixEffort(catDim, r.Engines, bugs, opt.Fixes)
+	if err := r.inference(tax, catDim, items, bugs, opt); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// inference computes the figures of part 5 (estimate.go, trends.go,
+// compare.go, survival.go, findings.go): every share's estimate, the
+// trends, the engine comparisons, times to close and attention, the
+// adjusted p-values, the key findings and the threats to validity.
+func (r *Report) inference(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items, bugs []bugscope.Classified, opt Options) error {
+	switch opt.Period {
+	case "":
+		opt.Period = PeriodQuarter
+	case PeriodMonth, PeriodQuarter, PeriodYear:
+	default:
+		return fmt.Errorf("period %q: want month, quarter or year", opt.Period)
+	}
+	if opt.Seed == 0 {
+		opt.Seed = 1
+	}
+	est, estimation := newEstimator(tax, catDim, items, opt.Gold)
+	r.Estimation = estimation
+	est.fillEstimates(r)
+	asOf, source := snapshot(items, opt.AsOf)
+	r.Trends = trends(tax, catDim, r.Engines, bugs, opt.Period, asOf)
+	var cats []Count
+	for _, c := range r.Categories {
+		cats = append(cats, c.Count)
+	}
+	seed := opt.Seed
+	for _, c := range []*Comparison{
+		compareEngines(r.Kinds.Dimension, r.Kinds.Name, "issues", r.Engines, r.Kinds.Values, seed),
+		compareEngines(catDim.ID, catDim.Name, "bugs", r.Engines, cats, seed+1),
+		compareEngines(r.RootCauses.Dimension, r.RootCauses.Name, "bugs", r.Engines, r.RootCauses.Values, seed+2),
+		compareEngines(r.Severities.Dimension, r.Severities.Name, "bugs", r.Engines, r.Severities.Values, seed+3),
+	} {
+		if c != nil {
+			r.EngineComparison = append(r.EngineComparison, *c)
+		}
+	}
+	patternTests(r.Patterns)
+	r.TimeToClose = timeToClose(catDim, r.Engines, bugs, asOf, source)
+	r.Attention = attention(catDim, r.Categories, bugs)
+	r.adjust()
+	r.findings()
+	r.threats()
+	return nil
 }
 
 // bugsOf keeps the issues the category dimension applies to.
@@ -514,6 +572,7 @@ func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified,
 		}
 		e.Timed, e.Sized = len(days), len(lines)
 		e.MedianDaysToFix, e.MedianLinesChanged, e.MedianFilesChanged = median(days), median(lines), median(files)
+		e.DaysToFixCI, e.LinesChangedCI, e.FilesChangedCI = medianCI(days), medianCI(lines), medianCI(files)
 		return e
 	}
 	row := func(level, id, name, group string, in []bugFix) CategoryFixEffort {
@@ -562,6 +621,16 @@ func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified,
 		}
 	}
 	return out
+}
+
+// medianCI is the distribution-free 95% interval of the median of xs, or
+// nil when there are too few for one.
+func medianCI(xs []float64) *stats.Interval {
+	iv, _, ok := stats.MedianInterval(xs, Confidence)
+	if !ok {
+		return nil
+	}
+	return &iv
 }
 
 // median of xs, or nil when empty.

@@ -92,9 +92,9 @@ func TestFixEffort(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"fix_effort,fixed,,all,All bugs,all,3,4,0.7500,\n",
-		"fix_effort,median_hours_to_fix,memory,memory.oom,Out-of-memory errors,all,144,2,,\n",
-		"fix_effort,median_lines_changed,,memory,Memory Management Issues,a/vllm,70,2,,\n",
+		"fix_effort,fixed,,all,All bugs,all,3,4,0.7500,,,,,,,,\n",
+		"fix_effort,median_hours_to_fix,memory,memory.oom,Out-of-memory errors,all,144,2,,,,,,,,,\n",
+		"fix_effort,median_lines_changed,,memory,Memory Management Issues,a/vllm,70,2,,,,,,,,,\n",
 	} {
 		if !strings.Contains(csv.String(), want) {
 			t.Errorf("CSV lacks %q", want)

@@ -31,6 +31,19 @@ var markdownTemplate = template.Must(template.New("report.md.tmpl").Funcs(templa
 	"signalTable":  signalTable,
 	"fixTable":     fixTable,
 	"coverage":     coverageMarkdown,
+	"shareText":    shareText,
+	"accuracyText": accuracyText,
+	"trendTable":   trendTable,
+	"periodTable":  periodTable,
+	"compareTable": compareTable,
+	"pairText":     pairText,
+	"chiText":      chiText,
+	"kmTable":      kmTable,
+	"attnTable":    attentionTable,
+	"accTable":     accuracyTable,
+	"chart":        chartLink,
+	"pText":        pText,
+	"list1":        func(k KMSummary) []KMSummary { return []KMSummary{k} },
 }).ParseFS(templates, "templates/report.md.tmpl"))
 
 // WriteMarkdown writes the report as Markdown. Every piece of outside
@@ -144,10 +157,14 @@ func countTable(header string, cs []Count, base int, baseByRepo map[string]int, 
 	}
 	b.WriteString("\n|---|---:|" + strings.Repeat("---:|", len(engs)) + "\n")
 	for _, c := range cs {
-		fmt.Fprintf(&b, "| %s (%s) | %d (%s) |", escapeMarkdown(c.Name), code(c.ID), c.Count, pct(share(c.Count, base)))
+		fmt.Fprintf(&b, "| %s (%s) | %s |", escapeMarkdown(c.Name), code(c.ID), shareCell(c.Count, base, c.Estimate))
 		for _, e := range engs {
 			n := c.ByRepo[e.Repo]
-			fmt.Fprintf(&b, " %d (%s) |", n, pct(share(n, baseByRepo[e.Repo])))
+			var est *Estimate
+			if x, ok := c.EstimateByRepo[e.Repo]; ok {
+				est = &x
+			}
+			fmt.Fprintf(&b, " %s |", shareCell(n, baseByRepo[e.Repo], est))
 		}
 		b.WriteString("\n")
 	}
@@ -188,8 +205,8 @@ func fixTable(rows []CategoryFixEffort, engs []Engine) string {
 		case "subcategory":
 			name = "&nbsp;&nbsp;" + name + " (" + code(r.ID) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %d of %d | %s | %s | %s |", name, r.Fixed, r.Bugs, days(r.MedianDaysToFix),
-			number(r.MedianLinesChanged), number(r.MedianFilesChanged))
+		fmt.Fprintf(&b, "| %s | %d of %d | %s%s | %s%s | %s%s |", name, r.Fixed, r.Bugs, days(r.MedianDaysToFix), ciDays(r.DaysToFixCI),
+			number(r.MedianLinesChanged), ciNumber(r.LinesChangedCI), number(r.MedianFilesChanged), ciNumber(r.FilesChangedCI))
 		for _, e := range engs {
 			f := r.ByRepo[e.Repo]
 			if f.Fixed == 0 {

@@ -6,6 +6,8 @@ package report
 
 import (
 	"time"
+
+	"github.com/bugscope/bugscope/stats"
 )
 
 // Report is the bug study: every figure the Markdown, JSON and CSV outputs
@@ -49,6 +51,32 @@ type Report struct {
 	// bugs a merged pull request fixed, how long that took and how large
 	// the fix was; absent without fix data (bugscope sync).
 	FixEffort []CategoryFixEffort `json:"fix_effort,omitempty"`
+
+	// Estimation says how every share's estimate and interval were
+	// computed, with the hand labels' size and the labels' accuracy.
+	Estimation Estimation `json:"estimation"`
+	// Trends: counts and shares per period with trend tests.
+	Trends *Trends `json:"trends,omitempty"`
+	// EngineComparison: per dimension, the engines compared.
+	EngineComparison []Comparison `json:"engine_comparison,omitempty"`
+	// TimeToClose: Kaplan–Meier curves of the time from report to close.
+	TimeToClose *TimeToClose `json:"time_to_close,omitempty"`
+	// Attention: comments and reactions per category.
+	Attention []Attention `json:"attention,omitempty"`
+	// KeyFindings are sentences generated from the significant results;
+	// Threats the threats to validity, from the labels' accuracy.
+	KeyFindings []string `json:"key_findings"`
+	Threats     []string `json:"threats_to_validity"`
+	// Charts written beside the report (report -o DIR).
+	Charts []Chart `json:"charts,omitempty"`
+}
+
+// Chart is one chart file pair written beside the report.
+type Chart struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	SVG   string `json:"svg"`
+	PNG   string `json:"png"`
 }
 
 // NameVer names a taxonomy or classifier and its version.
@@ -88,6 +116,13 @@ type Count struct {
 	Count  int            `json:"count"`
 	ByRepo map[string]int `json:"by_repo"`
 	Share  float64        `json:"share"`
+	// Estimate is the share with its 95% interval (corrected with hand
+	// labels when the report has them), overall and per engine.
+	Estimate       *Estimate           `json:"estimate,omitempty"`
+	EstimateByRepo map[string]Estimate `json:"estimate_by_repo,omitempty"`
+	// LabelAccuracy: the classifier's precision and recall for this value
+	// on the hand labels, when the report has them.
+	LabelAccuracy *LabelAccuracy `json:"label_accuracy,omitempty"`
 }
 
 // Distribution is the count of every value of one dimension.
@@ -155,6 +190,12 @@ type PatternCount struct {
 	Count int     `json:"count"`
 	Share float64 `json:"share"`
 	Lift  float64 `json:"lift"`
+	// Estimate is the share with its interval; P tests whether the
+	// engine's share differs from the other engines' (Fisher's exact
+	// test), PAdjusted with Benjamini–Hochberg over the report's tests.
+	Estimate  *Estimate `json:"estimate,omitempty"`
+	P         *float64  `json:"p,omitempty"`
+	PAdjusted *float64  `json:"p_adjusted,omitempty"`
 }
 
 // SignalCount is how many bug reports show one extracted signal.
@@ -201,6 +242,11 @@ type FixEffort struct {
 	Sized              int      `json:"sized"`
 	MedianLinesChanged *float64 `json:"median_lines_changed,omitempty"`
 	MedianFilesChanged *float64 `json:"median_files_changed,omitempty"`
+	// Distribution-free 95% intervals of the medians (order statistics),
+	// where there are enough bugs for one (6).
+	DaysToFixCI    *stats.Interval `json:"days_to_fix_ci,omitempty"`
+	LinesChangedCI *stats.Interval `json:"lines_changed_ci,omitempty"`
+	FilesChangedCI *stats.Interval `json:"files_changed_ci,omitempty"`
 }
 
 // CategoryFixEffort is the fix effort of all bugs (Level "all"), of a

@@ -116,6 +116,18 @@ func open(ctx context.Context, path string, q url.Values, o Options) (*DB, error
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	d := &DB{db: sqldb, path: path, readOnly: o.ReadOnly, now: time.Now}
+	if !o.ReadOnly {
+		// The first connection of a writer switches a new file to WAL and
+		// migrates it; SQLite answers a second process doing the same at
+		// that moment with SQLITE_BUSY without waiting (the journal-mode
+		// change takes no busy handler), so writers open one at a time.
+		unlock, err := lockDir(ctx, filepath.Dir(path))
+		if err != nil {
+			sqldb.Close()
+			return nil, err
+		}
+		defer unlock()
+	}
 	if err := d.prepare(ctx, o); err != nil {
 		sqldb.Close()
 		return nil, err
@@ -165,15 +177,10 @@ func (d *DB) prepare(ctx context.Context, o Options) error {
 	return nil
 }
 
-// migrate applies the pending migrations, holding the folder's lock so
-// that two processes never migrate one database at once; the second finds
-// the work done.
+// migrate applies the pending migrations. It runs under the folder's lock
+// (open), so two processes never migrate one database at once; the second
+// finds the work done.
 func (d *DB) migrate(ctx context.Context) error {
-	unlock, err := lockDir(ctx, filepath.Dir(d.path))
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/tidy"
 )
 
 type exportOptions struct {
@@ -18,6 +19,7 @@ type exportOptions struct {
 	format     string
 	out        string
 	classifier string
+	tidy       bool
 	sample     sampleExport
 }
 
@@ -46,11 +48,21 @@ raters and arbitrators, the agreement figures (all issues, and the second
 half), the counts of final labels, the date and the taxonomy version. It
 refuses (exit 6) while disagreements are open or a decision is stale (a
 rater changed an answer after it), unless --partial, which leaves the open
-ones out, marks the stale ones (x_status stale) and says so in the card.`,
+ones out, marks the stale ones (x_status stale) and says so in the card.
+
+With --tidy it writes a tidy table for notebooks instead, one row per
+issue: repository, number, URL, title, state, created and closed times,
+days to close, author association, comments, reactions, GitHub labels,
+every label dimension with its group and the classifier's confidence, the
+classifier, and the main signals (exception, error signature, GPU, back
+end, OS, engine, CUDA and ROCm versions), as --format csv or parquet
+(columns documented in the README and, for Parquet, in the file's
+metadata).`,
 		Example: `  bugscope export --format jsonl -o rules.jsonl
   bugscope export --classifier rules --repo ggml-org/llama.cpp
   bugscope export --sample engines-2025 -o engines-2025.jsonl
-  bugscope export --sample engines-2025 --format csv -o engines-2025.csv`,
+  bugscope export --sample engines-2025 --format csv -o engines-2025.csv
+  bugscope export --tidy --format parquet -o issues.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.sample.sample != "" {
@@ -65,7 +77,8 @@ ones out, marks the stale ones (x_status stale) and says so in the card.`,
 		},
 	}
 	o.filter.register(c)
-	c.Flags().StringVar(&o.format, "format", "jsonl", "output format: jsonl (with --sample also csv)")
+	c.Flags().StringVar(&o.format, "format", "jsonl", "output format: jsonl (with --sample also csv; with --tidy csv or parquet)")
+	c.Flags().BoolVar(&o.tidy, "tidy", false, "a tidy per-issue table for notebooks (--format csv or parquet)")
 	outputFlag(c, &o.out)
 	c.Flags().StringVar(&o.classifier, "classifier", "", "whose labels to export (default: per issue the best that labelled it)")
 	o.sample.register(c)
@@ -76,8 +89,14 @@ func (a *app) runExport(ctx context.Context, o exportOptions) error {
 	if o.sample.partial || len(o.sample.raters) > 0 || o.sample.card != "" {
 		return usageError("--partial, --raters and --card go with --sample")
 	}
-	if o.format != "jsonl" {
-		return usageError("--format %q: want jsonl", o.format)
+	var writeTidy func(io.Writer, *taxonomy.Taxonomy, []bugscope.Classified) error
+	switch {
+	case o.tidy:
+		if writeTidy = map[string]func(io.Writer, *taxonomy.Taxonomy, []bugscope.Classified) error{"csv": tidy.WriteCSV, "parquet": tidy.WriteParquet}[o.format]; writeTidy == nil {
+			return usageError("--tidy --format %q: want csv or parquet", o.format)
+		}
+	case o.format != "jsonl":
+		return usageError("--format %q: want jsonl (csv and parquet with --tidy)", o.format)
 	}
 	f, err := o.filter.filter()
 	if err != nil {
@@ -87,9 +106,12 @@ func (a *app) runExport(ctx context.Context, o exportOptions) error {
 		if err := pipeline.CheckRepos(ctx, db, f.Repos); err != nil {
 			return err
 		}
-		items, err := pipeline.Labelled(ctx, db, tax, o.classifier, f, false)
+		items, err := pipeline.Labelled(ctx, db, tax, o.classifier, f, writeTidy != nil)
 		if err != nil {
 			return err
+		}
+		if writeTidy != nil {
+			return a.output(o.out, func(w io.Writer) error { return writeTidy(w, tax, items) })
 		}
 		return a.output(o.out, func(w io.Writer) error { return writeRecords(w, tax, items) })
 	})

@@ -181,7 +181,7 @@ func TestPipelineClassifyReportExportEval(t *testing.T) {
 	}
 
 	csv := mustRun(t, "--db", db, "report", "--format", "csv", "--repo", "other/cpp-engine")
-	if !strings.HasPrefix(csv, "section,dimension,group,id,name,repo,count,base,share,lift\n") ||
+	if !strings.HasPrefix(csv, "section,dimension,group,id,name,repo,count,base,share,lift,estimate,lo,hi,method,statistic,p,p_adjusted\n") ||
 		!strings.Contains(csv, "totals,,,issues,Issues,all,2,2,1.0000,") {
 		t.Errorf("csv with --repo filter:\n%s", csv)
 	}

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope/chart"
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/sqlite"
-	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/study"
 )
 
 type reportOptions struct {
@@ -20,6 +26,12 @@ type reportOptions struct {
 	classifier string
 	title      string
 	apiURL     string
+	gold       []string
+	sample     string
+	notRandom  bool
+	model      string
+	period     string
+	asOf       string
 }
 
 func (a *app) reportCmd() *cobra.Command {
@@ -32,7 +44,8 @@ and subcategory the counts per engine, a frequency level, the patterns,
 root causes, severities and error signatures seen, and real example issues
 with a quoted line of evidence; the framework-specific patterns per engine;
 the root-cause and severity distributions; the kinds per engine; the most
-frequent error signatures and where the bugs run.
+frequent error signatures and where the bugs run; trends, engines compared
+and time to close, with their tests.
 
 It covers every issue of the filter that a classifier labelled: each with
 the labels of the best classifier that labelled it (ensemble, model, llm,
@@ -41,10 +54,24 @@ filter selects, how many each classifier labelled) and warns, in the report
 and here, when issues are not labelled. A --repo the database does not hold
 is an error (exit 4) that lists the ones it does.
 
+Every share carries a 95% interval. Without hand labels it is a Wilson
+interval of the classifier's labels, which covers sampling noise only.
+With --gold FILE (label records of a random sample of the reported issues;
+x_stratum gives a record's stratum) or --sample NAME (a bugscope sample's
+final labels), the shares are corrected for the classifier's errors with
+prediction-powered inference and the report shows the classifier's
+precision and recall. Labels of a learned model are corrected only with
+hand labels it did not learn from (the model is --model FILE, or the one
+classify remembered). --gold-not-random measures the labels on hand labels
+that are no random sample, without correcting.
+
+-o DIR (an existing folder, or a name ending in /) writes report.md (or
+report.json, report.csv) there with its charts in DIR/charts, SVG and PNG.
 Every figure comes from the database. --format json and --format csv give
 the same figures as the Markdown.`,
 		Example: `  bugscope report > study.md
-  bugscope report --format json --repo vllm-project/vllm --since 2025-01-01
+  bugscope report --gold ../shared/gold/random-300.jsonl -o out/
+  bugscope report --format json --repo vllm-project/vllm --since 2025-01-01 --period month
   bugscope report --format csv -o figures.csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runReport(cmd.Context(), o) },
@@ -55,6 +82,12 @@ the same figures as the Markdown.`,
 	c.Flags().StringVar(&o.classifier, "classifier", "", "whose labels to report (default: per issue the best that labelled it: ensemble, model, llm, rules)")
 	c.Flags().StringVar(&o.title, "title", "", "report title")
 	c.Flags().StringVar(&o.apiURL, "api-url", os.Getenv("GITHUB_API_URL"), "GitHub Enterprise API address whose issue pages the report may link to (env GITHUB_API_URL; links go to github.com otherwise)")
+	c.Flags().StringSliceVar(&o.gold, "gold", nil, "hand labels of a random sample of the reported issues (label records), to correct the shares")
+	c.Flags().StringVar(&o.sample, "sample", "", "correct the shares with this bugscope sample's final labels")
+	c.Flags().BoolVar(&o.notRandom, "gold-not-random", false, "the hand labels are not a random sample: measure the labels' accuracy, correct nothing")
+	c.Flags().StringVar(&o.model, "model", "", "the model file the learned labels come from (default: the one classify remembered), checked against the hand labels")
+	c.Flags().StringVar(&o.period, "period", report.PeriodQuarter, "period of the trends: "+strings.Join(report.Periods, ", "))
+	c.Flags().StringVar(&o.asOf, "as-of", "", "snapshot time open bugs are censored at (default: the data's newest update)")
 	return c
 }
 
@@ -81,19 +114,94 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	default:
 		return usageError("--format %q: want markdown, json or csv", o.format)
 	}
+	if len(o.gold) > 0 && o.sample != "" {
+		return usageError("--gold and --sample both give hand labels: give one")
+	}
+	if !slices.Contains(report.Periods, o.period) {
+		return usageError("--period %q: want one of %s", o.period, strings.Join(report.Periods, ", "))
+	}
+	when, err := parseDate("--as-of", o.asOf)
+	if err != nil {
+		return err
+	}
 	hosts, err := linkHosts(o.apiURL)
 	if err != nil {
 		return err
 	}
-	return a.withSession(ctx, readDB, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
-		r, err := pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{
-			Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now(), LinkHosts: hosts})
+	tax, err := a.loadTaxonomy()
+	if err != nil {
+		return err
+	}
+	opt := pipeline.ReportOptions{Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now(),
+		LinkHosts: hosts, Period: o.period}
+	if when != nil {
+		opt.AsOf = *when
+	}
+	// Files are read before the database is opened: bad input never
+	// creates one.
+	if len(o.gold) > 0 {
+		if opt.Gold, err = pipeline.GoldFiles(o.gold, tax, o.notRandom); err != nil {
+			return err
+		}
+	}
+	if o.model != "" {
+		mf, err := pipeline.ReadModelFile(o.model, tax)
+		if err != nil {
+			return err
+		}
+		opt.Model = mf.Model
+	}
+	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
+		if o.sample != "" {
+			g, skipped, err := study.New(db, tax).Gold(ctx, o.sample)
+			if err != nil {
+				return err
+			}
+			if skipped > 0 {
+				a.logf("sample %s: %d items without final labels or left out are not used; the rest may no longer be a random sample", o.sample, skipped)
+			}
+			g.NotRandom = o.notRandom
+			opt.Gold = g
+		}
+		r, err := pipeline.BuildReport(ctx, db, tax, opt)
 		if err != nil {
 			return err
 		}
 		for _, w := range r.Coverage.Warnings() {
 			a.logf("warning: %s", w)
 		}
-		return a.output(o.out, func(w io.Writer) error { return r.Write(w, o.format) })
+		return a.writeReport(r, o.out, o.format)
 	})
+}
+
+// writeReport writes the report to a file or standard output, or, when out
+// is a folder, as report.<format> with its charts beside it.
+func (a *app) writeReport(r *report.Report, out, format string) error {
+	if out == "" || !isDir(out) {
+		return a.output(out, func(w io.Writer) error { return r.Write(w, format) })
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	charts, err := chart.Write(out, r)
+	if err != nil {
+		return err
+	}
+	r.Charts = charts
+	ext := map[string]string{"markdown": "md", "md": "md", "json": "json", "csv": "csv"}[format]
+	path := filepath.Join(out, "report."+ext)
+	if err := a.output(path, func(w io.Writer) error { return r.Write(w, format) }); err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, path)
+	return nil
+}
+
+// isDir: an existing folder, or a name ending in a separator.
+func isDir(path string) bool {
+	if strings.HasSuffix(path, "/") || strings.HasSuffix(path, string(os.PathSeparator)) {
+		return true
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -36,7 +36,8 @@ the issue dumps given as files, classifies every stored issue as bugscope
 classify does (the rules, and the model the database remembers, or --model),
 and writes the report of the whole database, as bugscope report builds it,
 into the output folder as report.md, report.json and report.csv, with its
-labels as labels.jsonl. It prints where. Study and report on one database
+labels as labels.jsonl and its charts in charts/ (SVG and PNG). It prints
+where. Study and report on one database
 agree.
 
 A repository that cannot be mined (not found, refused, unreachable) does not

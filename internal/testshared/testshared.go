@@ -49,9 +49,21 @@ func DataFiles(tb testing.TB) []string {
 // Gold returns the development hand labels, gold/dev.jsonl, or skips.
 func Gold(tb testing.TB) string {
 	tb.Helper()
-	gold := filepath.Join(Dir(tb), "gold", "dev.jsonl")
+	return goldFile(tb, "dev.jsonl")
+}
+
+func goldFile(tb testing.TB, name string) string {
+	tb.Helper()
+	gold := filepath.Join(Dir(tb), "gold", name)
 	if _, err := os.Stat(gold); err != nil {
-		tb.Skipf("no hand labels: %v", err)
+		tb.Skipf("no hand labels %s: %v", name, err)
 	}
 	return gold
+}
+
+// RandomGold returns the stratified random sample of hand labels,
+// gold/random-300.jsonl, or skips.
+func RandomGold(tb testing.TB) string {
+	tb.Helper()
+	return goldFile(tb, "random-300.jsonl")
 }
