@@ -133,7 +133,7 @@ type compiledRule struct {
 	index    int
 	re       *regexp.Regexp
 	regions  [numRegions]float64 // weight per region; body expanded to text and log
-	labels   []string           // lower case
+	labels   []string            // lower case
 	unless   []int
 	hasText  bool
 	maxScore float64 // the largest score the rule can give
