@@ -234,6 +234,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 	}
 	hits := make([]ruleHit, 0, 32)
 	matched := make([]bool, len(rs.rules))
+	var cueBest []float64 // per cue of the rule, the best weight of its phrases
 	for _, r := range rs.rules {
 		var best hit
 		score := 0.0
@@ -248,8 +249,25 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 				best = h
 			}
 		}
-		for _, pi := range r.phrases {
-			add(phraseBest[pi])
+		cueBest = cueBest[:0]
+		for range r.numCues {
+			cueBest = append(cueBest, 0)
+		}
+		for i, pi := range r.phrases {
+			h := phraseBest[pi]
+			if h.rule == nil {
+				continue
+			}
+			if c := r.cueOf[i]; h.weight > cueBest[c] {
+				if cueBest[c] == 0 {
+					cues++
+				}
+				score += h.weight - cueBest[c]
+				cueBest[c] = h.weight
+			}
+			if h.better(best) {
+				best = h
+			}
 		}
 		add(other[r.index])
 		if r.Prior {

@@ -59,6 +59,8 @@ func (s span) region() string {
 		return RegionFrame
 	case lineData:
 		return RegionData
+	case lineOutput:
+		return RegionLog
 	}
 	return s.base
 }

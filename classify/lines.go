@@ -13,6 +13,7 @@ const (
 	lineCommand
 	lineFrame
 	lineData
+	lineOutput // program output pasted outside a code block: a log line
 )
 
 // commandStarts are the beginnings of a line that make it a command: a
@@ -22,7 +23,7 @@ var commandStarts = []string{
 	"$ ", ">>> ", "PS> ", "PS C:", "C:\\>",
 	"python ", "python3 ", "python3.", "python -m", "py ", "uv ", "pip ", "pip3 ", "conda ", "git ", "cmake ", "make ", "ninja ",
 	"docker ", "podman ", "kubectl ", "helm ", "sudo ", "nohup ", "export ", "set ", "source ", "bash ", "sh ", "cd ", "srun ", "sbatch ", "mpirun ", "torchrun ", "deepspeed ", "accelerate ", "ray ",
-	"vllm ", "sglang ", "llama-", "./llama", "./build/bin/", "./main ", "./server ", "./bin/", "build/bin/", "trtllm-", "text-generation-launcher", "ollama ", "lmdeploy ",
+	"vllm ", "sglang ", "llama-", "./llama", ".\\llama", "./build/bin/", "./main ", "./server ", "./bin/", "build/bin/", "trtllm-", "text-generation-launcher", "ollama ", "lmdeploy ",
 	"curl ", "wget ", "http ", "nvidia-smi", "rocm-smi", "CUDA_VISIBLE_DEVICES=", "HIP_VISIBLE_DEVICES=", "ROCR_VISIBLE_DEVICES=",
 }
 
@@ -30,7 +31,7 @@ var commandStarts = []string{
 // prose with a flag after it, makes the line a command.
 var proseCommands = []string{
 	"$ ", "python ", "python3 ", "python -m", "pip ", "pip3 ", "uv ", "docker ", "podman ", "kubectl ", "sudo ", "nohup ", "CUDA_VISIBLE_DEVICES=", "HIP_VISIBLE_DEVICES=",
-	"vllm ", "sglang ", "llama-", "./", "build/bin/", "trtllm-", "text-generation-launcher", "ollama ", "lmdeploy ", "torchrun ", "srun ", "mpirun ", "curl ", "cmake ", "make ",
+	"vllm ", "sglang ", "llama-", "./", ".\\", "build/bin/", "trtllm-", "text-generation-launcher", "ollama ", "lmdeploy ", "torchrun ", "srun ", "mpirun ", "curl ", "cmake ", "make ",
 }
 
 // lineKind tells whether a line (without its newline) is prose, a command,
@@ -57,8 +58,41 @@ func lineKind(line string, prev int, prevLine string, fenced bool) int {
 		return lineCommand
 	case isData(t):
 		return lineData
+	case !fenced && isOutput(t):
+		return lineOutput
 	}
 	return lineProse
+}
+
+// isOutput recognises a line of program output pasted into prose: a log
+// line with a timestamp, a rank or process prefix, a "function_name:"
+// prefix (llama.cpp's loaders), or a progress bar.
+func isOutput(t string) bool {
+	if len(t) < 6 {
+		return false
+	}
+	c := t
+	if c[0] == '[' || c[0] == '(' {
+		c = c[1:]
+	}
+	switch {
+	case len(c) >= 5 && isDigitByte(c[0]) && isDigitByte(c[1]) && (c[2] == ':' || c[2] == '-' || isDigitByte(c[2]) && isDigitByte(c[3]) && c[4] == '-'):
+		return true // 12:00:01, 01-20 12:00, 2025-01-20
+	case strings.HasPrefix(c, "rank") || strings.HasPrefix(c, "TP") && len(c) > 2 && isDigitByte(c[2]) || strings.HasPrefix(c, "pid=") || strings.Contains(t[:min(len(t), 40)], " pid="):
+		return true
+	case strings.Contains(t, "%|") || strings.Contains(t, "it/s]") || strings.Contains(t, "s/it]"):
+		return true
+	}
+	// function_name: message
+	if i := strings.IndexByte(t, ':'); i > 2 && i < 40 && strings.IndexByte(t[:i], '_') > 0 && i+1 < len(t) && t[i+1] == ' ' {
+		for j := 0; j < i; j++ {
+			if b := t[j]; !(isLetterByte(b) || isDigitByte(b) || b == '_' || b == '.') {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func startsIndented(line string) bool {

@@ -138,6 +138,10 @@ type compiledRule struct {
 	hasText  bool
 	maxScore float64 // the largest score the rule can give
 	phrases  []int   // indexes into RuleSet.phrases
+	// cueOf gives each phrase its cue (parallel to phrases): the variants
+	// of one word ("image", "images") are one cue, counted and scored once.
+	cueOf   []int
+	numCues int
 }
 
 type phraseRef struct {
@@ -430,6 +434,19 @@ func (rs *RuleSet) compile() error {
 				continue
 			}
 			patterns = append(patterns, p)
+			key := cueKey(p)
+			cue := -1
+			for j, q := range r.phrases {
+				if cueKey(rs.phrases[q].phrase) == key {
+					cue = r.cueOf[j]
+					break
+				}
+			}
+			if cue < 0 {
+				cue = r.numCues
+				r.numCues++
+			}
+			r.cueOf = append(r.cueOf, cue)
 			r.phrases = append(r.phrases, len(rs.phrases))
 			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p,
 				boundStart: isAlnum(p[0]), boundEnd: !prefix && isAlnum(p[len(p)-1])})
@@ -527,6 +544,21 @@ func (r *compiledRule) weight(region int, errLine bool) float64 {
 		w = max(w, r.regions[regError])
 	}
 	return w
+}
+
+// cueKey folds the variants of a phrase to one key: case and a plural
+// ending ("images", "crashes", "OOMs").
+func cueKey(p string) string {
+	k := strings.ToLower(strings.TrimSpace(p))
+	switch {
+	case len(k) > 5 && strings.HasSuffix(k, "ies"):
+		return k[:len(k)-3] + "y"
+	case len(k) > 4 && (strings.HasSuffix(k, "ches") || strings.HasSuffix(k, "shes") || strings.HasSuffix(k, "sses")):
+		return k[:len(k)-2]
+	case len(k) > 3 && strings.HasSuffix(k, "s") && !strings.HasSuffix(k, "ss"):
+		return k[:len(k)-1]
+	}
+	return k
 }
 
 func btoi(b bool) int {
