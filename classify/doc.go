@@ -122,11 +122,11 @@ func split(body string, roles sectionRoles) ([]span, []string) {
 		if s.end <= s.start {
 			return
 		}
-		line := body[s.start:s.end]
+		line, errLevel := stripLogPrefix(strings.TrimRight(body[s.start:s.end], "\r\n"))
 		s.base = base
 		if base != RegionEnv {
-			s.kind = lineKind(strings.TrimRight(line, "\r\n"), prevKind, prevLine, fenced)
-			s.err = s.kind != lineCommand && s.kind != lineFrame && isErrorLine(line)
+			s.kind = lineKind(line, prevKind, prevLine, fenced)
+			s.err = s.kind != lineCommand && s.kind != lineFrame && (errLevel || isErrorLine(line))
 		}
 		prevKind, prevLine = s.kind, line
 		if n := len(spans); n > 0 && spans[n-1].end == s.start && spans[n-1].base == s.base && spans[n-1].kind == s.kind && spans[n-1].err == s.err {

@@ -95,6 +95,67 @@ func isOutput(t string) bool {
 	return false
 }
 
+// stripLogPrefix removes what loggers put before a message: a worker's
+// "(VllmWorker rank=0 pid=12)" tag, "[rank0]:", a level with a timestamp
+// and source ("ERROR 03-18 14:46:40 [core.py:341] "), "[2025-01-20
+// 10:00:00 TP0] ". Engines log tracebacks line by line this way; without
+// the prefix the frames and their source lines are recognised. errLevel
+// tells whether the prefix named the ERROR level.
+func stripLogPrefix(line string) (rest string, errLevel bool) {
+	rest = line
+	for range 3 {
+		t := strings.TrimLeft(rest, " \t")
+		switch {
+		case strings.HasPrefix(t, "(") && strings.Contains(t[:min(len(t), 80)], "pid="):
+			i := strings.IndexByte(t, ')')
+			if i < 0 {
+				return rest, errLevel
+			}
+			rest = trimOneSpace(t[i+1:])
+		case strings.HasPrefix(t, "[rank"):
+			i := strings.IndexByte(t, ']')
+			if i < 0 {
+				return rest, errLevel
+			}
+			rest = strings.TrimPrefix(t[i+1:], ":")
+			rest = trimOneSpace(rest)
+		case strings.HasPrefix(t, "[20") || strings.HasPrefix(t, "[19"):
+			i := strings.IndexByte(t, ']')
+			if i < 0 || i > 80 {
+				return rest, errLevel
+			}
+			rest = trimOneSpace(t[i+1:])
+		case hasLevelPrefix(t):
+			errLevel = errLevel || strings.HasPrefix(t, "ERROR") || strings.HasPrefix(t, "CRITICAL")
+			i := strings.Index(t[:min(len(t), 100)], "] ")
+			if i < 0 {
+				return rest, errLevel
+			}
+			rest = t[i+2:]
+		default:
+			return rest, errLevel
+		}
+	}
+	return rest, errLevel
+}
+
+func trimOneSpace(s string) string {
+	if strings.HasPrefix(s, " ") {
+		return s[1:]
+	}
+	return s
+}
+
+// hasLevelPrefix: "ERROR 03-18 ...", "INFO 01-20 ...", "WARNING 01-20 ...".
+func hasLevelPrefix(t string) bool {
+	for _, l := range []string{"ERROR ", "CRITICAL ", "WARNING ", "INFO ", "DEBUG "} {
+		if strings.HasPrefix(t, l) && len(t) > len(l) && isDigitByte(t[len(l)]) {
+			return true
+		}
+	}
+	return false
+}
+
 func startsIndented(line string) bool {
 	return len(line) > 0 && (line[0] == ' ' || line[0] == '\t')
 }
