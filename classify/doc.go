@@ -184,6 +184,9 @@ func split(body string, roles sectionRoles) ([]span, []string) {
 			} else {
 				inComment = true
 			}
+		case isUncheckedBox(trimmed):
+			// An option of a template's checklist that the reporter did
+			// not pick says nothing about the report.
 		case section != "boilerplate" && !isInfoLine(line):
 			add(regionOf(section), false, span{start: pos, end: end})
 		}
@@ -250,6 +253,11 @@ func (t Template) Read(body string, head, tail int) Body {
 		return b.String()
 	}
 	return Body{Text: text(RegionText), Log: text(RegionLog), Env: text(RegionEnv), Headings: headings}
+}
+
+// isUncheckedBox: "- [ ] Flaky test", a checklist item left unticked.
+func isUncheckedBox(t string) bool {
+	return (strings.HasPrefix(t, "- [ ]") || strings.HasPrefix(t, "* [ ]")) && len(t) > 5
 }
 
 func regionOf(section string) string {

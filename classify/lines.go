@@ -83,6 +83,13 @@ func isOutput(t string) bool {
 	case strings.Contains(t, "%|") || strings.Contains(t, "it/s]") || strings.Contains(t, "s/it]"):
 		return true
 	}
+	if hasLevelPrefix(t) || strings.HasPrefix(t, "CRITICAL ") || strings.HasPrefix(t, "ERROR ") {
+		return true
+	}
+	// /path/to/module.py:211: FutureWarning: ...
+	if (t[0] == '/' || t[0] == '~' || len(t) > 3 && t[1] == ':' && t[2] == '\\') && (strings.Contains(t, ".py:") || strings.Contains(t, ".cpp:") || strings.Contains(t, ".cu:") || strings.Contains(t, ".c:")) {
+		return true
+	}
 	// function_name: message
 	if i := strings.IndexByte(t, ':'); i > 2 && i < 40 && strings.IndexByte(t[:i], '_') > 0 && i+1 < len(t) && t[i+1] == ' ' {
 		for j := 0; j < i; j++ {
@@ -191,7 +198,25 @@ func isFrame(t string) bool {
 
 func isDigitByte(b byte) bool { return b >= '0' && b <= '9' }
 
+// startsWithAssignment: "TP_SIZE=1 pytest ...", an environment variable
+// set before a program.
+func startsWithAssignment(t string) bool {
+	i := strings.IndexByte(t, '=')
+	if i < 2 || i > 40 || !strings.Contains(t[i:], " ") {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if b := t[j]; !(b >= 'A' && b <= 'Z' || isDigitByte(b) || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func isCommand(t string) bool {
+	if startsWithAssignment(t) {
+		return true
+	}
 	for _, p := range commandStarts {
 		if strings.HasPrefix(t, p) {
 			return true
@@ -202,7 +227,7 @@ func isCommand(t string) bool {
 }
 
 func isProseCommand(t string) bool {
-	if strings.HasPrefix(t, "$ ") {
+	if strings.HasPrefix(t, "$ ") || startsWithAssignment(t) && strings.Contains(t, " -") {
 		return true
 	}
 	for _, p := range proseCommands {
