@@ -227,7 +227,7 @@ func isCommand(t string) bool {
 }
 
 func isProseCommand(t string) bool {
-	if strings.HasPrefix(t, "$ ") || startsWithAssignment(t) && strings.Contains(t, " -") {
+	if strings.HasPrefix(t, "$ ") || strings.HasPrefix(t, "curl ") || strings.HasPrefix(t, "wget ") || startsWithAssignment(t) && strings.Contains(t, " -") {
 		return true
 	}
 	for _, p := range proseCommands {
