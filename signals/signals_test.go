@@ -128,9 +128,9 @@ func TestExtractFixtures(t *testing.T) {
 			// is not the OOM killer.
 			name: "bare Killed after an ordinary traceback", repo: "sgl-project/sglang",
 			title: "[Bug] server exits after a bad request",
-			body: "```\nTraceback (most recent call last):\n  File \"/srv/app/scheduler.py\", line 88, in run\n    batch = self.get_next_batch()\nValueError: prompt is longer than the context window\n\nKilled\n```\n",
-			want: []kv{{bugscope.SignalException, "ValueError"}},
-			not:  []kv{{bugscope.SignalErrorSignature, "killed (OOM killer)"}},
+			body:  "```\nTraceback (most recent call last):\n  File \"/srv/app/scheduler.py\", line 88, in run\n    batch = self.get_next_batch()\nValueError: prompt is longer than the context window\n\nKilled\n```\n",
+			want:  []kv{{bugscope.SignalException, "ValueError"}},
+			not:   []kv{{bugscope.SignalErrorSignature, "killed (OOM killer)"}},
 		},
 		{
 			name: "bare Killed alone: the OOM killer", repo: "sgl-project/sglang",
