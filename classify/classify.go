@@ -206,8 +206,20 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			}
 		}
 		if field == "title" {
+			// A rule with a prefilter runs its regex on the title only when
+			// one of its literals is there; others always do (titles are
+			// short).
+			var hasLiteral map[int]bool
+			for i := 0; i < len(near); i += 2 {
+				if hasLiteral == nil {
+					hasLiteral = map[int]bool{}
+				}
+				hasLiteral[near[i]] = true
+			}
 			for _, r := range rs.rules {
-				try(r, s.start, s.end)
+				if len(r.Prefilter) == 0 || hasLiteral[r.index] {
+					try(r, s.start, s.end)
+				}
 			}
 			return
 		}

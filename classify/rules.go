@@ -82,8 +82,9 @@ type Rule struct {
 	Phrases []string           `yaml:"phrases"`
 	Regex   string             `yaml:"regex"`
 	// Prefilter names literals (case-insensitive) of which one must occur
-	// on a line of the body for the regex to be tried there. Required for a
-	// regex over the body: it keeps the cost of a regex flat on long logs.
+	// on a line of the body (or in the title) for the regex to be tried
+	// there. Required for a regex over the body: it keeps the cost of a
+	// regex flat on long logs.
 	Prefilter []string            `yaml:"prefilter"`
 	Labels    []string            `yaml:"labels"`
 	Headings  []string            `yaml:"headings"`
