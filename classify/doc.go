@@ -122,10 +122,14 @@ func split(body string, roles sectionRoles) ([]span, []string) {
 		if s.end <= s.start {
 			return
 		}
-		line, errLevel := stripLogPrefix(strings.TrimRight(body[s.start:s.end], "\r\n"))
+		raw := strings.TrimRight(body[s.start:s.end], "\r\n")
+		line, errLevel := stripLogPrefix(raw)
 		s.base = base
 		if base != RegionEnv {
 			s.kind = lineKind(line, prevKind, prevLine, fenced)
+			if s.kind == lineProse && !fenced && len(line) < len(raw) {
+				s.kind = lineOutput // a logger's prefix: output pasted into prose
+			}
 			s.err = s.kind != lineCommand && s.kind != lineFrame && (errLevel || isErrorLine(line))
 		}
 		prevKind, prevLine = s.kind, line
