@@ -128,8 +128,9 @@ func (h hit) better(b hit) bool {
 // headings') weights, capped; a rule with min_cues needs that many distinct
 // cues to match at all.
 func (rs *RuleSet) match(d *document) []ruleHit {
-	phraseBest := make([]hit, len(rs.phrases))
-	other := make([]hit, len(rs.rules)) // regex, labels, headings, priors
+	sc := rs.scratch.Get().(*matchScratch)
+	defer sc.release(rs)
+	phraseBest, other := sc.phraseBest, sc.other // regex hits in other
 	type cand struct {
 		pattern    int
 		start, end int
@@ -189,6 +190,9 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			}
 			r := rs.rules[ri]
 			h := hit{rule: r, field: field, region: regionNames[c.region], start: c.start, weight: r.weight(c.region, s.err)}
+			if phraseBest[c.pattern].rule == nil {
+				sc.touched = append(sc.touched, c.pattern)
+			}
 			if h.better(phraseBest[c.pattern]) {
 				h.text, h.line = excerpt(text, c.start, c.end), LineAround(text, c.start, c.end)
 				phraseBest[c.pattern] = h
@@ -201,6 +205,9 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			}
 			if loc := r.re.FindStringIndex(text[a:b]); loc != nil {
 				a, b := a+loc[0], a+loc[1]
+				if other[r.index].rule == nil {
+					sc.touchedOther = append(sc.touchedOther, r.index)
+				}
 				other[r.index] = hit{rule: r, field: field, region: regionNames[region], start: a,
 					text: excerpt(text, a, b), line: LineAround(text, a, b), weight: w}
 			}
@@ -316,6 +323,25 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		}
 	}
 	return out
+}
+
+// matchScratch is the per-issue state of match, kept between issues: the
+// best hit per phrase and per regex, and which entries were set, so that
+// only those are cleared again.
+type matchScratch struct {
+	phraseBest, other     []hit
+	touched, touchedOther []int
+}
+
+func (sc *matchScratch) release(rs *RuleSet) {
+	for _, i := range sc.touched {
+		sc.phraseBest[i] = hit{}
+	}
+	for _, i := range sc.touchedOther {
+		sc.other[i] = hit{}
+	}
+	sc.touched, sc.touchedOther = sc.touched[:0], sc.touchedOther[:0]
+	rs.scratch.Put(sc)
 }
 
 func headingIndex(headings []string, prefix string) int {

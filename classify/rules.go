@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 	"go.yaml.in/yaml/v3"
@@ -127,6 +128,7 @@ type RuleSet struct {
 	ac       ahocorasick.AhoCorasick
 	phrases  []phraseRef // AC pattern index -> rule
 	roles    sectionRoles
+	scratch  sync.Pool // of *matchScratch
 }
 
 type compiledRule struct {
@@ -502,6 +504,9 @@ func (rs *RuleSet) compile() error {
 		DFA:                  true,
 	})
 	rs.ac = builder.Build(patterns)
+	rs.scratch.New = func() any {
+		return &matchScratch{phraseBest: make([]hit, len(rs.phrases)), other: make([]hit, len(rs.rules))}
+	}
 	rs.roles = NewTemplate(f.Sections).roles
 	return nil
 }
