@@ -419,14 +419,23 @@ func (rs *RuleSet) compile() error {
 		if len(r.Prefilter) > 0 && r.Regex == "" {
 			bad("%s: prefilter without regex", where)
 		}
-		for _, p := range r.Prefilter {
-			if strings.TrimSpace(p) == "" {
-				bad("%s: empty prefilter literal", where)
-				continue
+		// literals adds the prefilter or except literals of the rule to
+		// the automaton.
+		literals := func(list []string, what string, ref phraseRef) {
+			for _, p := range list {
+				if strings.TrimSpace(p) == "" {
+					bad("%s: empty %s", where, what)
+					continue
+				}
+				ref.phrase = p
+				if ref.except { // guards are matched like phrases
+					ref.boundStart, ref.boundEnd = isAlnum(p[0]), isAlnum(p[len(p)-1])
+				}
+				patterns = append(patterns, p)
+				rs.phrases = append(rs.phrases, ref)
 			}
-			patterns = append(patterns, p)
-			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p, prefilter: true})
 		}
+		literals(r.Prefilter, "prefilter literal", phraseRef{rule: i, prefilter: true})
 		for _, p := range r.Phrases {
 			// A trailing * makes the phrase a prefix ("quantiz*" matches
 			// quantize, quantized, quantization).
@@ -457,15 +466,7 @@ func (rs *RuleSet) compile() error {
 		if len(r.Except) > 0 && len(r.Phrases) == 0 {
 			bad("%s: except guards phrases; the rule has none", where)
 		}
-		for _, p := range r.Except {
-			if strings.TrimSpace(p) == "" {
-				bad("%s: empty except phrase", where)
-				continue
-			}
-			patterns = append(patterns, p)
-			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p, except: true,
-				boundStart: isAlnum(p[0]), boundEnd: isAlnum(p[len(p)-1])})
-		}
+		literals(r.Except, "except phrase", phraseRef{rule: i, except: true})
 		if r.MinCues < 0 {
 			bad("%s: min_cues must not be negative", where)
 		}
