@@ -334,7 +334,7 @@ func bounded(text string, start, end, maxLen int) string {
 }
 
 // isInfoLine reports whether a log line is an informational or warning
-// message ("INFO 01-20 ...", "WARNING ...", glog's "[W0120 ...]"). Engines
+// message ("INFO 01-20 ...", "WARNING ...", glog's "[W0120 ...]", PyTorch's "[W socket.cpp:663]"). Engines
 // log "to avoid OOM, ..." and "custom allreduce is disabled" at start-up
 // whatever the bug is; such lines are not the error and rules skip them.
 func isInfoLine(line string) bool {
@@ -351,7 +351,7 @@ func isInfoLine(line string) bool {
 	}
 	if i < 0 {
 		for j := 0; j+2 < len(head); j++ {
-			if head[j] == '[' && (head[j+1] == 'W' || head[j+1] == 'I') && head[j+2] >= '0' && head[j+2] <= '9' {
+			if head[j] == '[' && (head[j+1] == 'W' || head[j+1] == 'I') && (head[j+2] >= '0' && head[j+2] <= '9' || head[j+2] == ' ') {
 				i = j + 1
 				break
 			}

@@ -229,6 +229,7 @@ func TestIsInfoLine(t *testing.T) {
 		line string
 		want bool
 	}{
+		{"[W socket.cpp:663] [c10d] The client socket has failed to connect", true},
 		{"INFO 01-20 12:00:00 llm_engine.py:123] to avoid OOM, reduce gpu_memory_utilization", true},
 		{"WARNING 01-20 12:00:00 custom_all_reduce.py:1] Custom allreduce is disabled", true},
 		{"(VllmWorker rank=0) WARN 01-20 something", true},
