@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/importer"
+	"github.com/bugscope/bugscope/internal/testshared"
 )
 
 // generateIssues builds n realistic reports from templates: bug, feature,
@@ -142,4 +144,27 @@ func BenchmarkClassifyOne(b *testing.B) {
 		cl.One(gen[i%len(gen)])
 		i++
 	}
+}
+
+// BenchmarkClassifyRealIssues classifies the real issues of ../shared/data
+// (4,019 of vLLM, llama.cpp and SGLang) with the built-in rules, per
+// iteration, on all cores: the rules' part of `bugscope classify`
+// (signals and storage come on top). Skipped without ../shared.
+func BenchmarkClassifyRealIssues(b *testing.B) {
+	var issues []bugscope.Issue
+	for _, f := range testshared.DataFiles(b) {
+		is, err := importer.ParseFile(f, importer.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		issues = append(issues, is...)
+	}
+	cl := builtinClassifier(b, "llm-serving-v1")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := cl.Classify(context.Background(), issues); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(issues)), "issues")
 }

@@ -206,8 +206,8 @@ func TestBuiltinStemPhrases(t *testing.T) {
 		{"first-look-2025", "root.io_processing", "the tokenizer drops the last byte"},
 		{"first-look-2025", "root.incompatible_backend", "the wheel is built for sm_90 only"},
 		{"llm-serving-v1", "category.phase.startup", "it fails during initialization of the engine"},
-		{"llm-serving-v1", "category.cluster.topic", "with disaggregated prefill and decode"},
-		{"llm-serving-v1", "root.concurrency", "a missing synchronization of the stream"},
+		{"llm-serving-v1", "category.cluster.signature", "with disaggregated prefill and decode"},
+		{"llm-serving-v1", "root.concurrency.cue", "a missing synchronization of the stream"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.rule, func(t *testing.T) {

@@ -55,7 +55,13 @@ func (c *Classifier) One(is *bugscope.Issue) bugscope.Classification {
 	rs := c.rs
 	doc := prepare(is, rs.roles)
 	matches := rs.match(doc)
-	labels, conf, evidence := rs.decide(matches)
+	labels, conf, evidence, defaulted := rs.decide(matches)
+	overall := rs.Tax.OverallConfidence(labels, conf)
+	for _, role := range []string{taxonomy.RoleKind, taxonomy.RoleCategory} {
+		if d := rs.Tax.ByRole(role); d != nil && defaulted[d.ID] {
+			overall = min(overall, defaultConfidence)
+		}
+	}
 	return bugscope.Classification{
 		Issue:             is.Ref(),
 		Taxonomy:          rs.Tax.Name,
@@ -64,7 +70,7 @@ func (c *Classifier) One(is *bugscope.Issue) bugscope.Classification {
 		ClassifierVersion: rs.Version(),
 		Labels:            labels,
 		DimConfidence:     conf,
-		Confidence:        rs.Tax.OverallConfidence(labels, conf),
+		Confidence:        overall,
 		Evidence:          evidence,
 	}
 }
@@ -80,11 +86,12 @@ type hit struct {
 	weight float64
 }
 
-// ruleHit is what a rule contributes to one issue: its score and the best
-// single match, for evidence.
+// ruleHit is what a rule contributes to one issue: its score, the number
+// of distinct cues that made it, and the best single match, for evidence.
 type ruleHit struct {
 	hit
 	score float64
+	cues  int
 }
 
 func (h ruleHit) evidence() bugscope.Evidence {
@@ -111,52 +118,115 @@ func (h hit) better(b hit) bool {
 	return h.start < b.start
 }
 
-// match scores every rule on the document. One Aho-Corasick pass per region
-// covers all phrases of all rules; each distinct phrase counts once, at the
-// best weight it reached, and a rule's score is the sum of its phrases'
-// (and its regex's, labels' and headings') weights, capped.
+// match scores every rule on the document. One Aho-Corasick pass per span
+// covers all phrases of all rules; a match inside a launch flag or a URL
+// counts as a match in the cmd region, a match that a guard phrase of its
+// rule overlaps (except) does not count, and of two overlapping matches of
+// one rule only the longer counts, so that "GPU memory" is one cue and not
+// two. Each distinct phrase counts once, at the best weight it reached, and
+// a rule's score is the sum of its phrases' (and its regex's, labels' and
+// headings') weights, capped; a rule with min_cues needs that many distinct
+// cues to match at all.
 func (rs *RuleSet) match(d *document) []ruleHit {
-	phraseBest := make([]hit, len(rs.phrases))
-	other := make([]hit, len(rs.rules)) // regex, labels, headings, priors
-	scan := func(field, region, text string, s span) {
+	sc := rs.scratch.Get().(*matchScratch)
+	defer sc.release(rs)
+	phraseBest, other := sc.phraseBest, sc.other // regex hits in other
+	type cand struct {
+		pattern    int
+		start, end int
+		region     int
+	}
+	var cands []cand
+	var guards []cand // except matches: pattern is the rule index
+	scan := func(field, text string, s span, region int) {
 		seg := text[s.start:s.end]
 		var near []int // prefilter hits: rule index, then byte offset
+		cands, guards = cands[:0], guards[:0]
 		it := rs.ac.IterOverlapping(seg)
 		for m := it.Next(); m != nil; m = it.Next() {
-			p := rs.phrases[m.Pattern()]
+			p := &rs.phrases[m.Pattern()]
 			r := rs.rules[p.rule]
-			w := r.regions[region]
-			if w == 0 {
-				continue
-			}
 			start, end := s.start+m.Start(), s.start+m.End()
-			if p.prefilter {
-				near = append(near, p.rule, start)
+			reg := region
+			if reg != regTitle && reg != regCmd && reg != regEnv && inToken(text, start) {
+				reg = regCmd
+			}
+			if r.weight(reg, s.err) == 0 {
 				continue
 			}
 			if p.boundStart && start > 0 && isWordByte(text[start-1]) || p.boundEnd && end < len(text) && isWordByte(text[end]) {
+				if !p.prefilter {
+					continue
+				}
+			}
+			switch {
+			case p.prefilter:
+				near = append(near, p.rule, start)
+			case p.except:
+				guards = append(guards, cand{pattern: p.rule, start: start, end: end})
+			default:
+				cands = append(cands, cand{pattern: m.Pattern(), start: start, end: end, region: reg})
+			}
+		}
+		for i, c := range cands {
+			ri := rs.phrases[c.pattern].rule
+			drop := false
+			for _, g := range guards {
+				if g.pattern == ri && g.start < c.end && c.start < g.end {
+					drop = true
+					break
+				}
+			}
+			for j, o := range cands {
+				if drop {
+					break
+				}
+				if j != i && rs.phrases[o.pattern].rule == ri && o.start <= c.start && c.end <= o.end && o.end-o.start > c.end-c.start {
+					drop = true // inside a longer match of the same rule
+				}
+			}
+			if drop {
 				continue
 			}
-			h := hit{rule: r, field: field, region: region, start: start, weight: w}
-			if h.better(phraseBest[m.Pattern()]) {
-				h.text, h.line = excerpt(text, start, end), LineAround(text, start, end)
-				phraseBest[m.Pattern()] = h
+			r := rs.rules[ri]
+			h := hit{rule: r, field: field, region: regionNames[c.region], start: c.start, weight: r.weight(c.region, s.err)}
+			if phraseBest[c.pattern].rule == nil {
+				sc.touched = append(sc.touched, c.pattern)
+			}
+			if h.better(phraseBest[c.pattern]) {
+				h.text, h.line = excerpt(text, c.start, c.end), LineAround(text, c.start, c.end)
+				phraseBest[c.pattern] = h
 			}
 		}
 		try := func(r *compiledRule, a, b int) {
-			w := r.regions[region]
+			w := r.weight(region, s.err)
 			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
 				return
 			}
 			if loc := r.re.FindStringIndex(text[a:b]); loc != nil {
 				a, b := a+loc[0], a+loc[1]
-				other[r.index] = hit{rule: r, field: field, region: region, start: a,
+				if other[r.index].rule == nil {
+					sc.touchedOther = append(sc.touchedOther, r.index)
+				}
+				other[r.index] = hit{rule: r, field: field, region: regionNames[region], start: a,
 					text: excerpt(text, a, b), line: LineAround(text, a, b), weight: w}
 			}
 		}
 		if field == "title" {
+			// A rule with a prefilter runs its regex on the title only when
+			// one of its literals is there; others always do (titles are
+			// short).
+			var hasLiteral map[int]bool
+			for i := 0; i < len(near); i += 2 {
+				if hasLiteral == nil {
+					hasLiteral = map[int]bool{}
+				}
+				hasLiteral[near[i]] = true
+			}
 			for _, r := range rs.rules {
-				try(r, s.start, s.end)
+				if len(r.Prefilter) == 0 || hasLiteral[r.index] {
+					try(r, s.start, s.end)
+				}
 			}
 			return
 		}
@@ -177,28 +247,46 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		}
 	}
 	title := d.issue.Title
-	scan("title", RegionTitle, title, span{0, len(title)})
-	for _, region := range []string{RegionText, RegionLog, RegionEnv} {
-		for _, s := range d.regions[region] {
-			scan("body", region, d.issue.Body, s)
-		}
+	scan("title", title, span{start: 0, end: len(title)}, regTitle)
+	for _, s := range d.spans {
+		scan("body", d.issue.Body, s, regionIndex[s.region()])
 	}
 	hits := make([]ruleHit, 0, 32)
 	matched := make([]bool, len(rs.rules))
+	var cueBest []float64 // per cue of the rule, the best weight of its phrases
 	for _, r := range rs.rules {
 		var best hit
 		score := 0.0
+		cues := 0
 		add := func(h hit) {
 			if h.rule == nil {
 				return
 			}
 			score += h.weight
+			cues++
 			if h.better(best) {
 				best = h
 			}
 		}
-		for _, pi := range r.phrases {
-			add(phraseBest[pi])
+		cueBest = cueBest[:0]
+		for range r.numCues {
+			cueBest = append(cueBest, 0)
+		}
+		for i, pi := range r.phrases {
+			h := phraseBest[pi]
+			if h.rule == nil {
+				continue
+			}
+			if c := r.cueOf[i]; h.weight > cueBest[c] {
+				if cueBest[c] == 0 {
+					cues++
+				}
+				score += h.weight - cueBest[c]
+				cueBest[c] = h.weight
+			}
+			if h.better(best) {
+				best = h
+			}
 		}
 		add(other[r.index])
 		if r.Prior {
@@ -216,12 +304,12 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 				break
 			}
 		}
-		if best.rule != nil {
+		if best.rule != nil && cues >= r.MinCues {
 			matched[r.index] = true
 			if r.Cap == 0 {
 				score = best.weight
 			}
-			hits = append(hits, ruleHit{hit: best, score: min(score, r.maxScore)})
+			hits = append(hits, ruleHit{hit: best, score: min(score, r.maxScore), cues: cues})
 		}
 	}
 	out := hits[:0]
@@ -235,6 +323,25 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		}
 	}
 	return out
+}
+
+// matchScratch is the per-issue state of match, kept between issues: the
+// best hit per phrase and per regex, and which entries were set, so that
+// only those are cleared again.
+type matchScratch struct {
+	phraseBest, other     []hit
+	touched, touchedOther []int
+}
+
+func (sc *matchScratch) release(rs *RuleSet) {
+	for _, i := range sc.touched {
+		sc.phraseBest[i] = hit{}
+	}
+	for _, i := range sc.touchedOther {
+		sc.other[i] = hit{}
+	}
+	sc.touched, sc.touchedOther = sc.touched[:0], sc.touchedOther[:0]
+	rs.scratch.Put(sc)
 }
 
 func headingIndex(headings []string, prefix string) int {
@@ -260,14 +367,24 @@ func fieldRank(f string) int {
 }
 
 // Confidence given to a value chosen by a default rather than by evidence.
-const defaultConfidence = 0.3
+// A decision with evidence never has less (minConfidence), and an issue
+// whose kind or category is a default has at most this overall confidence,
+// so that review, which ranks by confidence, shows the defaults first.
+const (
+	defaultConfidence = 0.2
+	minConfidence     = 0.25
+)
+
+// DefaultNote begins the note of every decision made by a default.
+const DefaultNote = "no cue: default"
 
 // decide turns hits into labels, dimension by dimension in the rule file's
-// order, so that rules can depend on earlier decisions.
-func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, []bugscope.Evidence) {
-	labels := bugscope.Labels{}
-	conf := map[string]float64{}
-	var evidence []bugscope.Evidence
+// order, so that rules can depend on earlier decisions. defaulted tells
+// the dimensions decided by a default.
+func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[string]float64, evidence []bugscope.Evidence, defaulted map[string]bool) {
+	labels = bugscope.Labels{}
+	conf = map[string]float64{}
+	defaulted = map[string]bool{}
 	for _, dimID := range rs.dimOrder {
 		d := rs.Tax.Dimension(dimID)
 		if !rs.Tax.Applies(d, labels) {
@@ -281,15 +398,28 @@ func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, 
 		score := map[key]float64{}
 		support := map[key][]ruleHit{}
 		total := map[string]float64{}
+		type groupKey struct {
+			key
+			group string
+		}
+		groupBest := map[groupKey]float64{}
 		for _, h := range hits {
 			r := h.rule
 			if r.Dim != dimID || !holds(r.When, labels, true) || !holds(r.WhenNot, labels, false) {
 				continue
 			}
 			k := key{r.Tier, r.Value}
-			score[k] += h.score
+			add := h.score
+			if r.Group != "" {
+				// Evidence of one group counts once: at its best.
+				gk := groupKey{k, r.Group}
+				prev := groupBest[gk]
+				add = max(0, h.score-prev)
+				groupBest[gk] = max(prev, h.score)
+			}
+			score[k] += add
 			support[k] = append(support[k], h)
-			total[r.Value] += h.score
+			total[r.Value] += add
 		}
 		if d.Multi {
 			var chosen []string
@@ -297,7 +427,7 @@ func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, 
 			for _, v := range d.AllValues() {
 				if s := total[v.ID]; s >= dc.MinScore && s > 0 {
 					chosen = append(chosen, v.ID)
-					minConf = min(minConf, s/(s+1))
+					minConf = min(minConf, max(minConfidence, s/(s+1)))
 					var sup []ruleHit
 					for k, hs := range support {
 						if k.value == v.ID {
@@ -312,7 +442,9 @@ func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, 
 				conf[dimID] = minConf
 				continue
 			}
-			if !applyDefault(dimID, dc.Defaults, labels, conf, &evidence) {
+			if applyDefault(dimID, dc.Defaults, labels, conf, &evidence) {
+				defaulted[dimID] = true
+			} else {
 				conf[dimID] = 0.5 // an empty set, with no evidence either way
 			}
 			continue
@@ -349,7 +481,7 @@ func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, 
 					against = max(against, s)
 				}
 			}
-			conf[dimID] = bestS / (bestS + max(second, against/2) + 1)
+			conf[dimID] = max(minConfidence, bestS/(bestS+max(second, against/2)+1))
 			evidence = append(evidence, topEvidence(support[key{t, bestV}], 3)...)
 			decided = true
 			break
@@ -357,9 +489,9 @@ func (rs *RuleSet) decide(hits []ruleHit) (bugscope.Labels, map[string]float64, 
 		if decided {
 			continue
 		}
-		applyDefault(dimID, dc.Defaults, labels, conf, &evidence)
+		defaulted[dimID] = applyDefault(dimID, dc.Defaults, labels, conf, &evidence)
 	}
-	return labels, conf, evidence
+	return labels, conf, evidence, defaulted
 }
 
 // applyDefault sets the first default whose condition holds; it reports
@@ -369,8 +501,12 @@ func applyDefault(dimID string, defaults []Default, labels bugscope.Labels, conf
 		if holds(df.When, labels, true) && holds(df.WhenNot, labels, false) {
 			labels[dimID] = []string{df.Value}
 			conf[dimID] = defaultConfidence
+			note := DefaultNote
+			if df.Note != "" {
+				note += " (" + df.Note + ")"
+			}
 			*evidence = append(*evidence, bugscope.Evidence{Dimension: dimID, Value: df.Value,
-				Rule: "default-" + dimID + "-" + strconv.Itoa(i+1), Note: df.Note})
+				Rule: "default-" + dimID + "-" + strconv.Itoa(i+1), Note: note})
 			return true
 		}
 	}

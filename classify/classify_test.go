@@ -204,7 +204,7 @@ func TestEngineEvidenceAndConfidence(t *testing.T) {
 			t.Errorf("%s confidence = %v, want %v", dim, c.DimConfidence[dim], defaultConfidence)
 		}
 	}
-	if ev := evidenceFor(c, "cause"); ev[0].Rule != "default-cause-3" || ev[0].Note != "last resort" {
+	if ev := evidenceFor(c, "cause"); ev[0].Rule != "default-cause-3" || ev[0].Note != DefaultNote+" (last resort)" {
 		t.Errorf("cause default = %+v, want the third default", ev)
 	}
 	if c.DimConfidence["tags"] != 0.5 || c.Labels["tags"] != nil {
@@ -244,6 +244,12 @@ func TestEngineEvidenceAndConfidence(t *testing.T) {
 	if cl.Name() != "rules" || !strings.HasPrefix(cl.Version(), "t1+") {
 		t.Errorf("Name %q Version %q", cl.Name(), cl.Version())
 	}
+	// A kind by default caps the overall confidence; with evidence for
+	// both, it is their mean.
+	if c.Confidence != defaultConfidence {
+		t.Errorf("overall confidence %v with a default kind, want %v", c.Confidence, defaultConfidence)
+	}
+	c = cl.One(mkIssue("x", "### 🐛 Describe the bug\nout of memory"))
 	if math.Abs(c.Confidence-(c.DimConfidence["kind"]+c.DimConfidence["category"])/2) > 1e-12 {
 		t.Errorf("overall confidence %v is not the mean of kind and category %v", c.Confidence, c.DimConfidence)
 	}

@@ -13,11 +13,19 @@ import (
 // into sections; checklists and instructions are boilerplate that every
 // report repeats, and environment dumps name GPUs, NCCL and CUDA whatever the
 // bug is, so rules must be able to tell them apart from the description.
+// Within the description, command lines (and launch flags and URLs inside
+// prose), traceback frames and pasted data objects are regions of their
+// own, and error lines are marked wherever they are: a rule names the
+// regions where its evidence can be.
 const (
 	RegionTitle = "title" // the title
 	RegionText  = "text"  // prose of the description sections
-	RegionLog   = "log"   // fenced code blocks of the description sections
+	RegionLog   = "log"   // output lines of code blocks of the description sections
 	RegionEnv   = "env"   // environment and version sections
+	RegionCmd   = "cmd"   // command lines, launch flags and URLs
+	RegionFrame = "frame" // traceback frames and their source lines
+	RegionData  = "data"  // pasted objects: JSON, reprs of responses, key=value dumps
+	RegionError = "error" // error lines of the prose and the logs
 	RegionBody  = "body"  // text and log together (a shorthand in rule files)
 )
 
@@ -28,15 +36,39 @@ const (
 	scanTail = 64 << 10
 )
 
-// span is a byte range of the title or the body.
+// span is a byte range of the title or the body, with what it holds: the
+// section's region (text, log or env), the kind of its lines (prose,
+// command, frame, data) and whether they are error lines.
 type span struct {
 	start, end int
+	base       string // RegionText, RegionLog or RegionEnv
+	kind       int    // lineProse, lineCommand, lineFrame, lineData
+	err        bool
+}
+
+// region is the region rules see the span in (error lines are marked
+// apart, by err).
+func (s span) region() string {
+	if s.base == RegionEnv {
+		return RegionEnv
+	}
+	switch s.kind {
+	case lineCommand:
+		return RegionCmd
+	case lineFrame:
+		return RegionFrame
+	case lineData:
+		return RegionData
+	case lineOutput:
+		return RegionLog
+	}
+	return s.base
 }
 
 // document is an issue prepared for rule matching.
 type document struct {
 	issue    *bugscope.Issue
-	regions  map[string][]span // body regions (text, log, env) as ranges of issue.Body
+	spans    []span            // body regions, ordered ranges of issue.Body
 	headings []string          // normalised section headings present
 	labels   map[string]string // lower-cased label -> label as written
 }
@@ -68,35 +100,44 @@ func prepare(is *bugscope.Issue, roles sectionRoles) *document {
 	for _, l := range is.Labels {
 		d.labels[strings.ToLower(strings.TrimSpace(l))] = l
 	}
-	d.regions, d.headings = split(is.Body, roles)
-	for r, spans := range d.regions {
-		d.regions[r] = clip(spans, len(is.Body))
-	}
+	var spans []span
+	spans, d.headings = split(is.Body, roles)
+	d.spans = clip(spans, len(is.Body))
 	return d
 }
 
-// split splits a body into regions and lists its section headings. It
-// walks the body line by line, tracking code fences (a "#" inside a fence
-// is a comment, not a heading) and HTML comments (template instructions),
-// and assigns every line to the region of the section it is in; it leaves
-// out boilerplate sections and informational log lines.
-func split(body string, roles sectionRoles) (map[string][]span, []string) {
-	regions := map[string][]span{}
+// split splits a body into spans (see span) and lists its section
+// headings. It walks the body line by line, tracking code fences (a "#"
+// inside a fence is a comment, not a heading) and HTML comments (template
+// instructions), and assigns every line to the region of the section it is
+// in; it leaves out boilerplate sections and informational log lines.
+func split(body string, roles sectionRoles) ([]span, []string) {
+	var spans []span
 	var headings []string
 	section := "" // role of the current section
 	fence := ""   // the fence marker when inside a code block
 	inComment := false
-	add := func(region string, s span) {
+	prevKind, prevLine := lineProse, ""
+	add := func(base string, fenced bool, s span) {
 		if s.end <= s.start {
 			return
 		}
-		rs := regions[region]
-		if n := len(rs); n > 0 && rs[n-1].end == s.start {
-			rs[n-1].end = s.end // merge adjacent lines
-		} else {
-			rs = append(rs, s)
+		raw := strings.TrimRight(body[s.start:s.end], "\r\n")
+		line, errLevel := stripLogPrefix(raw)
+		s.base = base
+		if base != RegionEnv {
+			s.kind = lineKind(line, prevKind, prevLine, fenced)
+			if s.kind == lineProse && !fenced && len(line) < len(raw) {
+				s.kind = lineOutput // a logger's prefix: output pasted into prose
+			}
+			s.err = s.kind != lineCommand && s.kind != lineFrame && (errLevel || isErrorLine(line))
 		}
-		regions[region] = rs
+		prevKind, prevLine = s.kind, line
+		if n := len(spans); n > 0 && spans[n-1].end == s.start && spans[n-1].base == s.base && spans[n-1].kind == s.kind && spans[n-1].err == s.err {
+			spans[n-1].end = s.end // merge adjacent lines
+			return
+		}
+		spans = append(spans, s)
 	}
 	for pos := 0; pos < len(body); {
 		end := strings.IndexByte(body[pos:], '\n')
@@ -111,22 +152,24 @@ func split(body string, roles sectionRoles) (map[string][]span, []string) {
 		case fence != "":
 			if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, fence[:1]) == "" {
 				fence = ""
+				prevKind, prevLine = lineProse, ""
 			} else if section != "boilerplate" && !isInfoLine(line) {
-				region := RegionLog
+				base := RegionLog
 				if section == RegionEnv {
-					region = RegionEnv
+					base = RegionEnv
 				}
-				add(region, span{pos, end})
+				add(base, true, span{start: pos, end: end})
 			}
 		case inComment:
 			if i := strings.Index(line, "-->"); i >= 0 {
 				inComment = false
 				if section != "boilerplate" {
-					add(regionOf(section), span{pos + i + 3, end})
+					add(regionOf(section), false, span{start: pos + i + 3, end: end})
 				}
 			}
 		case strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~"):
 			fence = trimmed[:3]
+			prevKind, prevLine = lineProse, ""
 		case strings.HasPrefix(trimmed, "#"):
 			if h, ok := headingText(trimmed); ok {
 				headings = append(headings, h)
@@ -134,23 +177,26 @@ func split(body string, roles sectionRoles) (map[string][]span, []string) {
 				break
 			}
 			if section != "boilerplate" {
-				add(regionOf(section), span{pos, end})
+				add(regionOf(section), false, span{start: pos, end: end})
 			}
 		case strings.HasPrefix(trimmed, "<!--"):
 			start := strings.Index(line, "<!--")
 			if i := strings.Index(line[start:], "-->"); i >= 0 {
 				if section != "boilerplate" {
-					add(regionOf(section), span{pos + start + i + 3, end})
+					add(regionOf(section), false, span{start: pos + start + i + 3, end: end})
 				}
 			} else {
 				inComment = true
 			}
+		case isUncheckedBox(trimmed):
+			// An option of a template's checklist that the reporter did
+			// not pick says nothing about the report.
 		case section != "boilerplate" && !isInfoLine(line):
-			add(regionOf(section), span{pos, end})
+			add(regionOf(section), false, span{start: pos, end: end})
 		}
 		pos = end
 	}
-	return regions, headings
+	return spans, headings
 }
 
 // Template tells the sections of issue templates apart by their headings:
@@ -187,22 +233,35 @@ type Body struct {
 }
 
 // Read splits an issue body as the rule classifier does: boilerplate
-// sections, HTML comments and informational log lines are left out. Of a
+// sections, HTML comments and informational log lines are left out. Text
+// holds every line of prose, Log every line of a code block (commands,
+// frames and data included). Of a
 // body longer than head+tail bytes only the first head and the last tail
 // bytes are read.
 func (t Template) Read(body string, head, tail int) Body {
-	regions, headings := split(body, t.roles)
-	text := func(region string) string {
+	spans, headings := split(body, t.roles)
+	spans = clipTo(spans, len(body), head, tail)
+	text := func(base string) string {
 		var b strings.Builder
-		for _, s := range clipTo(regions[region], len(body), head, tail) {
-			if b.Len() > 0 {
+		last := -1
+		for _, s := range spans {
+			if s.base != base {
+				continue
+			}
+			if b.Len() > 0 && s.start != last {
 				b.WriteByte('\n')
 			}
 			b.WriteString(body[s.start:s.end])
+			last = s.end
 		}
 		return b.String()
 	}
 	return Body{Text: text(RegionText), Log: text(RegionLog), Env: text(RegionEnv), Headings: headings}
+}
+
+// isUncheckedBox: "- [ ] Flaky test", a checklist item left unticked.
+func isUncheckedBox(t string) bool {
+	return (strings.HasPrefix(t, "- [ ]") || strings.HasPrefix(t, "* [ ]")) && len(t) > 5
 }
 
 func regionOf(section string) string {
@@ -242,12 +301,14 @@ func clipTo(spans []span, n, head, tail int) []span {
 		return spans
 	}
 	var out []span
-	windows := []span{{0, head}, {n - tail, n}}
+	windows := []span{{start: 0, end: head}, {start: n - tail, end: n}}
 	for _, s := range spans {
 		for _, w := range windows {
 			a, b := max(s.start, w.start), min(s.end, w.end)
 			if a < b {
-				out = append(out, span{a, b})
+				c := s
+				c.start, c.end = a, b
+				out = append(out, c)
 			}
 		}
 	}
@@ -273,7 +334,7 @@ func bounded(text string, start, end, maxLen int) string {
 }
 
 // isInfoLine reports whether a log line is an informational or warning
-// message ("INFO 01-20 ...", "WARNING ...", glog's "[W0120 ...]"). Engines
+// message ("INFO 01-20 ...", "WARNING ...", glog's "[W0120 ...]", PyTorch's "[W socket.cpp:663]"). Engines
 // log "to avoid OOM, ..." and "custom allreduce is disabled" at start-up
 // whatever the bug is; such lines are not the error and rules skip them.
 func isInfoLine(line string) bool {
@@ -290,7 +351,7 @@ func isInfoLine(line string) bool {
 	}
 	if i < 0 {
 		for j := 0; j+2 < len(head); j++ {
-			if head[j] == '[' && (head[j+1] == 'W' || head[j+1] == 'I') && head[j+2] >= '0' && head[j+2] <= '9' {
+			if head[j] == '[' && (head[j+1] == 'W' || head[j+1] == 'I') && (head[j+2] >= '0' && head[j+2] <= '9' || head[j+2] == ' ') {
 				i = j + 1
 				break
 			}

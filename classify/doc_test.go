@@ -14,14 +14,19 @@ var testRoles = sectionRoles{
 	environment: []string{"your current environment", "environment", "system info"},
 }
 
-// regionText joins the spans of one region, each on its own line.
+// regionText joins the spans of one region (error: the error lines).
 func regionText(d *document, region string) string {
 	var parts []string
-	for _, s := range d.regions[region] {
-		parts = append(parts, d.issue.Body[s.start:s.end])
+	for _, s := range d.spans {
+		if s.region() == region || region == RegionError && s.err {
+			parts = append(parts, d.issue.Body[s.start:s.end])
+		}
 	}
 	return strings.Join(parts, "")
 }
+
+// allRegions are the regions regionText can show.
+var allRegions = []string{RegionText, RegionLog, RegionEnv, RegionCmd, RegionFrame, RegionData}
 
 func TestPrepareRegions(t *testing.T) {
 	cases := []struct {
@@ -130,7 +135,7 @@ func TestPrepareRegions(t *testing.T) {
 				}
 			}
 			for _, s := range tc.notIn {
-				for region := range d.regions {
+				for _, region := range allRegions {
 					if got := regionText(d, region); strings.Contains(got, s) {
 						t.Errorf("region %s = %q holds %q", region, got, s)
 					}
@@ -142,14 +147,12 @@ func TestPrepareRegions(t *testing.T) {
 				}
 			}
 			// Spans are ordered, disjoint and inside the body.
-			for region, spans := range d.regions {
-				last := 0
-				for _, s := range spans {
-					if s.start < last || s.end <= s.start || s.end > len(tc.body) {
-						t.Errorf("region %s: bad span %v after %d", region, s, last)
-					}
-					last = s.end
+			last := 0
+			for _, s := range d.spans {
+				if s.start < last || s.end <= s.start || s.end > len(tc.body) {
+					t.Errorf("bad span %v after %d", s, last)
 				}
+				last = s.end
 			}
 		})
 	}
@@ -183,7 +186,7 @@ func TestPrepareClipsLargeBodies(t *testing.T) {
 		t.Errorf("clipped text holds the middle of the body")
 	}
 	scanned := 0
-	for _, s := range d.regions[RegionText] {
+	for _, s := range d.spans {
 		if s.start >= scanHead && s.end <= len(body)-scanTail {
 			t.Errorf("span %v lies between the windows", s)
 		}
@@ -208,11 +211,11 @@ func TestClip(t *testing.T) {
 		spans []span
 		want  []span
 	}{
-		{"small body untouched", 100, []span{{0, 50}, {60, 100}}, []span{{0, 50}, {60, 100}}},
-		{"span across the head edge", n, []span{{scanHead - 10, scanHead + 10}}, []span{{scanHead - 10, scanHead}}},
-		{"span in the gap dropped", n, []span{{scanHead + 1, scanHead + 500}}, nil},
-		{"span across the gap split", n, []span{{10, n - 10}}, []span{{10, scanHead}, {n - scanTail, n - 10}}},
-		{"span in the tail kept", n, []span{{n - 100, n}}, []span{{n - 100, n}}},
+		{"small body untouched", 100, []span{{start: 0, end: 50}, {start: 60, end: 100}}, []span{{start: 0, end: 50}, {start: 60, end: 100}}},
+		{"span across the head edge", n, []span{{start: scanHead - 10, end: scanHead + 10}}, []span{{start: scanHead - 10, end: scanHead}}},
+		{"span in the gap dropped", n, []span{{start: scanHead + 1, end: scanHead + 500}}, nil},
+		{"span across the gap split", n, []span{{start: 10, end: n - 10}}, []span{{start: 10, end: scanHead}, {start: n - scanTail, end: n - 10}}},
+		{"span in the tail kept", n, []span{{start: n - 100, end: n}}, []span{{start: n - 100, end: n}}},
 	}
 	for _, tc := range cases {
 		if got := clip(tc.spans, tc.n); !reflect.DeepEqual(got, tc.want) {
@@ -226,6 +229,7 @@ func TestIsInfoLine(t *testing.T) {
 		line string
 		want bool
 	}{
+		{"[W socket.cpp:663] [c10d] The client socket has failed to connect", true},
 		{"INFO 01-20 12:00:00 llm_engine.py:123] to avoid OOM, reduce gpu_memory_utilization", true},
 		{"WARNING 01-20 12:00:00 custom_all_reduce.py:1] Custom allreduce is disabled", true},
 		{"(VllmWorker rank=0) WARN 01-20 something", true},

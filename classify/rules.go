@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 	"go.yaml.in/yaml/v3"
@@ -82,8 +83,9 @@ type Rule struct {
 	Phrases []string           `yaml:"phrases"`
 	Regex   string             `yaml:"regex"`
 	// Prefilter names literals (case-insensitive) of which one must occur
-	// on a line of the body for the regex to be tried there. Required for a
-	// regex over the body: it keeps the cost of a regex flat on long logs.
+	// on a line of the body (or in the title) for the regex to be tried
+	// there. Required for a regex over the body: it keeps the cost of a
+	// regex flat on long logs.
 	Prefilter []string            `yaml:"prefilter"`
 	Labels    []string            `yaml:"labels"`
 	Headings  []string            `yaml:"headings"`
@@ -91,6 +93,20 @@ type Rule struct {
 	When      map[string][]string `yaml:"when"`
 	WhenNot   map[string][]string `yaml:"when_not"`
 	Unless    []string            `yaml:"unless"`
+	// Except lists guard phrases: a match of one of the rule's phrases
+	// that a match of a guard overlaps does not count ("repeating" does
+	// not count inside "repeating layers", nor "stuck" in "stuck in a
+	// loop"). Guards are matched like phrases, in the rule's regions.
+	Except []string `yaml:"except"`
+	// MinCues is the number of distinct cues (phrases, the regex, a label,
+	// a heading) the rule needs to match at all: a topic rule needs two
+	// independent cues, so that one generic word decides nothing.
+	MinCues int `yaml:"min_cues"`
+	// Group names evidence that is not independent: of the rules of one
+	// group that vote for the same value only the best counts (a title
+	// prefix, the template it came with and the label the template sets
+	// are one choice of the reporter's, not three).
+	Group string `yaml:"group"`
 	// Cap, when set, makes every distinct phrase that matches add its
 	// region's weight to the rule's score, up to Cap. Without it a rule
 	// scores the weight of its best match: one match is as good as many.
@@ -112,18 +128,23 @@ type RuleSet struct {
 	ac       ahocorasick.AhoCorasick
 	phrases  []phraseRef // AC pattern index -> rule
 	roles    sectionRoles
+	scratch  sync.Pool // of *matchScratch
 }
 
 type compiledRule struct {
 	Rule
 	index    int
 	re       *regexp.Regexp
-	regions  map[string]float64 // expanded: body -> text, log
-	labels   []string           // lower case
+	regions  [numRegions]float64 // weight per region; body expanded to text and log
+	labels   []string            // lower case
 	unless   []int
 	hasText  bool
 	maxScore float64 // the largest score the rule can give
 	phrases  []int   // indexes into RuleSet.phrases
+	// cueOf gives each phrase its cue (parallel to phrases): the variants
+	// of one word ("image", "images") are one cue, counted and scored once.
+	cueOf   []int
+	numCues int
 }
 
 type phraseRef struct {
@@ -131,6 +152,8 @@ type phraseRef struct {
 	phrase string
 	// prefilter marks a literal that only enables the rule's regex nearby.
 	prefilter bool
+	// except marks a guard phrase (Rule.Except).
+	except bool
 	// word boundaries are required at the start / end of the match
 	boundStart, boundEnd bool
 }
@@ -149,7 +172,9 @@ func readBuiltinFragment(name string) ([]byte, error) {
 }
 
 // LoadRules reads a rule file for the taxonomy. Its includes are built-in
-// fragments by name, or files relative to it.
+// fragments by name, or files inside the rule file's directory (or below
+// it): an include never reads a file outside it, whatever its path says
+// ("../", an absolute path, a symbolic link that leads out).
 func LoadRules(file string, tax *taxonomy.Taxonomy) (*RuleSet, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -160,8 +185,26 @@ func LoadRules(file string, tax *taxonomy.Taxonomy) (*RuleSet, error) {
 		if b, err := readBuiltinFragment(name); err == nil {
 			return b, nil
 		}
-		return os.ReadFile(filepath.Join(dir, name))
+		return readInside(dir, name)
 	})
+}
+
+// errOutside is the error of an include that leads out of the rule file's
+// directory. It names the include, never what lies outside.
+var errOutside = errors.New("outside the rules file's directory; includes are built-in fragments or files beside the rules file")
+
+// readInside reads the file name inside dir, refusing any name that leads
+// outside (os.Root also refuses symbolic links that do).
+func readInside(dir, name string) ([]byte, error) {
+	if filepath.IsAbs(name) || !filepath.IsLocal(name) {
+		return nil, errOutside
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.ReadFile(name) // a link that leads out: "path escapes from parent"
 }
 
 // ParseRules reads and validates a rule file against its taxonomy; it may
@@ -302,7 +345,7 @@ func (rs *RuleSet) compile() error {
 	}
 	var patterns []string
 	for i := range f.Rules {
-		r := &compiledRule{Rule: f.Rules[i], index: i, regions: map[string]float64{}}
+		r := &compiledRule{Rule: f.Rules[i], index: i}
 		where := fmt.Sprintf("rule %d", i+1)
 		if r.ID != "" {
 			where = fmt.Sprintf("rule %q", r.ID)
@@ -323,19 +366,21 @@ func (rs *RuleSet) compile() error {
 		checkCond(where, r.Dim, r.When)
 		checkCond(where, r.Dim, r.WhenNot)
 		for region, w := range r.In {
-			switch region {
-			case RegionBody:
-				r.regions[RegionText] = max(r.regions[RegionText], w)
-				r.regions[RegionLog] = max(r.regions[RegionLog], w)
-			case RegionTitle, RegionText, RegionLog, RegionEnv:
-				r.regions[region] = max(r.regions[region], w)
-			default:
-				bad("%s: unknown region %q (title, text, log, env, body)", where, region)
+			if w < 0 {
+				bad("%s: weight of region %q must not be negative", where, region)
+			}
+			if region == RegionBody {
+				r.regions[regText] = max(r.regions[regText], w)
+				r.regions[regLog] = max(r.regions[regLog], w)
+			} else if i, ok := regionIndex[region]; ok {
+				r.regions[i] = max(r.regions[i], w)
+			} else {
+				bad("%s: unknown region %q (%s)", where, region, strings.Join(append(regionNames[:], RegionBody), ", "))
 			}
 			r.maxScore = max(r.maxScore, w)
 		}
 		r.hasText = len(r.Phrases) > 0 || r.Regex != ""
-		if r.hasText && len(r.regions) == 0 {
+		if r.hasText && len(r.In) == 0 {
 			bad("%s: phrases or regex need regions under in", where)
 		}
 		if !r.hasText && len(r.In) > 0 {
@@ -363,7 +408,10 @@ func (rs *RuleSet) compile() error {
 				bad("%s: regex: %v", where, err)
 			}
 			r.re = re
-			bodyRegions := len(r.regions) > 0 && (r.regions[RegionText] > 0 || r.regions[RegionLog] > 0 || r.regions[RegionEnv] > 0)
+			bodyRegions := false
+			for i, w := range r.regions {
+				bodyRegions = bodyRegions || i != regTitle && w > 0
+			}
 			if bodyRegions && len(r.Prefilter) == 0 {
 				bad("%s: a regex over the body needs a prefilter (literals one of which must be on the line)", where)
 			}
@@ -371,14 +419,23 @@ func (rs *RuleSet) compile() error {
 		if len(r.Prefilter) > 0 && r.Regex == "" {
 			bad("%s: prefilter without regex", where)
 		}
-		for _, p := range r.Prefilter {
-			if strings.TrimSpace(p) == "" {
-				bad("%s: empty prefilter literal", where)
-				continue
+		// literals adds the prefilter or except literals of the rule to
+		// the automaton.
+		literals := func(list []string, what string, ref phraseRef) {
+			for _, p := range list {
+				if strings.TrimSpace(p) == "" {
+					bad("%s: empty %s", where, what)
+					continue
+				}
+				ref.phrase = p
+				if ref.except { // guards are matched like phrases
+					ref.boundStart, ref.boundEnd = isAlnum(p[0]), isAlnum(p[len(p)-1])
+				}
+				patterns = append(patterns, p)
+				rs.phrases = append(rs.phrases, ref)
 			}
-			patterns = append(patterns, p)
-			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p, prefilter: true})
 		}
+		literals(r.Prefilter, "prefilter literal", phraseRef{rule: i, prefilter: true})
 		for _, p := range r.Phrases {
 			// A trailing * makes the phrase a prefix ("quantiz*" matches
 			// quantize, quantized, quantization).
@@ -389,9 +446,35 @@ func (rs *RuleSet) compile() error {
 				continue
 			}
 			patterns = append(patterns, p)
+			key := cueKey(p)
+			cue := -1
+			for j, q := range r.phrases {
+				if cueKey(rs.phrases[q].phrase) == key {
+					cue = r.cueOf[j]
+					break
+				}
+			}
+			if cue < 0 {
+				cue = r.numCues
+				r.numCues++
+			}
+			r.cueOf = append(r.cueOf, cue)
 			r.phrases = append(r.phrases, len(rs.phrases))
 			rs.phrases = append(rs.phrases, phraseRef{rule: i, phrase: p,
 				boundStart: isAlnum(p[0]), boundEnd: !prefix && isAlnum(p[len(p)-1])})
+		}
+		if len(r.Except) > 0 && len(r.Phrases) == 0 {
+			bad("%s: except guards phrases; the rule has none", where)
+		}
+		literals(r.Except, "except phrase", phraseRef{rule: i, except: true})
+		if r.MinCues < 0 {
+			bad("%s: min_cues must not be negative", where)
+		}
+		if possible := len(r.Phrases) + btoi(r.Regex != "") + btoi(len(r.Labels) > 0) + btoi(len(r.Headings) > 0); r.MinCues > possible {
+			bad("%s: min_cues %d, but the rule has only %d cues", where, r.MinCues, possible)
+		}
+		if r.Prior && r.Group != "" {
+			bad("%s: a prior cannot be in a group", where)
 		}
 		for _, l := range r.Labels {
 			r.labels = append(r.labels, strings.ToLower(l))
@@ -422,6 +505,9 @@ func (rs *RuleSet) compile() error {
 		DFA:                  true,
 	})
 	rs.ac = builder.Build(patterns)
+	rs.scratch.New = func() any {
+		return &matchScratch{phraseBest: make([]hit, len(rs.phrases)), other: make([]hit, len(rs.rules))}
+	}
 	rs.roles = NewTemplate(f.Sections).roles
 	return nil
 }
@@ -432,6 +518,61 @@ func normaliseAll(hs []string) []string {
 		out[i] = normaliseHeading(h)
 	}
 	return out
+}
+
+// Region indexes of compiledRule.regions.
+const (
+	regTitle = iota
+	regText
+	regLog
+	regEnv
+	regCmd
+	regFrame
+	regData
+	regError
+	numRegions
+)
+
+var regionNames = [numRegions]string{RegionTitle, RegionText, RegionLog, RegionEnv, RegionCmd, RegionFrame, RegionData, RegionError}
+
+var regionIndex = func() map[string]int {
+	m := map[string]int{}
+	for i, n := range regionNames {
+		m[n] = i
+	}
+	return m
+}()
+
+// weight is what a match in region (an error line or not) is worth to the
+// rule: the weight of the region, or of error lines if that is higher.
+func (r *compiledRule) weight(region int, errLine bool) float64 {
+	w := r.regions[region]
+	if errLine && region != regTitle && region != regCmd {
+		w = max(w, r.regions[regError])
+	}
+	return w
+}
+
+// cueKey folds the variants of a phrase to one key: case and a plural
+// ending ("images", "crashes", "OOMs").
+func cueKey(p string) string {
+	k := strings.ToLower(strings.TrimSpace(p))
+	switch {
+	case len(k) > 5 && strings.HasSuffix(k, "ies"):
+		return k[:len(k)-3] + "y"
+	case len(k) > 4 && (strings.HasSuffix(k, "ches") || strings.HasSuffix(k, "shes") || strings.HasSuffix(k, "sses")):
+		return k[:len(k)-2]
+	case len(k) > 3 && strings.HasSuffix(k, "s") && !strings.HasSuffix(k, "ss"):
+		return k[:len(k)-1]
+	}
+	return k
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // isAlnum decides whether a phrase needs a word boundary at that end: only

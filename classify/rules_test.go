@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,20 @@ func TestRuleValidation(t *testing.T) {
 			[]string{`rule "r.x": cap must not be negative`}},
 		{"empty phrase", rule("    dim: tags\n    value: gpu\n    in: {text: 1}\n    phrases: [x, \"  \"]\n"),
 			[]string{`rule "r.x": empty phrase`}},
+		{"except without phrases", rule("    dim: category\n    value: mem.oom\n    in: {title: 1}\n    regex: 'x'\n    except: [y]\n"),
+			[]string{`rule "r.x": except guards phrases; the rule has none`}},
+		{"empty except phrase", rule("    dim: category\n    value: mem.oom\n    in: {text: 1}\n    phrases: [x]\n    except: [\"\"]\n"),
+			[]string{`rule "r.x": empty except phrase`}},
+		{"negative min_cues", rule("    dim: category\n    value: mem.oom\n    in: {text: 1}\n    phrases: [x]\n    min_cues: -1\n"),
+			[]string{`rule "r.x": min_cues must not be negative`}},
+		{"more cues needed than the rule has", rule("    dim: category\n    value: mem.oom\n    in: {text: 1}\n    phrases: [x, y]\n    min_cues: 3\n"),
+			[]string{`rule "r.x": min_cues 3, but the rule has only 2 cues`}},
+		{"negative region weight", rule("    dim: category\n    value: mem.oom\n    in: {text: -1}\n    phrases: [x]\n"),
+			[]string{`rule "r.x": weight of region "text" must not be negative`}},
+		{"prior in a group", rule("    dim: cause\n    value: resource\n    prior: true\n    weight: 2\n    when: {category: [mem.oom]}\n    group: g\n"),
+			[]string{`rule "r.x": a prior cannot be in a group`}},
+		{"unknown region names the regions", rule("    dim: category\n    value: mem.oom\n    in: {stderr: 1}\n    phrases: [x]\n"),
+			[]string{`unknown region "stderr" (title, text, log, env, cmd, frame, data, error, body)`}},
 		{"unknown YAML field", rule("    dim: tags\n    value: gpu\n    in: {text: 1}\n    phrase: [x]\n"),
 			[]string{"line 18", "field phrase not found"}},
 		{"unknown top-level field", "taxnomy: mini\n" + baseRules,
@@ -254,5 +269,58 @@ func TestBuiltinRulesLoad(t *testing.T) {
 	}
 	if _, err := LoadRules(filepath.Join(t.TempDir(), "missing.yaml"), miniTaxonomy(t)); err == nil {
 		t.Errorf("LoadRules of a missing file succeeded")
+	}
+}
+
+// TestIncludeStaysInsideTheDirectory is the regression test of an include
+// that read /etc/passwd and echoed its first bytes in the error: includes
+// resolve to built-in fragments or to files inside the rule file's
+// directory, and an error names the include, never what lies outside.
+func TestIncludeStaysInsideTheDirectory(t *testing.T) {
+	tax := miniTaxonomy(t)
+	outer := t.TempDir()
+	secret := filepath.Join(outer, "secret.yaml")
+	if err := os.WriteFile(secret, []byte("root:x:0:0:SECRET-CONTENT:/root:/bin/bash\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(outer, "rules")
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "frag.yaml"), []byte("rules:\n  - {id: sub.gpu, dim: tags, value: gpu, in: {text: 2}, phrases: [H100]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(secret, linked); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(baseRules, "version: \"1\"\n", "version: \"1\"\ninclude: [%q]\n", 1)
+	load := func(include string) error {
+		t.Helper()
+		main := filepath.Join(dir, "rules.yaml")
+		if err := os.WriteFile(main, []byte(fmt.Sprintf(body, include)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadRules(main, tax)
+		return err
+	}
+	for _, include := range []string{secret, "../secret.yaml", "sub/../../secret.yaml", "link.yaml", "/etc/passwd", "../../../../../../etc/passwd"} {
+		err := load(include)
+		if err == nil {
+			t.Errorf("include %q: read a file outside the directory", include)
+			continue
+		}
+		for _, leak := range []string{"SECRET-CONTENT", "root:x:0"} {
+			if strings.Contains(err.Error(), leak) {
+				t.Errorf("include %q: error echoes the file: %v", include, err)
+			}
+		}
+		if !strings.Contains(err.Error(), fmt.Sprintf("include %q", include)) {
+			t.Errorf("include %q: error does not name the include: %v", include, err)
+		}
+	}
+	// Inside the directory, in a subdirectory too, an include works.
+	if err := load("sub/frag.yaml"); err != nil {
+		t.Errorf("include of a file below the directory: %v", err)
 	}
 }

@@ -123,6 +123,22 @@ func TestExtractFixtures(t *testing.T) {
 			not: []kv{{bugscope.SignalErrorSignature, "core dumped"}},
 		},
 		{
+			// Written from issue 9: a launcher that kills its process tree
+			// after an ordinary exception leaves a bare "Killed" behind; that
+			// is not the OOM killer.
+			name: "bare Killed after an ordinary traceback", repo: "sgl-project/sglang",
+			title: "[Bug] server exits after a bad request",
+			body:  "```\nTraceback (most recent call last):\n  File \"/srv/app/scheduler.py\", line 88, in run\n    batch = self.get_next_batch()\nValueError: prompt is longer than the context window\n\nKilled\n```\n",
+			want:  []kv{{bugscope.SignalException, "ValueError"}},
+			not:   []kv{{bugscope.SignalErrorSignature, "killed (OOM killer)"}},
+		},
+		{
+			name: "bare Killed alone: the OOM killer", repo: "sgl-project/sglang",
+			title: "[Bug] process disappears while loading a 70B model",
+			body:  "The server loads for a while and then the shell prints\n\n```\nLoading safetensors checkpoint shards:  40% Completed | 12/30\nKilled\n```\n",
+			want:  []kv{{bugscope.SignalErrorSignature, "killed (OOM killer)"}},
+		},
+		{
 			name: "nvidia-smi table", repo: "vllm-project/vllm", body: fixtureNvidiaSMI,
 			want: []kv{
 				{bugscope.SignalGPU, "L40S"}, {bugscope.SignalCUDA, "12.6"}, {bugscope.SignalEngineVersion, "vllm 0.6.3"},

@@ -1,0 +1,297 @@
+package classify
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/review"
+)
+
+// Fixtures written for these tests from the misfires that issue 9 lists:
+// text that is not the reporter's prose (launch flags, pasted objects,
+// curl commands, traceback frames), words in another sense, and one
+// generic word that used to decide a topic. Each names what must not
+// happen; most also name what a careful rater would decide.
+
+// frozenTraceback is a Python traceback through the interpreter's frozen
+// modules, ending in an ordinary error.
+const frozenTraceback = "```\nTraceback (most recent call last):\n" +
+	"  File \"<frozen runpy>\", line 198, in _run_module_as_main\n" +
+	"  File \"<frozen runpy>\", line 88, in _run_code\n" +
+	"  File \"<frozen importlib._bootstrap>\", line 1204, in _gcd_import\n" +
+	"  File \"/opt/env/lib/python3.11/site-packages/engine/entrypoints/server.py\", line 41, in <module>\n" +
+	"    from engine.model_loader import load_weights\n" +
+	"  File \"/opt/env/lib/python3.11/site-packages/engine/model_loader.py\", line 12, in load_weights\n" +
+	"    raise KeyError(name)\n" +
+	"KeyError: 'model.layers.0.self_attn.qkv_proj.weight'\n```\n"
+
+type misfire struct {
+	name        string
+	title, body string
+	// noRule: rules that must not match at all; noValue: category values
+	// that must not be chosen; noMatch: text no evidence may quote.
+	noRule   []string
+	noValue  map[string][]string
+	noMatch  []string
+	category string // when set, the category a rater would choose
+	pattern  string // when set, a pattern that must not be tagged
+}
+
+func misfires() []misfire {
+	return []misfire{
+		{
+			name:     "frozen runpy frames are not a hang",
+			title:    "[Bug]: server exits at start-up with a KeyError",
+			body:     vllmBug(envDump, "Starting the server fails right away:\n\n"+frozenTraceback),
+			noRule:   []string{"category.deadlock.text"},
+			noValue:  map[string][]string{"category": {"concurrency.deadlock"}},
+			noMatch:  []string{"frozen"},
+			category: "model.loading",
+		},
+		{
+			name:    "pip freeze is not a freeze",
+			title:   "[Bug]: import fails after upgrade",
+			body:    vllmBug(envDump, "Here is my pip freeze output, the import of the package fails:\n\n```\nImportError: cannot import name 'LogitsProcessor' from 'engine.sampling'\n```\n"),
+			noRule:  []string{"category.deadlock.text"},
+			noMatch: []string{"freeze"},
+		},
+		{
+			name:     "stuck in a loop is repetition, not a hang",
+			title:    "[Bug]: the model gets stuck in a loop with long prompts",
+			body:     vllmBug(envDump, "After about 300 tokens the model is stuck in a loop: it writes the same sentence again and again until max_tokens."),
+			noValue:  map[string][]string{"category": {"concurrency.deadlock"}},
+			category: "model.inference",
+		},
+		{
+			name:    "infinite loop in a recursion crash is not a hang",
+			title:   "[Bug]: RecursionError when the prompt has many nested brackets",
+			body:    vllmBug(envDump, "The grammar compiler seems to run an infinite loop and then crashes:\n\n```\nRecursionError: maximum recursion depth exceeded while calling a Python object\n```\n"),
+			noRule:  []string{"category.deadlock.text"},
+			noValue: map[string][]string{"category": {"concurrency.deadlock"}},
+		},
+		{
+			name:  "launch flags name features, not symptoms",
+			title: "[Bug]: garbage output from the 8B model",
+			body: vllmBug(envDump, "I start the server like this:\n\n```bash\nvllm serve my-org/model-8b --tool-call-parser hermes --reasoning-parser deepseek_r1 --enable-auto-tool-choice --enable-prefix-caching\n```\n\n"+
+				"and every answer is gibberish: random characters, no words."),
+			noMatch:  []string{"tool-call-parser", "reasoning-parser", "prefix-caching"},
+			noValue:  map[string][]string{"category": {"api.request_handling"}},
+			category: "model.inference",
+			pattern:  "prefix_caching",
+		},
+		{
+			name:  "--ipc=host is not the front end talking to the back end",
+			title: "[Bug]: illegal memory access with the docker image",
+			body: vllmBug(envDump, "```\ndocker run --gpus all --ipc=host -p 8000:8000 my-registry/engine:latest --model my-org/model-8b\n```\n\n"+
+				"The first request fails with\n\n```\nRuntimeError: CUDA error: an illegal memory access was encountered\n```\n"),
+			noMatch:  []string{"ipc"},
+			category: "gpu.cuda_error",
+			pattern:  "frontend_backend",
+		},
+		{
+			name:  "a pasted response object is not the reporter's words",
+			title: "[Bug]: the answer is cut off in the middle of a word",
+			body: vllmBug(envDump, "The completion ends in the middle of a word although max_tokens is far away. What I get back:\n\n"+
+				"```\nChatCompletionMessage(content='The capital of France is Pa', refusal=None, role='assistant', reasoning_content=None, tool_calls=[])\n```\n"),
+			noMatch: []string{"reasoning_content"},
+		},
+		{
+			name:  "a curl health check is not a request-handling bug",
+			title: "[Bug]: engine fails to load the checkpoint",
+			body: vllmBug(envDump, "I check that the server is up with\n\ncurl http://localhost:8000/health\n\nbut it never becomes healthy; the log says\n\n"+
+				"```\nValueError: size mismatch for model.embed_tokens.weight: copying a param with shape [32000, 4096]\n```\n"),
+			noMatch:  []string{"curl", "localhost"},
+			noValue:  map[string][]string{"category": {"api.request_handling"}},
+			category: "model.loading",
+		},
+		{
+			name:    "repeating layers are an architecture, not repetition",
+			title:   "[Bug]: wrong shapes for a model with repeating layers",
+			body:    vllmBug(envDump, "The model reuses a block of repeating layers (weight sharing between layer 4 and layer 8). Loading fails:\n\n```\nValueError: size mismatch for model.layers.8.mlp.weight\n```\n"),
+			noMatch: []string{"repeating"},
+			noValue: map[string][]string{"category": {"model.inference"}},
+		},
+		{
+			name:    "doesn't stop: a cancelled request, not endless generation",
+			title:   "[Bug]: aborting a request doesn't stop the work on the server",
+			body:    vllmBug(envDump, "When the client disconnects, the request is cancelled on the client side but the server doesn't stop: the GPU keeps working on it for a minute."),
+			noMatch: []string{"doesn't stop"},
+			noValue: map[string][]string{"category": {"model.inference"}},
+		},
+		{
+			name:     "after loading the model is a time, not a loading failure",
+			title:    "[Bug]: nonsense answers from the 7B model",
+			body:     vllmBug(envDump, "After loading the model the first answers are fine, then after a few turns it produces nonsense."),
+			noMatch:  []string{"after loading the model", "loading the model"},
+			category: "model.inference",
+		},
+		{
+			name:    "a bare Killed after an ordinary traceback is not an OOM",
+			title:   "[Bug] the scheduler exits on a long prompt",
+			body:    "### Describe the bug\n\nThe server exits when I send a long prompt:\n\n```\nTraceback (most recent call last):\n  File \"/srv/app/scheduler.py\", line 88, in run\n    batch = self.get_next_batch()\nValueError: prompt is longer than the context window\nKilled\n```\n",
+			noValue: map[string][]string{"category": {"memory.oom"}, "root_cause": {"resource_constraints"}},
+		},
+		{
+			name:    "one word 'request' decides no topic",
+			title:   "[Bug]: wrong answer for a simple question",
+			body:    vllmBug(envDump, "When I send a request asking for 2+2 the answer is 5."),
+			noValue: map[string][]string{"category": {"api.request_handling"}},
+		},
+		{
+			name:    "one phrase 'timed out' decides no topic",
+			title:   "[Bug]: model fails to load",
+			body:    vllmBug(envDump, "My first attempt timed out while downloading, the second one fails with\n\n```\nKeyError: 'model.norm.weight'\n```\n"),
+			noValue: map[string][]string{"category": {"api.request_handling"}},
+		},
+		{
+			name:    "one phrase 'docker image' decides no topic",
+			title:   "[Bug]: gibberish with the 13B model",
+			body:    vllmBug(envDump, "I use the official docker image. All outputs are gibberish."),
+			noValue: map[string][]string{"category": {"build.install"}},
+		},
+		{
+			name:    "one phrase '4 nodes' decides no topic",
+			title:   "[Bug]: NaN logits with fp16",
+			body:    vllmBug(envDump, "Our cluster has 4 nodes but this happens on one GPU too: the logits are NaN after the first layer."),
+			noValue: map[string][]string{"category": {"distributed.cluster"}},
+		},
+		{
+			name:     "a hang never overrules a named error",
+			title:    "[Bug]: server hangs at start-up",
+			body:     vllmBug(envDump, "The server hangs for a minute and then stops with\n\n```\nImportError: libcudart.so.12: cannot open shared object file: No such file or directory\n```\n"),
+			noValue:  map[string][]string{"category": {"concurrency.deadlock"}},
+			category: "build.install",
+		},
+	}
+}
+
+func TestBuiltinMisfires(t *testing.T) {
+	cl := builtinClassifier(t, "llm-serving-v1")
+	for _, m := range misfires() {
+		t.Run(m.name, func(t *testing.T) {
+			is := &bugscope.Issue{Repo: "vllm-project/vllm", Number: 1, Title: m.title, Body: m.body, Labels: []string{"bug"}}
+			c := cl.One(is)
+			if c.Labels.One("kind") != "bug" {
+				t.Fatalf("kind = %v\n%s", c.Labels["kind"], evidenceText(c))
+			}
+			for _, h := range cl.rs.match(prepare(is, cl.rs.roles)) {
+				for _, id := range m.noRule {
+					if h.rule.ID == id {
+						t.Errorf("rule %s matched %q (line %q)", id, h.text, h.line)
+					}
+				}
+				for _, s := range m.noMatch {
+					if strings.Contains(strings.ToLower(h.text), strings.ToLower(s)) {
+						t.Errorf("rule %s counted %q in %s (line %q)", h.rule.ID, h.text, h.region, h.line)
+					}
+				}
+			}
+			for dim, vals := range m.noValue {
+				for _, v := range vals {
+					if c.Labels.One(dim) == v {
+						t.Errorf("%s = %s\n%s", dim, v, evidenceText(c))
+					}
+				}
+			}
+			if m.category != "" && c.Labels.One("category") != m.category {
+				t.Errorf("category = %v, want %s\n%s", c.Labels["category"], m.category, evidenceText(c))
+			}
+			if m.pattern != "" {
+				for _, p := range c.Labels["patterns"] {
+					if p == m.pattern {
+						t.Errorf("pattern %s tagged\n%s", p, evidenceText(c))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBuiltinProtocolAndRace: the api.protocol and concurrency.race rules
+// fire on reports of those kinds, written from the guide's definitions.
+func TestBuiltinProtocolAndRace(t *testing.T) {
+	cl := builtinClassifier(t, "llm-serving-v1")
+	cases := []struct {
+		name, title, body, want string
+	}{
+		{"finish_reason", "[Bug]: finish_reason is stop when the answer hits max_tokens",
+			"When the completion is cut by max_tokens the finish_reason is always \"stop\"; the OpenAI API returns \"length\" there, so clients cannot tell a truncated answer.", "api.protocol"},
+		{"ignored parameter", "[Bug]: stream_options.include_usage is ignored",
+			"With the OpenAI-compatible server, the parameter `include_usage` is silently ignored: the final chunk of the stream has no usage field, unlike OpenAI's API.", "api.protocol"},
+		{"missing field", "[Bug]: usage is missing from the chat completion response",
+			"The response of /v1/chat/completions has no usage field; the usage field is missing although the OpenAI spec says it is always there.", "api.protocol"},
+		{"outputs mixed between requests", "[Bug]: answers of concurrent requests are mixed up",
+			"When I send two different prompts at the same time, the output of one request contains text from the other request. Sent one at a time, both answers are correct.", "concurrency.race"},
+		{"prefix cache wrong output", "[Bug]: wrong output when prefix caching is on",
+			"With prefix caching enabled the second request with the same system prompt gets a wrong answer; with the prefix cache disabled the results are correct. The output differs only when the cache hits.", "concurrency.race"},
+		{"nondeterministic under load", "[Bug]: identical prompts give different results under concurrent load",
+			"With temperature 0 the same prompt gives different outputs when 32 requests run concurrently, and always the same output when requests are sent one by one.", "concurrency.race"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			is := &bugscope.Issue{Repo: "o/r", Number: 1, Title: tc.title, Body: vllmBug(envDump, tc.body), Labels: []string{"bug"}}
+			c := cl.One(is)
+			if got := c.Labels.One("category"); got != tc.want {
+				t.Errorf("category = %q, want %q\n%s", got, tc.want, evidenceText(c))
+			}
+		})
+	}
+}
+
+// TestDefaultsFirstInReview: a decision made by a default says so in its
+// evidence, carries a lower confidence than any decision made by evidence,
+// and review (which ranks by confidence) shows it first.
+func TestDefaultsFirstInReview(t *testing.T) {
+	cl := builtinClassifier(t, "llm-serving-v1")
+	issues := append([]bugscope.Issue{
+		{Repo: "o/r", Number: 900, Title: "8", Body: ""},
+		{Repo: "o/r", Number: 901, Title: "[Bug]: something is off", Body: "### 🐛 Describe the bug\n\nIt does not do what I want."},
+	}, derefIssues(generateIssues(80))...)
+	cs, err := cl.Classify(context.Background(), issues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var classified []bugscope.Classified
+	defaulted := map[string]bool{}
+	minEvidence, maxDefault := 1.0, 0.0
+	for i, c := range cs {
+		classified = append(classified, bugscope.Classified{Issue: issues[i], Classification: c})
+		isDefault := false
+		for _, e := range c.Evidence {
+			if (e.Dimension == "kind" || e.Dimension == "category") && strings.HasPrefix(e.Rule, "default-") {
+				isDefault = true
+				if !strings.HasPrefix(e.Note, DefaultNote) {
+					t.Errorf("%s: default evidence without %q: %+v", c.Issue, DefaultNote, e)
+				}
+			}
+		}
+		if isDefault {
+			defaulted[c.Issue.String()] = true
+			maxDefault = max(maxDefault, c.Confidence)
+		} else {
+			minEvidence = min(minEvidence, c.Confidence)
+		}
+	}
+	if !defaulted["o/r#900"] || !defaulted["o/r#901"] {
+		t.Fatalf("the fixtures without cues were not decided by defaults: %v", defaulted)
+	}
+	if maxDefault >= minEvidence {
+		t.Errorf("a default decision has confidence %v, an evidence decision %v", maxDefault, minEvidence)
+	}
+	items := review.Build(cl.Taxonomy(), classified, classified, nil)
+	for i, it := range items {
+		if i < len(defaulted) != defaulted[it.Issue] {
+			t.Errorf("review position %d: %s (default %v); the %d defaults should come first", i, it.Issue, defaulted[it.Issue], len(defaulted))
+		}
+	}
+}
+
+func derefIssues(ps []*bugscope.Issue) []bugscope.Issue {
+	out := make([]bugscope.Issue, len(ps))
+	for i, p := range ps {
+		out[i] = *p
+	}
+	return out
+}
