@@ -54,7 +54,7 @@ func CrossValidate(ctx context.Context, c *learn.Corpus, k int, opt learn.TrainO
 		for n, i := range fold {
 			docs[n] = c.Docs[i]
 		}
-		preds, err := m.Predict(ctx, docs, 0)
+		preds, err := m.Learned.Predict(ctx, docs, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -84,14 +84,14 @@ func CrossValidate(ctx context.Context, c *learn.Corpus, k int, opt learn.TrainO
 
 // Summary keeps the headline figures of a cross-validation, for the model
 // file.
-func (r *CVResult) Summary() *learn.CVSummary {
-	s := &learn.CVSummary{Folds: r.Folds, Seed: r.Seed}
+func (r *CVResult) Summary() *CVSummary {
+	s := &CVSummary{Folds: r.Folds, Seed: r.Seed}
 	for _, x := range []struct {
 		name string
 		cmp  metrics.Comparison
 	}{{classify.Name, r.Rules}, {learn.Name, r.Model}, {Name, r.Ensemble}} {
 		for _, d := range x.cmp.Dimensions {
-			s.Figures = append(s.Figures, learn.Figures{Classifier: x.name, Dimension: d.Dimension, Level: d.Level, N: d.N,
+			s.Figures = append(s.Figures, Figures{Classifier: x.name, Dimension: d.Dimension, Level: d.Level, N: d.N,
 				Accuracy: d.Accuracy, MacroF1: d.MacroF1, Kappa: d.Kappa, KappaMeasure: d.KappaMeasure})
 		}
 	}

@@ -27,11 +27,12 @@ const Name = "ensemble"
 // Train trains a model on the corpus docs idx (see learn.Train) and fits
 // the ensemble's gates on the model's out-of-fold predictions of those
 // same docs.
-func Train(ctx context.Context, c *learn.Corpus, idx []int, opt learn.TrainOptions) (*learn.Model, error) {
-	m, oof, err := learn.Train(ctx, c, idx, opt)
+func Train(ctx context.Context, c *learn.Corpus, idx []int, opt learn.TrainOptions) (*Model, error) {
+	lm, oof, err := learn.Train(ctx, c, idx, opt)
 	if err != nil {
 		return nil, err
 	}
+	m := Wrap(lm)
 	if oof != nil {
 		rules := make([]*bugscope.Classification, len(idx))
 		gold := make([]bugscope.Labels, len(idx))
@@ -58,8 +59,8 @@ func Train(ctx context.Context, c *learn.Corpus, idx []int, opt learn.TrainOptio
 // are right. rules[i] and oof[i] are the two classifiers' decisions on an
 // issue whose hand labels are gold[i]; a nil rules[i] never counts for
 // the rules.
-func FitGates(tax *taxonomy.Taxonomy, rules []*bugscope.Classification, oof []learn.Prediction, gold []bugscope.Labels) map[string]learn.Gate {
-	gates := map[string]learn.Gate{}
+func FitGates(tax *taxonomy.Taxonomy, rules []*bugscope.Classification, oof []learn.Prediction, gold []bugscope.Labels) map[string]Gate {
+	gates := map[string]Gate{}
 	for _, d := range tax.Dimensions {
 		type ex struct {
 			ref        bugscope.IssueRef
@@ -90,7 +91,7 @@ func FitGates(tax *taxonomy.Taxonomy, rules []*bugscope.Classification, oof []le
 		if len(exs) == 0 {
 			continue
 		}
-		g := learn.Gate{Mode: GateThreshold, Threshold: math.Inf(1), Examples: len(exs)}
+		g := Gate{Mode: GateThreshold, Threshold: math.Inf(1), Examples: len(exs)}
 		var xs []learn.SparseVec
 		var ys []int
 		for _, e := range exs {
@@ -176,6 +177,7 @@ const MinGain = 0.05
 const (
 	GateThreshold = "threshold" // the rules decide from a confidence on
 	GateCompare   = "compare"   // the more confident of the two decides
+	GateRules     = "rules"     // the rules decide wherever they do (chosen by cross-validation)
 )
 
 func b2i(b bool) int {
@@ -258,7 +260,7 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 // compare mode, their calibrated confidence is at least the model's), the
 // model's otherwise. A dimension without a gate goes to the model when it
 // has one, to the rules when it has not.
-func Combine(m *learn.Model, rules *bugscope.Classification, pred learn.Prediction) bugscope.Classification {
+func Combine(m *Model, rules *bugscope.Classification, pred learn.Prediction) bugscope.Classification {
 	tax := m.Tax()
 	out := bugscope.Classification{
 		Taxonomy: tax.Name, TaxonomyVersion: tax.Version,
@@ -279,8 +281,10 @@ func Combine(m *learn.Model, rules *bugscope.Classification, pred learn.Predicti
 			c, decided := rules.DimConfidence[d.ID]
 			decided = decided && tax.Applies(d, rules.Labels)
 			rc = c
-			if g, ok := m.Gates[d.ID]; ok && decided {
-				if g.Mode == GateCompare && mp != nil {
+			if g, gated := m.Gates[d.ID]; gated && decided {
+				if g.Mode == GateRules {
+					useRules = true
+				} else if g.Mode == GateCompare && mp != nil {
 					useRules = sigmoid(g.A*c+g.B) >= mp.Confidence
 				} else if c >= g.Threshold {
 					useRules = true
@@ -320,8 +324,8 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 // Version is the ensemble's version: the model's training data hash and
 // the rules' version.
-func Version(m *learn.Model, rules *bugscope.Classification) string {
-	v := learn.ModelVersion(m)
+func Version(m *Model, rules *bugscope.Classification) string {
+	v := learn.ModelVersion(m.Learned)
 	if rules != nil {
 		v += "+rules " + rules.ClassifierVersion
 	}
@@ -330,7 +334,7 @@ func Version(m *learn.Model, rules *bugscope.Classification) string {
 
 // Classifier runs the rules, the model and the ensemble over issues.
 type Classifier struct {
-	Model *learn.Model
+	Model *Model
 	// Rules is the rule classifier whose decisions the model takes as
 	// features and the ensemble combines.
 	Rules bugscope.Classifier
@@ -343,7 +347,7 @@ type Classifier struct {
 func (c *Classifier) Name() string { return Name }
 
 // Version returns the model's version.
-func (c *Classifier) Version() string { return learn.ModelVersion(c.Model) }
+func (c *Classifier) Version() string { return learn.ModelVersion(c.Model.Learned) }
 
 // Classify returns the ensemble's classification of each issue.
 func (c *Classifier) Classify(ctx context.Context, issues []bugscope.Issue) ([]bugscope.Classification, error) {
@@ -394,13 +398,13 @@ func (c *Classifier) ClassifyAll(ctx context.Context, issues []bugscope.Issue, s
 	if n == 0 {
 		n = 3
 	}
-	preds, err := c.Model.Predict(ctx, docs, n)
+	preds, err := c.Model.Learned.Predict(ctx, docs, n)
 	if err != nil {
 		return nil, err
 	}
 	res := &Result{Rules: rules, Model: make([]bugscope.Classification, len(issues)), Ensemble: make([]bugscope.Classification, len(issues))}
 	for i := range issues {
-		res.Model[i] = learn.Classification(c.Model, issues[i].Ref(), preds[i])
+		res.Model[i] = learn.Classification(c.Model.Learned, issues[i].Ref(), preds[i])
 		res.Ensemble[i] = Combine(c.Model, &rules[i], preds[i])
 		res.Ensemble[i].Issue = issues[i].Ref()
 	}

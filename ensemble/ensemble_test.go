@@ -145,7 +145,7 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 	if !ok {
 		t.Fatalf("no kind gate: %+v", m.Gates)
 	}
-	preds, err := m.Predict(context.Background(), docs[:3], 2)
+	preds, err := m.Learned.Predict(context.Background(), docs[:3], 2)
 	if err != nil {
 		t.Fatal(err)
 	}

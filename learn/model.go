@@ -4,18 +4,19 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // Name is the classifier name the model's labels are stored under.
 const Name = "model"
 
-// The model file's format name and version. A reader refuses a newer
-// version than it knows.
+// The learned model's format name and version. A reader refuses a newer
+// version than it knows. Version 1 files carried the ensemble's gates and
+// cross-validated figures as well; since version 2 those belong to the
+// ensemble's model (package ensemble), which wraps this one.
 const (
 	Format        = "bugscope-model"
-	FormatVersion = 1
+	FormatVersion = 2
 )
 
 // Decisions of a single-valued dimension.
@@ -31,16 +32,14 @@ const (
 
 // Model is a trained classifier for one taxonomy.
 type Model struct {
-	Format          string          `json:"format"`
-	FormatVersion   int             `json:"format_version"`
-	Created         time.Time       `json:"created"`
-	Taxonomy        string          `json:"taxonomy"`
-	TaxonomyVersion string          `json:"taxonomy_version"`
-	Features        FeatureConfig   `json:"features"`
-	Options         TrainOptions    `json:"options"`
-	Training        TrainingInfo    `json:"training"`
-	Gates           map[string]Gate `json:"gates,omitempty"`
-	CV              *CVSummary      `json:"cv,omitempty"`
+	Format          string        `json:"format"`
+	FormatVersion   int           `json:"format_version"`
+	Created         time.Time     `json:"created"`
+	Taxonomy        string        `json:"taxonomy"`
+	TaxonomyVersion string        `json:"taxonomy_version"`
+	Features        FeatureConfig `json:"features"`
+	Options         TrainOptions  `json:"options"`
+	Training        TrainingInfo  `json:"training"`
 	// The weights and the vocabulary come last, after everything a reader
 	// of the file wants to know about it.
 	Dimensions []*DimModel `json:"dimensions"`
@@ -65,43 +64,6 @@ type TrainingInfo struct {
 	Rules string `json:"rules,omitempty"`
 	// Seconds the training took.
 	Seconds float64 `json:"seconds"`
-}
-
-// Gate is the ensemble's rule for one dimension: where the rules decide
-// it, and the model elsewhere. A and B calibrate the rules' confidence c into the
-// probability that they are right, 1/(1+exp(-(A·c+B))). Package ensemble
-// fits and applies them; they live in the model file.
-type Gate struct {
-	// Mode is "threshold" (the rules decide from Threshold on) or
-	// "compare" (the rules decide where their calibrated confidence is at
-	// least the model's).
-	Mode      string  `json:"mode"`
-	Threshold float64 `json:"threshold"`
-	A         float64 `json:"a"`
-	B         float64 `json:"b"`
-	// Examples the gate was fitted on; RulesShare of them went to the rules.
-	Examples   int     `json:"examples"`
-	RulesShare float64 `json:"rules_share"`
-}
-
-// CVSummary is what cross-validation measured, kept in the model file.
-type CVSummary struct {
-	Folds   int       `json:"folds"`
-	Seed    uint64    `json:"seed"`
-	Figures []Figures `json:"figures"`
-}
-
-// Figures are the headline scores of one classifier on one dimension (and
-// level), as metrics.Compare defines them.
-type Figures struct {
-	Classifier   string        `json:"classifier"`
-	Dimension    string        `json:"dimension"`
-	Level        string        `json:"level"`
-	N            int           `json:"n"`
-	Accuracy     metrics.Float `json:"accuracy"`
-	MacroF1      metrics.Float `json:"macro_f1"`
-	Kappa        metrics.Float `json:"kappa"`
-	KappaMeasure string        `json:"kappa_measure"`
 }
 
 // DimModel is the model of one dimension: one multinomial head for a

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
@@ -105,7 +106,9 @@ func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy,
 		if m == nil {
 			sm, err := db.Model(ctx, tax.Name)
 			if err == nil {
-				m, _ = learn.Read(bytes.NewReader(sm.Data), sm.Source, tax)
+				if em, err := ensemble.Read(bytes.NewReader(sm.Data), sm.Source, tax); err == nil {
+					m = em.Learned
+				}
 			} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
 				return err
 			}

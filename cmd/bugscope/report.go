@@ -149,7 +149,7 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 		if err != nil {
 			return err
 		}
-		opt.Model = mf.Model
+		opt.Model = mf.Model.Learned
 	}
 	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
 		if o.sample != "" {

@@ -113,9 +113,9 @@ type trainResult struct {
 	Examples   int                   `json:"examples"`
 	Missing    []string              `json:"missing,omitempty"`
 	Training   *learn.TrainingInfo   `json:"training,omitempty"`
-	Gates      map[string]learn.Gate `json:"gates,omitempty"`
+	Gates      map[string]ensemble.Gate `json:"gates,omitempty"`
 	CV         *ensemble.CVResult    `json:"cv,omitempty"`
-	Headline   []learn.Figures       `json:"headline,omitempty"`
+	Headline   []ensemble.Figures       `json:"headline,omitempty"`
 	Options    learn.TrainOptions    `json:"options"`
 	Features   learn.FeatureConfig   `json:"features"`
 }
@@ -151,7 +151,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 		if err != nil {
 			return err
 		}
-		m.Training.Gold = goldFiles
+		m.Learned.Training.Gold = goldFiles
 		if res.CV != nil {
 			m.CV = res.CV.Summary()
 		}
@@ -162,10 +162,10 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 		if err != nil {
 			return err
 		}
-		res.Model, res.ModelBytes, res.Training, res.Gates = out, st.Size(), &m.Training, m.Gates
+		res.Model, res.ModelBytes, res.Training, res.Gates = out, st.Size(), &m.Learned.Training, m.Gates
 		if !asJSON {
 			fmt.Fprintf(a.stdout, "wrote %s (%.1f MB): %d labelled issues, %d features, data %s, trained in %.1fs\n",
-				out, float64(st.Size())/1e6, m.Training.Examples, m.Vocab.Len(), m.Training.DataHash, m.Training.Seconds)
+				out, float64(st.Size())/1e6, m.Learned.Training.Examples, m.Learned.Vocab.Len(), m.Learned.Training.DataHash, m.Learned.Training.Seconds)
 			for _, d := range tax.Dimensions {
 				if g, ok := m.Gates[d.ID]; ok {
 					th := fmt.Sprintf("rules decide from confidence %.2f", g.Threshold)

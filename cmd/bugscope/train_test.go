@@ -96,13 +96,13 @@ func TestTrainClassifyReview(t *testing.T) {
 		t.Fatalf("model file: %v %v", st, err)
 	}
 	tax, _ := taxonomy.Builtin(taxonomy.Default)
-	m, err := learn.Load(model, tax)
+	m, err := ensemble.Load(model, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.CV == nil || m.CV.Folds != 4 || len(m.CV.Figures) == 0 || m.Training.Examples != 80 || m.Training.Gold[0] != gold ||
-		m.Training.PoolDocs != 120 || len(m.Gates) == 0 {
-		t.Errorf("model description: cv %+v training %+v gates %v", m.CV, m.Training, m.Gates)
+	if tr := m.Learned.Training; m.CV == nil || m.CV.Folds != 4 || len(m.CV.Figures) == 0 || tr.Examples != 80 || tr.Gold[0] != gold ||
+		tr.PoolDocs != 120 || len(m.Gates) == 0 {
+		t.Errorf("model description: cv %+v training %+v gates %v", m.CV, tr, m.Gates)
 	}
 
 	// --json has the three classifiers' figures.
@@ -420,7 +420,7 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 		if err := m.Save(model); err != nil {
 			b.Fatal(err)
 		}
-		m, err = learn.Load(model, tax)
+		m, err = ensemble.Load(model, tax)
 		if err != nil {
 			b.Fatal(err)
 		}
