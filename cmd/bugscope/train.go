@@ -108,16 +108,16 @@ func (a *app) runTrain(ctx context.Context, o trainOptions) error {
 
 // trainResult is what train prints with --json.
 type trainResult struct {
-	Model      string                `json:"model,omitempty"`
-	ModelBytes int64                 `json:"model_bytes,omitempty"`
-	Examples   int                   `json:"examples"`
-	Missing    []string              `json:"missing,omitempty"`
-	Training   *learn.TrainingInfo   `json:"training,omitempty"`
+	Model      string                   `json:"model,omitempty"`
+	ModelBytes int64                    `json:"model_bytes,omitempty"`
+	Examples   int                      `json:"examples"`
+	Missing    []string                 `json:"missing,omitempty"`
+	Training   *learn.TrainingInfo      `json:"training,omitempty"`
 	Gates      map[string]ensemble.Gate `json:"gates,omitempty"`
-	CV         *ensemble.CVResult    `json:"cv,omitempty"`
+	CV         *ensemble.CVResult       `json:"cv,omitempty"`
 	Headline   []ensemble.Figures       `json:"headline,omitempty"`
-	Options    learn.TrainOptions    `json:"options"`
-	Features   learn.FeatureConfig   `json:"features"`
+	Options    learn.TrainOptions       `json:"options"`
+	Features   learn.FeatureConfig      `json:"features"`
 }
 
 func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, rules *classify.Classifier,
