@@ -181,7 +181,7 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 		t.Errorf("a category for a question: %v", q.Labels)
 	}
 
-	res, err := CrossValidate(context.Background(), c, 3, opt, nil)
+	res, err := CrossValidate(context.Background(), c, 3, opt, CVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +194,10 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 		t.Errorf("kind accuracy: rules %.3f (want 2/3), ensemble %.3f", rulesAcc, ensAcc)
 	}
 	sum := res.Summary()
-	if sum.Folds != 3 || len(sum.Figures) != 3*len(res.Ensemble.Dimensions) {
+	if sum.Folds != 3 || len(sum.Figures) != 4*len(res.Ensemble.Dimensions) {
 		t.Errorf("summary %+v", sum)
 	}
-	if _, err := CrossValidate(context.Background(), c, 1, opt, nil); err == nil {
+	if _, err := CrossValidate(context.Background(), c, 1, opt, CVOptions{}); err == nil {
 		t.Error("one fold accepted")
 	}
 }

@@ -16,9 +16,10 @@ import (
 // Corpus is what 'bugscope train' learns from: it joins the label records
 // with the stored issues, runs the rules and extracts signals for them,
 // and lends every stored issue's text to the document frequencies. It also
-// returns the labelled issues missing from the database.
+// returns the labelled issues missing from the database. sources, when not
+// nil, names the file of each record (ReadGold), for figures per file.
 func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscope.Classifier,
-	recs []labelrec.Record, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
+	recs []labelrec.Record, sources map[bugscope.IssueRef]string, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
 	var pool []bugscope.Issue
 	byRef := map[bugscope.IssueRef]int{}
 	if err := db.EachIssue(ctx, bugscope.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
@@ -54,7 +55,16 @@ func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscop
 		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
 	}
 	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
-	return c, missing, err
+	if err != nil {
+		return nil, missing, err
+	}
+	if sources != nil {
+		c.Source = make([]string, len(docs))
+		for i := range docs {
+			c.Source[i] = sources[docs[i].Issue.Ref()]
+		}
+	}
+	return c, missing, nil
 }
 
 // ReviewQueue builds the queue of stored decisions a human should check
@@ -89,27 +99,28 @@ func ReviewQueue(ctx context.Context, db Store, tax *taxonomy.Taxonomy, f bugsco
 // ReadGold reads the label-record files training learns from: an issue
 // labelled in two files must not be, and every record must label every
 // dimension that applies to it (EInvalid errors naming the file and issue).
-func ReadGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, error) {
+// It also says which file labelled each issue.
+func ReadGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, map[bugscope.IssueRef]string, error) {
 	var out []labelrec.Record
 	seen := map[bugscope.IssueRef]string{}
 	for _, f := range files {
 		recs, err := labelrec.ReadFile(f, tax)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range recs {
 			if prev, ok := seen[r.Issue]; ok {
-				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too; give each issue once", f, r.Issue, prev)
+				return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too; give each issue once", f, r.Issue, prev)
 			}
 			seen[r.Issue] = f
 			if miss := labelrec.Unlabelled(tax, r.Labels); len(miss) > 0 {
-				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s has no %s; training needs complete labels", f, r.Issue, strings.Join(miss, ", "))
+				return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s has no %s; training needs complete labels", f, r.Issue, strings.Join(miss, ", "))
 			}
 			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
-		return nil, bugscope.Errorf(bugscope.EInvalid, "%s: no label records", strings.Join(files, ", "))
+		return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: no label records", strings.Join(files, ", "))
 	}
-	return out, nil
+	return out, seen, nil
 }

@@ -409,7 +409,7 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rules := classify.New(rs)
-		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, learn.DefaultFeatures())
+		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, nil, learn.DefaultFeatures())
 		if err != nil {
 			b.Fatal(err)
 		}
