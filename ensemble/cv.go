@@ -69,9 +69,9 @@ type GateChoice struct {
 	UseModel  bool   `json:"use_model"`
 	// Rules and Ensemble are the dimension's headline figure (Headline)
 	// with the rules alone there and with the fold's gate.
-	Rules    float64 `json:"rules"`
-	Ensemble float64 `json:"ensemble"`
-	Why      string  `json:"why"`
+	Rules    metrics.Float `json:"rules"`
+	Ensemble metrics.Float `json:"ensemble"`
+	Why      string        `json:"why"`
 }
 
 // MinCVGain is the least out-of-fold gain in a dimension's headline figure
@@ -250,18 +250,19 @@ func (o *oof) choose(judge func(oofItem) bool) []GateChoice {
 		}
 		try[d.ID] = true
 		next := metrics.CompareWith(tax, gold, o.combine(judge, try), opt)
-		ch := GateChoice{Dimension: d.ID, Rules: Headline(tax, d, cur), Ensemble: Headline(tax, d, next)}
+		r, e := Headline(tax, d, cur), Headline(tax, d, next)
+		ch := GateChoice{Dimension: d.ID, Rules: metrics.Float(r), Ensemble: metrics.Float(e)}
 		fell := lower(cur, next)
 		switch {
-		case math.IsNaN(ch.Rules) || math.IsNaN(ch.Ensemble):
+		case math.IsNaN(r) || math.IsNaN(e):
 			ch.Why = "not measurable on the held-out labels: the rules decide"
-		case ch.Ensemble < ch.Rules+MinCVGain:
-			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f: the rules decide", ch.Ensemble, ch.Rules)
+		case e < r+MinCVGain:
+			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f: the rules decide", e, r)
 		case fell != "":
-			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f, but %s falls: the rules decide", ch.Ensemble, ch.Rules, fell)
+			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f, but %s falls: the rules decide", e, r, fell)
 		default:
 			ch.UseModel = true
-			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f: the gate lets the model decide where the rules are unsure", ch.Ensemble, ch.Rules)
+			ch.Why = fmt.Sprintf("out of fold the ensemble scores %.3f, the rules %.3f: the gate lets the model decide where the rules are unsure", e, r)
 			use, cur = try, next
 		}
 		out = append(out, ch)

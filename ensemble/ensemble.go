@@ -151,9 +151,9 @@ func FitGates(tax *taxonomy.Taxonomy, rules []*bugscope.Classification, oof []le
 			g.Mode, used, best = GateCompare, cmpUsed, cmpScore
 		}
 		// The rules keep every decision they make unless giving some to the
-		// model gains at least MinGain: on a few hundred labels smaller
-		// gains are noise, and following noise makes the ensemble worse
-		// than the rules on new issues.
+		// model gains at least MinGain. Whether the gate carries over to new
+		// issues is for cross-validation to judge (CVResult.Choices), on
+		// labels the rules were not tuned on.
 		rulesOnly, rulesUsed := score(func(ex) bool { return true })
 		if !(best >= rulesOnly+MinGain) {
 			g.Mode, g.Threshold, used = GateThreshold, 0, rulesUsed
@@ -168,10 +168,15 @@ func FitGates(tax *taxonomy.Taxonomy, rules []*bugscope.Classification, oof []le
 }
 
 // MinGain is the least gain in a dimension's headline figure, on the
-// out-of-fold predictions of the training labels, for which a gate lets the
-// model overrule the rules. Smaller gains did not carry over to held-out
-// issues in cross-validation on the dev labels.
-const MinGain = 0.05
+// inner out-of-fold predictions of the training labels, for which a gate
+// lets the model overrule the rules. It was 0.05 while nothing else kept
+// noise out; since the outer cross-validation lets the model take part in
+// a dimension only where the gates carried over to held-out labels
+// (CVResult.Choices), a gain of any size may be tried: on random-300, out of
+// fold, a margin of 0.05 left the ensemble at the rules on every
+// dimension, no margin gained about 0.01 of category kappa for fold seeds
+// 1, 2 and 3 alike.
+const MinGain = 0
 
 // Gate modes.
 const (

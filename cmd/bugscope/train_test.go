@@ -137,6 +137,33 @@ func TestTrainClassifyReview(t *testing.T) {
 	if !strings.HasPrefix(evalOut, "ensemble against") {
 		t.Errorf("eval does not pick the ensemble: %s", evalOut[:min(80, len(evalOut))])
 	}
+	// eval refuses to flatter: the 80 issues the model learned from are
+	// scored apart, in-sample, and said to be; the main figures are those
+	// of the 40 it never saw.
+	_, all := learnFixture(t, 120, 120) // the same issues, every one labelled
+	evalOut, evalErr, code := run(t, "--db", db, "eval", "--gold", all)
+	if code != 0 || !strings.Contains(evalErr, "80 of the 120 gold issues were used to train the model") ||
+		!strings.Contains(evalOut, "ensemble against "+all+": 40 issues scored, those the model did not learn from") ||
+		!strings.Contains(evalOut, "80 issues scored, IN-SAMPLE") {
+		t.Errorf("eval on overlapping gold: exit %d\nstdout:\n%s\nstderr:\n%s", code, evalOut, evalErr)
+	}
+	var ev struct {
+		Common    int `json:"common"`
+		TrainedOn int `json:"trained_on"`
+		Overlap   *struct {
+			Common int `json:"common"`
+		} `json:"overlap"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "eval", "--gold", all, "--json")), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Common != 40 || ev.TrainedOn != 80 || ev.Overlap == nil || ev.Overlap.Common != 80 {
+		t.Errorf("eval --json on overlapping gold: %+v", ev)
+	}
+	// The rules learned from nothing recorded: no overlap.
+	if _, evalErr, _ := run(t, "--db", db, "eval", "--gold", all, "--classifier", "rules"); strings.Contains(evalErr, "used to train") {
+		t.Errorf("eval of the rules warns of training labels: %s", evalErr)
+	}
 	showOut := mustRun(t, "--db", db, "show", "o/engine#1000")
 	if !strings.Contains(showOut, "ensemble") {
 		t.Errorf("show lacks the ensemble:\n%s", showOut)
