@@ -101,3 +101,20 @@ func LoadClassifiers(ctx context.Context, db Store, tax *taxonomy.Taxonomy, o Cl
 
 // The ensemble is stored with its parts by Classify.
 var _ Composite = (*ensemble.Classifier)(nil)
+
+// RememberedModel returns the model the store remembers for taxonomy tax
+// (classify --model), or nil when it remembers none.
+func RememberedModel(ctx context.Context, db Store, tax *taxonomy.Taxonomy) (*ensemble.Model, error) {
+	sm, err := db.Model(ctx, tax.Name)
+	if bugscope.ErrorCode(err) == bugscope.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := ensemble.Read(bytes.NewReader(sm.Data), sm.Source, tax)
+	if err != nil {
+		return nil, bugscope.Errorf(bugscope.EConflict, "the model remembered for taxonomy %s (from %s) cannot be used: %v", tax.Name, sm.Source, err)
+	}
+	return m, nil
+}

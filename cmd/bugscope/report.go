@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/chart"
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/pipeline"
@@ -160,7 +161,10 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 			if skipped > 0 {
 				a.logf("sample %s: %d items without final labels or left out are not used; the rest may no longer be a random sample", o.sample, skipped)
 			}
-			g.NotRandom = o.notRandom
+			if g.NotRandom && !o.notRandom {
+				return bugscope.Errorf(bugscope.EInvalid, "sample %s was drawn by a labelling loop's strategy, not at random: its labels cannot correct the shares (give --gold-not-random to measure the labels' accuracy on it)", o.sample)
+			}
+			g.NotRandom = g.NotRandom || o.notRandom
 			opt.Gold = g
 		}
 		r, err := pipeline.BuildReport(ctx, db, tax, opt)

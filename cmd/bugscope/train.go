@@ -24,6 +24,7 @@ import (
 
 type trainOptions struct {
 	gold      []string
+	samples   []string
 	out       string
 	folds     int
 	rulesFile string
@@ -79,6 +80,7 @@ figures, vocabulary and weights.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTrain(cmd.Context(), o) },
 	}
 	cmd.Flags().StringArrayVar(&o.gold, "gold", nil, "hand labels (label records, JSON Lines); repeat for several files")
+	cmd.Flags().StringArrayVar(&o.samples, "sample", nil, "also learn from a sample's final labels (review corrections, a labelling round); repeatable")
 	cmd.Flags().StringVarP(&o.out, "output", "o", "", "write the model to this file")
 	cmd.Flags().IntVar(&o.folds, "cv", -1, "cross-validate with this many stratified folds first (default 5 with -o, 0 to skip)")
 	cmd.Flags().StringVar(&o.heldOut, "held-out", "", "the --gold file whose labels the rules were not tuned on: the ensemble is judged on it")
@@ -91,8 +93,8 @@ figures, vocabulary and weights.`,
 }
 
 func (a *app) runTrain(ctx context.Context, o trainOptions) error {
-	if len(o.gold) == 0 {
-		return usageError("--gold FILE is required")
+	if len(o.gold) == 0 && len(o.samples) == 0 {
+		return usageError("--gold FILE (or --sample NAME) is required")
 	}
 	if o.folds == -1 {
 		o.folds = 0
@@ -123,11 +125,22 @@ func (a *app) runTrain(ctx context.Context, o trainOptions) error {
 	cfg.RuleFeatures = !o.noRules
 	opt := learn.DefaultTrainOptions()
 	opt.C, opt.Seed = o.c, o.seed
-	recs, sources, err := pipeline.ReadGold(o.gold, tax)
-	if err != nil {
-		return err
+	var recs []labelrec.Record
+	sources := map[bugscope.IssueRef]string{}
+	if len(o.gold) > 0 {
+		if recs, sources, err = pipeline.ReadGold(o.gold, tax); err != nil {
+			return err
+		}
 	}
 	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
+		for _, name := range o.samples {
+			var n int
+			if recs, n, err = pipeline.AddSampleLabels(ctx, a.studyService(db, tax), name, recs, sources); err != nil {
+				return err
+			}
+			a.logf("sample %s: %d final labels", name, n)
+			o.gold = append(o.gold, "sample "+name)
+		}
 		return a.train(ctx, db, tax, classify.New(rs), recs, sources, o, cfg, opt)
 	})
 }
