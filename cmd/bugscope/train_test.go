@@ -349,53 +349,50 @@ func TestClassifyWithLLM(t *testing.T) {
 }
 
 // TestSharedCrossValidation runs 5-fold cross-validation on the real
-// issues and the dev labels and logs the ensemble's, the rules' and the
-// model's figures on the same held-out folds. Part 3 asked for kind
-// macro-F1 0.85, top-level category macro-F1 0.65 and severity
-// quadratic-weighted kappa 0.45, each above the rules: with 380 labels the
-// learned model does not get there (README, "Learned classifier"). What the
-// test holds the ensemble to is what its gates promise: never follow the
-// model into doing worse than the rules by more than noise.
+// issues with both sets of hand labels (dev.jsonl, on which the rules were
+// tuned, and random-300.jsonl, held out from rule tuning) and logs the
+// rules', the model's and the final ensemble's figures on the held-out
+// file's labels, out of fold. Part 6 asks that the ensemble be below the
+// rules on no dimension there: the test holds the final ensemble (the
+// gates train writes) to that on every figure, and logs part 6's targets.
 func TestSharedCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: the real data")
 	}
-	gold, dumps := testshared.Gold(t), testshared.DataFiles(t)
+	dev, random, dumps := testshared.Gold(t), testshared.RandomGold(t), testshared.DataFiles(t)
 	db := tempDB(t)
 	mustRun(t, append([]string{"--db", db, "-q", "import"}, dumps...)...)
-	mustRun(t, "--db", db, "-q", "classify")
 	var res struct {
 		CV *ensemble.CVResult `json:"cv"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", gold, "--json")), &res); err != nil {
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", dev, "--gold", random, "--held-out", random, "--json")), &res); err != nil {
 		t.Fatal(err)
 	}
-	row := func(c metrics.Comparison, dim, level string) metrics.DimensionScores {
-		for _, d := range c.Dimensions {
-			if d.Dimension == dim && d.Level == level {
-				return d
-			}
+	var held *ensemble.CVSubset
+	for i := range res.CV.Subsets {
+		if res.CV.Subsets[i].Source == random {
+			held = &res.CV.Subsets[i]
 		}
-		t.Fatalf("no %s/%s row", dim, level)
-		return metrics.DimensionScores{}
 	}
-	for _, x := range []struct {
-		name, dim, level string
-		figure           func(metrics.DimensionScores) float64
-		want             float64
-	}{
-		{"kind macro-F1", "kind", metrics.LevelValue, func(d metrics.DimensionScores) float64 { return float64(d.MacroF1) }, 0.85},
-		{"top-level category macro-F1", "category", metrics.LevelGroup, func(d metrics.DimensionScores) float64 { return float64(d.MacroF1) }, 0.65},
-		{"severity quadratic-weighted kappa", "severity", metrics.LevelValue, func(d metrics.DimensionScores) float64 { return float64(d.Kappa) }, 0.45},
-	} {
-		ens, rules := x.figure(row(res.CV.Ensemble, x.dim, x.level)), x.figure(row(res.CV.Rules, x.dim, x.level))
-		t.Logf("%s: ensemble %.3f, rules alone %.3f, model alone %.3f", x.name, ens, rules, x.figure(row(res.CV.Model, x.dim, x.level)))
-		if ens < x.want {
-			t.Logf("%s of the ensemble %.3f is below part 3's target %.2f", x.name, ens, x.want)
+	if held == nil || held.Examples != 300 {
+		t.Fatalf("no figures on %s: %+v", random, res.CV.Subsets)
+	}
+	targets := map[string]float64{"kind": 0.85, "category": 0.65, "category/group": 0.65, "root_cause": 0.50, "severity": 0.45}
+	for i, r := range held.Rules.Dimensions {
+		f, m := held.Final.Dimensions[i], held.Model.Dimensions[i]
+		name := r.Dimension
+		if r.Level == metrics.LevelGroup {
+			name += "/group"
 		}
-		if ens < rules-0.02 {
-			t.Errorf("%s: the ensemble's %.3f is worse than the rules' %.3f", x.name, ens, rules)
+		t.Logf("%-15s rules F1 %.3f κ %.3f | model F1 %.3f κ %.3f | final F1 %.3f κ %.3f (target %.2f)", name,
+			float64(r.MacroF1), float64(r.Kappa), float64(m.MacroF1), float64(m.Kappa), float64(f.MacroF1), float64(f.Kappa), targets[name])
+		if float64(f.MacroF1) < float64(r.MacroF1)-1e-9 || float64(f.Kappa) < float64(r.Kappa)-1e-9 {
+			t.Errorf("%s: the final ensemble (F1 %.3f, κ %.3f) is below the rules (F1 %.3f, κ %.3f) on the held-out labels",
+				name, float64(f.MacroF1), float64(f.Kappa), float64(r.MacroF1), float64(r.Kappa))
 		}
+	}
+	for _, ch := range res.CV.Choices {
+		t.Logf("%s: %s", ch.Dimension, ch.Why)
 	}
 }
 
