@@ -31,6 +31,10 @@ type Evaluation struct {
 	TrainedOn int `json:"trained_on"`
 	// ModelData is the model's training data hash, when known.
 	ModelData string `json:"model_data,omitempty"`
+	// Expected are the model's out-of-fold figures from its file (train
+	// --cv), on the labels it was judged on: the estimate to quote where
+	// the gold overlaps the training labels.
+	Expected []ensemble.Figures `json:"expected,omitempty"`
 	// Notes say what the figures cannot show.
 	Notes []string `json:"notes,omitempty"`
 }
@@ -80,6 +84,13 @@ func Evaluate(ctx context.Context, db Store, tax *taxonomy.Taxonomy, cls string,
 				trained[id] = true
 			}
 			ev.ModelData = lm.Training.DataHash
+			if m.CV != nil {
+				for _, f := range m.CV.Figures {
+					if f.Classifier == cls && f.Subset == m.CV.HeldOut {
+						ev.Expected = append(ev.Expected, f)
+					}
+				}
+			}
 		}
 	}
 	held := map[bugscope.IssueRef]bugscope.Labels{}

@@ -135,7 +135,23 @@ func (a *app) runEval(ctx context.Context, o evalOptions) error {
 			if ev.Comparison.Common > 0 {
 				fmt.Fprintln(a.stdout)
 			}
-			return show(", IN-SAMPLE: the model was trained on them (not an estimate of accuracy)", *ev.Overlap)
+			if err := show(", IN-SAMPLE: the model was trained on them (not an estimate of accuracy)", *ev.Overlap); err != nil {
+				return err
+			}
+			if len(ev.Expected) > 0 {
+				on := "all its training labels"
+				if h := ev.Expected[0].Subset; h != "" {
+					on = h
+				}
+				fmt.Fprintf(a.stdout, "\nthe estimate instead: the model file's out-of-fold figures (train --cv), on %s\n", on)
+				for _, f := range ev.Expected {
+					name := f.Dimension
+					if f.Level == metrics.LevelGroup {
+						name += "/group"
+					}
+					fmt.Fprintf(a.stdout, "  %-15s n %4d  accuracy %s  macro-F1 %s  kappa %s%s\n", name, f.N, f.Accuracy, f.MacroF1, f.Kappa, kappaMark(f.KappaMeasure))
+				}
+			}
 		}
 		return nil
 	})

@@ -144,7 +144,7 @@ func TestTrainClassifyReview(t *testing.T) {
 	evalOut, evalErr, code := run(t, "--db", db, "eval", "--gold", all)
 	if code != 0 || !strings.Contains(evalErr, "80 of the 120 gold issues were used to train the model") ||
 		!strings.Contains(evalOut, "ensemble against "+all+": 40 issues scored, those the model did not learn from") ||
-		!strings.Contains(evalOut, "80 issues scored, IN-SAMPLE") {
+		!strings.Contains(evalOut, "80 issues scored, IN-SAMPLE") || !strings.Contains(evalOut, "the estimate instead: the model file's out-of-fold figures") {
 		t.Errorf("eval on overlapping gold: exit %d\nstdout:\n%s\nstderr:\n%s", code, evalOut, evalErr)
 	}
 	var ev struct {
