@@ -49,6 +49,10 @@ type CVResult struct {
 	Subsets []CVSubset   `json:"subsets,omitempty"`
 	Choices []GateChoice `json:"choices"`
 	Seconds float64      `json:"seconds"`
+
+	// cross are the final ensemble's and the model's out-of-fold labels of
+	// every issue, for Apply.
+	cross map[string]map[string]bugscope.Labels
 }
 
 // CVSubset is the cross-validated figures on the labels of one source.
@@ -144,6 +148,15 @@ func CrossValidate(ctx context.Context, c *learn.Corpus, k int, opt learn.TrainO
 			metrics.Compare(c.Tax, gold, cv.combine(keep, nil)), metrics.Compare(c.Tax, gold, cv.combine(keep, use))
 	}
 	res.Rules, res.Model, res.Ensemble, res.Final = score(func(oofItem) bool { return true })
+	all := func(oofItem) bool { return true }
+	_, _, model := cv.fixed(all)
+	res.cross = map[string]map[string]bugscope.Labels{Name: {}, learn.Name: {}}
+	for ref, l := range cv.combine(all, use) {
+		res.cross[Name][ref.String()] = l
+	}
+	for ref, l := range model {
+		res.cross[learn.Name][ref.String()] = l
+	}
 	var sources []string
 	for _, s := range c.Source {
 		if !slices.Contains(sources, s) {
@@ -331,6 +344,7 @@ func (r *CVResult) Apply(m *Model) {
 		m.Gates[dim] = g
 	}
 	m.CV = r.Summary()
+	m.CrossPredictions = r.cross
 }
 
 // Summary keeps the headline figures of a cross-validation, for the model

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -32,6 +33,12 @@ type Model struct {
 	Gates map[string]Gate `json:"gates,omitempty"`
 	// CV is what cross-validation measured, when trained with it.
 	CV *CVSummary `json:"cv,omitempty"`
+	// CrossPredictions are, per classifier (Name, learn.Name), the labels
+	// of every training issue (owner/repo#number) predicted out of fold by
+	// train's cross-validation, the final gates applied: what a report
+	// corrected with hand labels the model learned from uses for those
+	// issues (cross-prediction-powered inference).
+	CrossPredictions map[string]map[string]bugscope.Labels `json:"cross_predictions,omitempty"`
 	// Learned comes last: its weights and vocabulary are most of the file.
 	Learned *learn.Model `json:"model"`
 }
@@ -111,12 +118,13 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 // Decode reads the JSON of a model file (Read after decompression).
 func Decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 	var head struct {
-		Format        string          `json:"format"`
-		FormatVersion int             `json:"format_version"`
-		Created       time.Time       `json:"created"`
-		Gates         map[string]Gate `json:"gates"`
-		CV            *CVSummary      `json:"cv"`
-		Learned       json.RawMessage `json:"model"`
+		Format        string                                `json:"format"`
+		FormatVersion int                                   `json:"format_version"`
+		Created       time.Time                             `json:"created"`
+		Gates         map[string]Gate                       `json:"gates"`
+		CV            *CVSummary                            `json:"cv"`
+		Cross         map[string]map[string]bugscope.Labels `json:"cross_predictions"`
+		Learned       json.RawMessage                       `json:"model"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
@@ -133,7 +141,8 @@ func Decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := &Model{Format: Format, FormatVersion: FormatVersion, Created: head.Created, Gates: head.Gates, CV: head.CV, Learned: lm}
+		m := &Model{Format: Format, FormatVersion: FormatVersion, Created: head.Created, Gates: head.Gates, CV: head.CV,
+			CrossPredictions: head.Cross, Learned: lm}
 		return m, m.check(name)
 	case learn.Format:
 		// A learned model on its own: format version 1 files carried the
@@ -150,8 +159,18 @@ func Decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 }
 
 // check refuses gates of dimensions the taxonomy lacks, or of unknown
-// modes.
+// modes, and cross-predictions that are not labels of the taxonomy.
 func (m *Model) check(name string) error {
+	for cls, preds := range m.CrossPredictions {
+		for id, l := range preds {
+			if _, err := bugscope.ParseIssueRef(id); err != nil {
+				return fmt.Errorf("model %s: cross-prediction of %s: %v", name, cls, err)
+			}
+			if err := m.Tax().Check(l); err != nil {
+				return fmt.Errorf("model %s: cross-prediction of %s for %s: %v", name, cls, id, err)
+			}
+		}
+	}
 	for dim, g := range m.Gates {
 		if m.Tax().Dimension(dim) == nil {
 			return fmt.Errorf("model %s: a gate for dimension %q, which taxonomy %s lacks", name, dim, m.Tax().Name)

@@ -150,7 +150,7 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 		if err != nil {
 			return err
 		}
-		opt.Model = mf.Model.Learned
+		opt.Model = mf.Model
 	}
 	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
 		if o.sample != "" {

@@ -160,6 +160,20 @@ func TestTrainClassifyReview(t *testing.T) {
 	if ev.Common != 40 || ev.TrainedOn != 80 || ev.Overlap == nil || ev.Overlap.Common != 80 {
 		t.Errorf("eval --json on overlapping gold: %+v", ev)
 	}
+	// A report corrected with the same gold uses the model file's
+	// out-of-fold predictions of the 80 issues it learned from
+	// (cross-prediction) and says so.
+	repOut, repErr, code := run(t, "--db", db, "report", "--gold", all, "--format", "json")
+	if code != 0 || !strings.Contains(repOut, "trained on 80 of these hand-labelled issues") || !strings.Contains(repOut, "cross-prediction") {
+		t.Errorf("report --gold with training labels: exit %d\n%s\n%.600s", code, repErr, repOut)
+	}
+	// The same training data without cross-validation (so the same model
+	// version) has no out-of-fold predictions: refused, with the way out.
+	bare := filepath.Join(t.TempDir(), "bare.json.gz")
+	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "--cv", "0", "-o", bare)
+	if _, errOut, code := run(t, "--db", db, "report", "--gold", all, "--model", bare); code != 3 || !strings.Contains(errOut, "were used to train") || !strings.Contains(errOut, "train --cv K") {
+		t.Errorf("report with a model file without cross-predictions: exit %d %s", code, errOut)
+	}
 	// The rules learned from nothing recorded: no overlap.
 	if _, evalErr, _ := run(t, "--db", db, "eval", "--gold", all, "--classifier", "rules"); strings.Contains(evalErr, "used to train") {
 		t.Errorf("eval of the rules warns of training labels: %s", evalErr)
