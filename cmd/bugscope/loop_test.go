@@ -60,6 +60,17 @@ func TestLabellingLoop(t *testing.T) {
 		t.Errorf("report --sample --gold-not-random: exit %d, %s", code, errOut)
 	}
 
+	// Its data card says it is not a random sample.
+	dir := t.TempDir()
+	mustRun(t, "--db", db, "-q", "export", "--sample", "loop", "-o", filepath.Join(dir, "loop.jsonl"))
+	cards, _ := filepath.Glob(filepath.Join(dir, "*.md"))
+	if len(cards) != 1 {
+		t.Fatalf("export wrote cards %v", cards)
+	}
+	if card, _ := os.ReadFile(cards[0]); !strings.Contains(string(card), "**Not a random sample.**") || !strings.Contains(string(card), "strategy's top 5 issues") {
+		t.Errorf("the data card of a strategy sample:\n%s", card)
+	}
+
 	// review --correct: without a terminal the sample is stored and the
 	// way to answer it said.
 	out = mustRun(t, "--db", db, "review", "--correct", "rev", "--rater", "bob", "--limit", "6")
