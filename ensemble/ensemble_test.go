@@ -309,6 +309,14 @@ func TestCrossValidateChoices(t *testing.T) {
 		if kind.UseModel != tc.wantModel || kind.Why == "" {
 			t.Errorf("%s: kind choice %+v", tc.name, kind)
 		}
+		for _, g := range res.Gains {
+			switch {
+			case tc.perfect && g.Gain.Defined() && (g.Gain != 0 || g.Lo != 0 || g.Hi != 0):
+				t.Errorf("%s: %s gains %v [%v, %v] where the ensemble is the rules", tc.name, g.Dimension, g.Gain, g.Lo, g.Hi)
+			case !tc.perfect && g.Dimension == "kind" && !(g.Gain > 0 && g.Lo > 0 && g.Hi >= g.Gain):
+				t.Errorf("%s: the kind gains %v [%v, %v], want a gain with an interval above 0", tc.name, g.Gain, g.Lo, g.Hi)
+			}
+		}
 		held := res.Subsets[1]
 		if fell := lower(held.Rules, held.Final); fell != "" {
 			t.Errorf("%s: the final ensemble is below the rules on the held-out labels: %s", tc.name, fell)

@@ -184,6 +184,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 		res.Headline = cv.Summary().Figures
 		if !asJSON {
 			writeCV(a.stdout, cv, goldFiles)
+			writeExpected(a.stdout, tax, cv)
 		}
 	}
 	if out != "" {
@@ -206,9 +207,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 			return err
 		}
 		res.Model, res.ModelBytes, res.Training, res.Gates = out, st.Size(), &m.Learned.Training, m.Gates
-		if !asJSON && res.CV != nil {
-			writeExpected(a.stdout, tax, res.CV)
-		}
+
 		if !asJSON {
 			fmt.Fprintf(a.stdout, "wrote %s (%.1f MB): %d labelled issues, %d features, data %s, trained in %.1fs\n",
 				out, float64(st.Size())/1e6, m.Learned.Training.Examples, m.Learned.Vocab.Len(), m.Learned.Training.DataHash, m.Learned.Training.Seconds)
@@ -294,9 +293,15 @@ func writeExpected(w io.Writer, tax *taxonomy.Taxonomy, cv *ensemble.CVResult) {
 			rules, final, on = sub.Rules, sub.Final, fmt.Sprintf("the %d labels of %s, held out from rule tuning", sub.Examples, sub.Source)
 		}
 	}
-	fmt.Fprintf(w, "figures to expect (out of fold, on %s):\n", on)
+	fmt.Fprintf(w, "figures to expect (out of fold, on %s; the gain over the rules with a paired bootstrap 95%% interval):\n", on)
+	gains := map[string]ensemble.Gain{}
+	for _, g := range cv.Gains {
+		gains[g.Dimension] = g
+	}
 	for _, d := range tax.Dimensions {
-		fmt.Fprintf(w, "  %-12s headline %.3f (rules alone %.3f)\n", d.ID, ensemble.Headline(tax, d, final), ensemble.Headline(tax, d, rules))
+		g := gains[d.ID]
+		fmt.Fprintf(w, "  %-12s headline %.3f (rules alone %.3f; gain %+.3f [%.3f, %.3f])\n", d.ID,
+			ensemble.Headline(tax, d, final), ensemble.Headline(tax, d, rules), float64(g.Gain), float64(g.Lo), float64(g.Hi))
 	}
 }
 
