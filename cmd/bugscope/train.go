@@ -39,7 +39,7 @@ func (a *app) trainCmd() *cobra.Command {
 	def := learn.DefaultTrainOptions()
 	o := trainOptions{c: def.C, seed: def.Seed}
 	cmd := &cobra.Command{
-		Use:   "train --gold FILE.jsonl... -o MODEL [--cv K]",
+		Use:   "train --gold FILE.jsonl... [--sample NAME]... -o MODEL [--cv K] [--held-out FILE]",
 		Short: "Learn a text classifier from hand labels and check it by cross-validation",
 		Long: `Train learns a classifier from hand labels (label records, the labelling
 guide's section 6) joined with the issues in the database, and writes it to a
@@ -70,19 +70,31 @@ labels score in-sample on them: --held-out FILE (one of the --gold files,
 labels the rules were never tuned on) judges the ensemble on that file's
 labels only, and the figures to expect are printed for it.
 
-The model file is gzip'd JSON that describes itself: format version,
-taxonomy, feature configuration, training data hash, cross-validated
-figures, vocabulary and weights.`,
+--sample NAME (repeatable) learns from a sample's final labels too: the
+corrections of 'bugscope review --correct', a labelling loop's round.
+
+The model file is gzip'd JSON that describes itself: format version, the
+gates and why, the cross-validated figures and out-of-fold predictions of
+the training issues (for reports corrected with them), then the learned
+model: taxonomy, feature configuration, training data hash and issue ids,
+vocabulary and weights.`,
 		Example: `  bugscope train --gold gold/dev.jsonl -o model.json.gz
   bugscope train --cv 5 --gold gold/dev.jsonl
+  bugscope train --gold dev.jsonl --gold random-300.jsonl --held-out random-300.jsonl -o model.json.gz
+  bugscope train --gold dev.jsonl --sample review-1 -o model.json.gz
   bugscope train --cv 5 --gold a.jsonl --gold b.jsonl -o model.json.gz --json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runTrain(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("cv") && o.out == "" {
+				o.folds = 0 // nothing asked for: the usage error says what to give
+			}
+			return a.runTrain(cmd.Context(), o)
+		},
 	}
 	cmd.Flags().StringArrayVar(&o.gold, "gold", nil, "hand labels (label records, JSON Lines); repeat for several files")
 	cmd.Flags().StringArrayVar(&o.samples, "sample", nil, "also learn from a sample's final labels (review corrections, a labelling round); repeatable")
 	cmd.Flags().StringVarP(&o.out, "output", "o", "", "write the model to this file")
-	cmd.Flags().IntVar(&o.folds, "cv", -1, "cross-validate with this many stratified folds first (default 5 with -o, 0 to skip)")
+	cmd.Flags().IntVar(&o.folds, "cv", 5, "cross-validate with this many stratified folds first (0: skip; without -o, only with --cv)")
 	cmd.Flags().StringVar(&o.heldOut, "held-out", "", "the --gold file whose labels the rules were not tuned on: the ensemble is judged on it")
 	rulesFlag(cmd, &o.rulesFile)
 	cmd.Flags().Float64Var(&o.c, "c", o.c, "inverse strength of the L2 penalty")
@@ -95,12 +107,6 @@ figures, vocabulary and weights.`,
 func (a *app) runTrain(ctx context.Context, o trainOptions) error {
 	if len(o.gold) == 0 && len(o.samples) == 0 {
 		return usageError("--gold FILE (or --sample NAME) is required")
-	}
-	if o.folds == -1 {
-		o.folds = 0
-		if o.out != "" {
-			o.folds = 5
-		}
 	}
 	if o.out == "" && o.folds == 0 {
 		return usageError("nothing to do: give -o MODEL to write a model, --cv K to cross-validate, or both")
