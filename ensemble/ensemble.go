@@ -6,6 +6,12 @@
 // predictions of the training data (never from the issues being scored),
 // and each decision keeps its evidence (the rules' matches, or the model's
 // strongest features) and a calibrated confidence.
+//
+// Cross-validation (cv.go) judges the gates on labels the rules were not
+// tuned on and keeps them only on the dimensions where the ensemble beat
+// the rules out of fold; the rules decide the others. The model file
+// (model.go) is this package's Model: the gates, the cross-validated
+// figures and out-of-fold predictions, wrapping the learned model.
 package ensemble
 
 import (
