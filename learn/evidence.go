@@ -2,7 +2,6 @@ package learn
 
 import (
 	"math"
-	"sort"
 	"strings"
 
 	"github.com/bugscope/bugscope"
@@ -12,10 +11,12 @@ import (
 // against the other classes: x_j·(W_jk - mean_k' W_jk'), largest first.
 func (h *Head) contributions(x SparseVec, k, n int) []contribution {
 	K := len(h.Classes)
-	if K < 2 {
+	if K < 2 || n <= 0 {
 		return nil
 	}
-	var out []contribution
+	// The n largest, kept in order as they come (an issue has hundreds of
+	// features and a decision quotes three: no sort of them all).
+	out := make([]contribution, 0, n)
 	for i, j := range x.Idx {
 		row := h.dense[int(j)*K : int(j)*K+K]
 		mean := 0.0
@@ -24,13 +25,19 @@ func (h *Head) contributions(x SparseVec, k, n int) []contribution {
 		}
 		mean /= float64(K)
 		c := float64(x.Val[i]) * (float64(row[k]) - mean) / h.Temperature
-		if c > 0 {
-			out = append(out, contribution{feature: j, weight: c})
+		if c <= 0 || len(out) == n && c <= out[n-1].weight {
+			continue
 		}
-	}
-	sort.Slice(out, func(a, b int) bool { return out[a].weight > out[b].weight })
-	if len(out) > n {
-		out = out[:n]
+		pos := n - 1
+		if len(out) < n {
+			pos = len(out)
+			out = append(out, contribution{})
+		}
+		for pos > 0 && out[pos-1].weight < c {
+			out[pos] = out[pos-1]
+			pos--
+		}
+		out[pos] = contribution{feature: j, weight: c}
 	}
 	return out
 }
