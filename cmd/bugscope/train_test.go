@@ -369,6 +369,10 @@ func TestClassifyWithLLM(t *testing.T) {
 // file's labels, out of fold. Part 6 asks that the ensemble be below the
 // rules on no dimension there: the test holds the final ensemble (the
 // gates train writes) to that on every figure, and logs part 6's targets.
+// Then a report corrected with random-300 uses the ensemble's out-of-fold
+// predictions of those issues (cross-prediction): its corrected category
+// shares must agree with the rules' corrected shares within their
+// intervals, both estimating the same population.
 func TestSharedCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: the real data")
@@ -379,7 +383,8 @@ func TestSharedCrossValidation(t *testing.T) {
 	var res struct {
 		CV *ensemble.CVResult `json:"cv"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", dev, "--gold", random, "--held-out", random, "--json")), &res); err != nil {
+	model := filepath.Join(t.TempDir(), "model.json.gz")
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", dev, "--gold", random, "--held-out", random, "-o", model, "--json")), &res); err != nil {
 		t.Fatal(err)
 	}
 	var held *ensemble.CVSubset
@@ -407,6 +412,44 @@ func TestSharedCrossValidation(t *testing.T) {
 	}
 	for _, ch := range res.CV.Choices {
 		t.Logf("%s: %s", ch.Dimension, ch.Why)
+	}
+
+	mustRun(t, "--db", db, "-q", "classify", "--model", model)
+	type share struct {
+		ID       string `json:"id"`
+		Estimate struct {
+			Share, Lo, Hi float64
+			Method        string
+		} `json:"estimate"`
+	}
+	var ens, rules struct {
+		Estimation struct {
+			Note string `json:"note"`
+		} `json:"estimation"`
+		Categories []share `json:"categories"`
+	}
+	for _, x := range []struct {
+		cls string
+		out any
+	}{{"ensemble", &ens}, {"rules", &rules}} {
+		if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "report", "--classifier", x.cls, "--gold", random, "--format", "json")), x.out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(ens.Estimation.Note, "cross-prediction") || strings.Contains(rules.Estimation.Note, "cross-prediction") {
+		t.Errorf("estimation notes:\nensemble: %s\nrules: %s", ens.Estimation.Note, rules.Estimation.Note)
+	}
+	if len(ens.Categories) == 0 || len(ens.Categories) != len(rules.Categories) {
+		t.Fatalf("categories: %d and %d", len(ens.Categories), len(rules.Categories))
+	}
+	for i, e := range ens.Categories {
+		r := rules.Categories[i]
+		t.Logf("%-12s corrected share: ensemble %.3f [%.3f, %.3f], rules %.3f [%.3f, %.3f]", e.ID,
+			e.Estimate.Share, e.Estimate.Lo, e.Estimate.Hi, r.Estimate.Share, r.Estimate.Lo, r.Estimate.Hi)
+		if e.Estimate.Method != "ppi" || e.ID != r.ID || e.Estimate.Share < r.Estimate.Lo || e.Estimate.Share > r.Estimate.Hi ||
+			r.Estimate.Share < e.Estimate.Lo || r.Estimate.Share > e.Estimate.Hi {
+			t.Errorf("%s: the corrected shares of the ensemble (%+v) and the rules (%+v) disagree", e.ID, e.Estimate, r.Estimate)
+		}
 	}
 }
 
