@@ -519,4 +519,3 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 		t.Stop()
 	}
 }
-

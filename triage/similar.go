@@ -149,7 +149,7 @@ func (ix *Index) Find(target Candidate, limit int) []Similar {
 	for k, h := range hits {
 		c := ix.cands[h.i]
 		out[k] = Similar{Issue: c.Issue, Title: c.Title, State: c.State, URL: c.URL, Reason: h.why,
-			Score: math.Round(h.score*1000) / 1000,
+			Score:     math.Round(h.score*1000) / 1000,
 			Duplicate: h.tier == 0 && h.score >= DupSignatureScore || h.score >= DupTextScore}
 	}
 	return out
