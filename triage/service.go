@@ -479,34 +479,10 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 		idle = 2 * time.Second
 	}
 	for {
-		dl, ok, err := s.Store.ClaimDelivery(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			s.logf("triage: queue: %v", err)
-			ok = false
-		}
-		if ok {
-			perr := s.Process(ctx, dl)
-			if ctx.Err() != nil {
-				return ctx.Err() // left working: queued again at the next start
-			}
-			state, msg := DeliveryDone, ""
-			if perr != nil {
-				msg = perr.Error()
-				state = DeliveryPending
-				if dl.Attempts >= maxAttempts || bugscope.ErrorCode(perr) == bugscope.EInvalid {
-					state = DeliveryFailed
-				}
-				s.logf("triage: delivery %s (%s): %v", dl.DeliveryID, dl.Issue, perr)
-			}
-			if err := s.Store.FinishDelivery(context.WithoutCancel(ctx), dl.ID, state, msg); err != nil {
-				s.logf("triage: queue: %v", err)
-			}
-			if perr == nil {
-				continue
-			}
+		if _, err := s.Drain(ctx); ctx.Err() != nil {
+			return ctx.Err()
+		} else if err != nil {
+			s.logf("triage: %v", err)
 		}
 		t := time.NewTimer(idle)
 		select {
@@ -517,5 +493,38 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 		case <-t.C:
 		}
 		t.Stop()
+	}
+}
+
+// Drain processes queued deliveries until none is pending (or one fails:
+// it goes back to the queue, or is marked failed after maxAttempts) and
+// returns how many it processed. A stop (ctx done) leaves the delivery in
+// hand working: RequeueWorking queues it again at the next start.
+func (s *Service) Drain(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		dl, ok, err := s.Store.ClaimDelivery(ctx)
+		if err != nil || !ok {
+			return n, err
+		}
+		perr := s.Process(ctx, dl)
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		state, msg := DeliveryDone, ""
+		if perr != nil {
+			msg = perr.Error()
+			state = DeliveryPending
+			if dl.Attempts >= maxAttempts || bugscope.ErrorCode(perr) == bugscope.EInvalid {
+				state = DeliveryFailed
+			}
+		}
+		if err := s.Store.FinishDelivery(context.WithoutCancel(ctx), dl.ID, state, msg); err != nil {
+			return n, err
+		}
+		n++
+		if perr != nil {
+			return n, fmt.Errorf("delivery %s (%s): %w", dl.DeliveryID, dl.Issue, perr)
+		}
 	}
 }
