@@ -338,7 +338,7 @@ func (d *DB) SaveGate(ctx context.Context, g triage.GateResult) (int64, error) {
 // LatestGate returns the newest go-live check, or an ENotFound error.
 func (d *DB) LatestGate(ctx context.Context) (triage.GateResult, error) {
 	rows, err := d.db.QueryContext(ctx, `SELECT check_id, repo, label, dimension, value, gold, examples, predicted, correct, scored, pass, checked_at
-		FROM triage_gate WHERE check_id = (SELECT MAX(check_id) FROM triage_gate) ORDER BY rowid`)
+		FROM triage_gate WHERE check_id = (SELECT MAX(check_id) FROM triage_gate) ORDER BY repo, label`)
 	if err != nil {
 		return triage.GateResult{}, err
 	}

@@ -133,6 +133,7 @@ func (d *Decision) ToApply() []string {
 			out = append(out, l.Label)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
