@@ -60,6 +60,14 @@ type Config struct {
 		SecretEnv       string `yaml:"secret_env" json:"secret_env"`
 		MaxPayloadBytes int64  `yaml:"max_payload_bytes" json:"max_payload_bytes"`
 	} `yaml:"webhook" json:"webhook"`
+	// GitHub says how apply mode authenticates: a GitHub App when
+	// app_id is set, else the token of GITHUB_TOKEN or GH_TOKEN.
+	GitHub struct {
+		APIURL         string `yaml:"api_url" json:"api_url,omitempty"`
+		AppID          int64  `yaml:"app_id" json:"app_id,omitempty"`
+		InstallationID int64  `yaml:"installation_id" json:"installation_id,omitempty"`
+		PrivateKeyFile string `yaml:"private_key_file" json:"private_key_file,omitempty"`
+	} `yaml:"github" json:"github"`
 	Gate       Gate                  `yaml:"gate" json:"gate"`
 	Classifier string                `yaml:"classifier" json:"classifier"`
 	Repos      map[string]RepoConfig `yaml:"repositories" json:"repositories"`
@@ -154,6 +162,9 @@ func ParseConfig(b []byte, name string, tax *taxonomy.Taxonomy) (*Config, error)
 		c.Webhook.MaxPayloadBytes = DefaultMaxPayload
 	case c.Webhook.MaxPayloadBytes < 1024 || c.Webhook.MaxPayloadBytes > maxPayloadLimit:
 		return nil, bugscope.Errorf(bugscope.EInvalid, "%s: webhook.max_payload_bytes %d: want 1024 to %d", name, c.Webhook.MaxPayloadBytes, maxPayloadLimit)
+	}
+	if g := c.GitHub; g.AppID != 0 && (g.InstallationID <= 0 || g.PrivateKeyFile == "") || g.AppID < 0 {
+		return nil, bugscope.Errorf(bugscope.EInvalid, "%s: github: a GitHub App needs app_id, installation_id and private_key_file", name)
 	}
 	if c.Gate.MinPrecision == 0 {
 		c.Gate.MinPrecision = DefaultMinPrecision

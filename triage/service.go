@@ -41,6 +41,16 @@ type Service struct {
 	// Idle is how long Run waits for a wake-up before looking at the
 	// queue again (default 2 s).
 	Idle time.Duration
+	// CacheSimilar keeps each repository's similar-issue index and fixes
+	// for the Service's life: for a command that triages many stored
+	// issues at once (the worker builds them anew for each delivery).
+	CacheSimilar bool
+	cache        map[string]*repoIndex
+}
+
+type repoIndex struct {
+	ix    *Index
+	fixes map[bugscope.IssueRef][]bugscope.Fix
 }
 
 func (s *Service) now() time.Time {
@@ -160,20 +170,27 @@ func (s *Service) classification(ctx context.Context, ref bugscope.IssueRef, rec
 }
 
 func (s *Service) similar(ctx context.Context, is bugscope.Issue, sigs []bugscope.Signal, limit int) ([]Similar, error) {
-	cands, err := s.Store.SimilarCandidates(ctx, is.Repo)
-	if err != nil {
-		return nil, err
+	ri := s.cache[is.Repo]
+	if ri == nil {
+		cands, err := s.Store.SimilarCandidates(ctx, is.Repo)
+		if err != nil {
+			return nil, err
+		}
+		fixes, err := s.Store.Fixes(ctx, bugscope.IssueFilter{Repos: []string{is.Repo}})
+		if err != nil {
+			return nil, err
+		}
+		ri = &repoIndex{ix: NewIndex(cands), fixes: fixes}
+		if s.CacheSimilar {
+			if s.cache == nil {
+				s.cache = map[string]*repoIndex{}
+			}
+			s.cache[is.Repo] = ri
+		}
 	}
-	out := NewIndex(cands).Find(CandidateOf(is, sigs), limit)
-	if len(out) == 0 {
-		return out, nil
-	}
-	fixes, err := s.Store.Fixes(ctx, bugscope.IssueFilter{Repos: []string{is.Repo}})
-	if err != nil {
-		return nil, err
-	}
+	out := ri.ix.Find(CandidateOf(is, sigs), limit)
 	for i := range out {
-		for _, f := range fixes[out[i].Issue] {
+		for _, f := range ri.fixes[out[i].Issue] {
 			out[i].FixedBy = append(out[i].FixedBy, f.PullRequest)
 		}
 	}

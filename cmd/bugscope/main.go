@@ -196,6 +196,8 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.arbitrateCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
+		a.triageCmd(),
+		a.listCmd(),
 		a.versionCmd(),
 	)
 	usageArgs(root)
