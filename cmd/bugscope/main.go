@@ -196,6 +196,7 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.arbitrateCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
+		a.serveCmd(),
 		a.versionCmd(),
 	)
 	usageArgs(root)
