@@ -198,6 +198,7 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.reviewCmd(),
 		a.triageCmd(),
 		a.listCmd(),
+		a.serveCmd(),
 		a.versionCmd(),
 	)
 	usageArgs(root)
