@@ -121,7 +121,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Issue: bugscope.IssueRef{Repo: head.Repository.FullName, Number: head.Issue.Number}, Payload: body,
 	})
 	if err != nil {
-		h.refuse(w, r, webhookStatus(err), err.Error())
+		h.refuse(w, r, StatusOf(err), err.Error())
 		return
 	}
 	if dup {
@@ -185,18 +185,4 @@ func safeHeader(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// webhookStatus maps an error's kind to an HTTP status. TODO(lead): fold
-// into the package's one mapping (http/errors.go, branch web) on merge.
-func webhookStatus(err error) int {
-	switch bugscope.ErrorCode(err) {
-	case bugscope.EInvalid:
-		return http.StatusBadRequest
-	case bugscope.EUnavailable:
-		return http.StatusServiceUnavailable
-	case bugscope.EConflict:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
 }

@@ -18,9 +18,10 @@ import (
 )
 
 type serveOptions struct {
-	addr  string
-	grace time.Duration
-	study reportOptions
+	addr   string
+	grace  time.Duration
+	study  reportOptions
+	triage string
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -52,6 +53,7 @@ previous ones are shown. Ctrl-C or SIGTERM stops it gracefully.`,
 	}
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; a port alone or :port listens on every interface)")
 	c.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long requests in flight may finish when stopping")
+	c.Flags().StringVar(&o.triage, "triage", "", "also receive GitHub webhooks at /webhooks/github and triage issues as this configuration says (bugscope triage init)")
 	o.study.registerStudy(c)
 	return c
 }
@@ -94,6 +96,13 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 		}
 		// Routes that change state (forms, webhooks) are mounted here,
 		// with srv.Mount, before serving.
+		if o.triage != "" {
+			stop, err := a.mountTriage(ctx, srv, db, tax, o.triage)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
 			return bugscope.Errorf(bugscope.EUnavailable, "cannot listen on %s: %v", o.addr, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/github"
+	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
@@ -596,4 +597,54 @@ func triageGitHub(cfg *triage.Config) (c *github.Client, how string, err error) 
 	}
 	c, err = github.New(opt)
 	return c, how, err
+}
+
+// mountTriage reads a triage configuration, mounts the webhook at
+// /webhooks/github and starts the worker that drains its queue; stop ends
+// the worker (a delivery in hand is queued again at the next start).
+func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB, tax *taxonomy.Taxonomy, path string) (stop func(), err error) {
+	cfg, err := triage.LoadConfig(path, tax)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := cfg.Secret()
+	if err != nil {
+		return nil, err
+	}
+	svc, err := a.triageService(ctx, db, tax, cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc.Logf = a.logf
+	apply := false
+	for _, e := range cfg.Entries() {
+		r, _ := cfg.Repo(e)
+		apply = apply || r.Mode == triage.ModeApply
+	}
+	client, how, err := triageGitHub(cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case client != nil:
+		svc.GitHub = client
+		a.logf("triage: %s, GitHub calls as %s", cfg.Source, how)
+	case apply:
+		return nil, bugscope.Errorf(bugscope.EUnauthorized, "%s puts a repository in apply mode, but no GitHub credentials are set: export GITHUB_TOKEN (or GH_TOKEN), or configure github.app_id", cfg.Source)
+	}
+	if _, err := db.LatestGate(ctx); bugscope.ErrorCode(err) == bugscope.ENotFound && apply {
+		a.logf("triage: warning: no go-live check yet (bugscope triage check --gold FILE.jsonl --config %s): apply mode applies no label until one passes", path)
+	}
+	wake := make(chan struct{}, 1)
+	srv.Mount("/webhooks/github", bhttp.NewWebhook(bhttp.WebhookOptions{Secret: secret, MaxBytes: cfg.Webhook.MaxPayloadBytes, Queue: db, Wake: wake, Logf: a.logf}))
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := svc.Run(wctx, wake); err != nil && wctx.Err() == nil {
+			a.logf("triage: worker stopped: %v", err)
+		}
+	}()
+	a.logf("triage: webhook at /webhooks/github (secret from %s)", cfg.Webhook.SecretEnv)
+	return func() { cancel(); <-done }, nil
 }
