@@ -451,3 +451,7 @@ func (d *DB) IssuesChangedSince(ctx context.Context, repo string, t *time.Time) 
 		return ref, r.Scan(&ref.Number)
 	})
 }
+
+// Now is the database's clock, that of stored_at: `triage --new` dates its
+// runs by it.
+func (d *DB) Now() time.Time { return d.now() }

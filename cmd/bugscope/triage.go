@@ -151,7 +151,7 @@ func (a *app) runTriage(ctx context.Context, o triageOptions) error {
 				refs = append(refs, changed...)
 			}
 		}
-		start := a.now()
+		start := db.Now() // the clock of the issues' stored_at
 		var out []triage.Decision
 		for _, ref := range refs {
 			d, err := svc.Triage(ctx, ref, triage.TriageOptions{Reclassify: o.reclassify})
