@@ -462,3 +462,43 @@ func TestWebhookAnswersWhileWorking(t *testing.T) {
 	cancel()
 	<-done
 }
+
+func TestWebhookDashboardShowsGateDecisionsAndPrecisionInUse(t *testing.T) {
+	e := newEnv(t, triage.ModeApply)
+	e.fake.AddIssue(testRepo, 7, "[Bug]: CUDA out of memory <script>alert(1)</script>", oomBody, "alice")
+	e.post("issues", "d-1", e.payload("opened", 7, ""), true)
+	e.drain()
+	e.post("issues", "d-2", e.payload("unlabeled", 7, "oom"), true)
+	e.drain()
+	srv := httptest.NewServer(bhttp.NewWebhookDashboard(e.db, map[string]string{"*": triage.ModeApply}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/triage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	page := buf.String()
+	for _, want := range []string{"go live", "stays shadow", "severity: P1", "acme/engine#7", "oom: present", "&lt;script&gt;", "<td>1</td><td>1</td><td>0</td><td>0</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<script>alert") {
+		t.Error("issue text not escaped")
+	}
+	resp, err = http.Get(srv.URL + "/triage?format=json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p bhttp.TriagePage
+	json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	if p.Gate == nil || len(p.Decisions) != 1 || p.Queue["done"] != 2 || len(p.InUse) != 2 {
+		t.Errorf("json %+v", p)
+	}
+	if r, _ := http.Post(srv.URL+"/triage", "text/plain", nil); r.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", r.StatusCode)
+	}
+}

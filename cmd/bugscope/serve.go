@@ -96,13 +96,16 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 		}
 		// Routes that change state (forms, webhooks) are mounted here,
 		// with srv.Mount, before serving.
+		modes := map[string]string{}
 		if o.triage != "" {
-			stop, err := a.mountTriage(ctx, srv, db, tax, o.triage)
+			stop, m, err := a.mountTriage(ctx, srv, db, tax, o.triage)
 			if err != nil {
 				return err
 			}
 			defer stop()
+			modes = m
 		}
+		srv.Mount("/triage", bhttp.NewWebhookDashboard(db, modes))
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
 			return bugscope.Errorf(bugscope.EUnavailable, "cannot listen on %s: %v", o.addr, err)

@@ -602,35 +602,37 @@ func triageGitHub(cfg *triage.Config) (c *github.Client, how string, err error) 
 // mountTriage reads a triage configuration, mounts the webhook at
 // /webhooks/github and starts the worker that drains its queue; stop ends
 // the worker (a delivery in hand is queued again at the next start).
-func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB, tax *taxonomy.Taxonomy, path string) (stop func(), err error) {
+func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB, tax *taxonomy.Taxonomy, path string) (stop func(), modes map[string]string, err error) {
 	cfg, err := triage.LoadConfig(path, tax)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	secret, err := cfg.Secret()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc, err := a.triageService(ctx, db, tax, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	svc.Logf = a.logf
 	apply := false
+	modes = map[string]string{}
 	for _, e := range cfg.Entries() {
 		r, _ := cfg.Repo(e)
+		modes[e] = r.Mode
 		apply = apply || r.Mode == triage.ModeApply
 	}
 	client, how, err := triageGitHub(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch {
 	case client != nil:
 		svc.GitHub = client
 		a.logf("triage: %s, GitHub calls as %s", cfg.Source, how)
 	case apply:
-		return nil, bugscope.Errorf(bugscope.EUnauthorized, "%s puts a repository in apply mode, but no GitHub credentials are set: export GITHUB_TOKEN (or GH_TOKEN), or configure github.app_id", cfg.Source)
+		return nil, nil, bugscope.Errorf(bugscope.EUnauthorized, "%s puts a repository in apply mode, but no GitHub credentials are set: export GITHUB_TOKEN (or GH_TOKEN), or configure github.app_id", cfg.Source)
 	}
 	if _, err := db.LatestGate(ctx); bugscope.ErrorCode(err) == bugscope.ENotFound && apply {
 		a.logf("triage: warning: no go-live check yet (bugscope triage check --gold FILE.jsonl --config %s): apply mode applies no label until one passes", path)
@@ -646,5 +648,5 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 		}
 	}()
 	a.logf("triage: webhook at /webhooks/github (secret from %s)", cfg.Webhook.SecretEnv)
-	return func() { cancel(); <-done }, nil
+	return func() { cancel(); <-done }, modes, nil
 }
