@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"html/template"
 	"math"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bugscope/bugscope"
