@@ -9,28 +9,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/triage"
 )
 
-// TriageStore is what the triage page reads (triage.Store implements it).
-type TriageStore interface {
-	LatestGate(ctx context.Context) (triage.GateResult, error)
-	AppliedCounts(ctx context.Context) (map[string]map[string]int, error)
-	Feedback(ctx context.Context, repos []string) ([]triage.Feedback, error)
-	Deliveries(ctx context.Context, limit int) ([]triage.Delivery, error)
-	Decisions(ctx context.Context, repos []string, limit int) ([]triage.Decision, error)
-}
-
 // TriagePage is what the triage page shows (and its JSON twin serves):
-// the latest go-live check with its date, precision in use per label, the
-// webhook's queue and the latest decisions.
+// the overview of package triage and the configuration's modes.
 type TriagePage struct {
-	Modes     map[string]string  `json:"modes"`
-	Gate      *triage.GateResult `json:"gate"`
-	InUse     []triage.InUse     `json:"precision_in_use"`
-	Queue     map[string]int     `json:"queue"`
-	Decisions []triage.Decision  `json:"decisions"`
+	triage.Overview
+	Modes map[string]string `json:"modes"`
 }
 
 // maxDecisionsShown bounds the decisions on the page.
@@ -40,7 +26,7 @@ const maxDecisionsShown = 200
 // HTML, or JSON for /triage?format=json or Accept: application/json.
 // modes names each configuration entry's mode ("" when serve runs
 // without --triage).
-func NewWebhookDashboard(store TriageStore, modes map[string]string) http.Handler {
+func NewWebhookDashboard(store triage.OverviewStore, modes map[string]string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -64,33 +50,9 @@ func NewWebhookDashboard(store TriageStore, modes map[string]string) http.Handle
 	})
 }
 
-func triagePage(ctx context.Context, s TriageStore, modes map[string]string) (TriagePage, error) {
-	p := TriagePage{Modes: modes, Queue: map[string]int{}}
-	if g, err := s.LatestGate(ctx); err == nil {
-		p.Gate = &g
-	} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
-		return p, err
-	}
-	counts, err := s.AppliedCounts(ctx)
-	if err != nil {
-		return p, err
-	}
-	fb, err := s.Feedback(ctx, nil)
-	if err != nil {
-		return p, err
-	}
-	p.InUse = triage.PrecisionInUse(counts, fb)
-	ds, err := s.Deliveries(ctx, 1000)
-	if err != nil {
-		return p, err
-	}
-	for _, d := range ds {
-		p.Queue[d.State]++
-	}
-	if p.Decisions, err = s.Decisions(ctx, nil, maxDecisionsShown); err != nil {
-		return p, err
-	}
-	return p, nil
+func triagePage(ctx context.Context, store triage.OverviewStore, modes map[string]string) (TriagePage, error) {
+	o, err := triage.BuildOverview(ctx, store, maxDecisionsShown)
+	return TriagePage{Overview: o, Modes: modes}, err
 }
 
 var triageTmpl = template.Must(template.New("triage").Funcs(template.FuncMap{

@@ -67,6 +67,17 @@ webhook's queue), feedback (maintainers' label changes as label records).`,
 	return c
 }
 
+// triageConfig loads --taxonomy and the triage configuration (--config,
+// or the built-in default), before any database is opened.
+func (a *app) triageConfig(path string) (*taxonomy.Taxonomy, *triage.Config, error) {
+	tax, err := a.loadTaxonomy()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := loadTriageConfig(path, tax)
+	return tax, cfg, err
+}
+
 // loadTriageConfig reads --config, or the built-in default.
 func loadTriageConfig(path string, tax *taxonomy.Taxonomy) (*triage.Config, error) {
 	if path == "" {
@@ -109,11 +120,7 @@ func (a *app) runTriage(ctx context.Context, o triageOptions) error {
 		}
 		refs = append(refs, r)
 	}
-	tax, err := a.loadTaxonomy()
-	if err != nil {
-		return err
-	}
-	cfg, err := loadTriageConfig(o.config, tax)
+	tax, cfg, err := a.triageConfig(o.config)
 	if err != nil {
 		return err
 	}
@@ -298,11 +305,7 @@ func (a *app) runTriageCheck(ctx context.Context, o triageCheckOptions) error {
 	if len(o.gold) == 0 {
 		return usageError("--gold FILE.jsonl is required")
 	}
-	tax, err := a.loadTaxonomy()
-	if err != nil {
-		return err
-	}
-	cfg, err := loadTriageConfig(o.config, tax)
+	tax, cfg, err := a.triageConfig(o.config)
 	if err != nil {
 		return err
 	}
@@ -420,14 +423,12 @@ func (a *app) triageStatusCmd() *cobra.Command {
 	return c
 }
 
-// triageStatus is what triage status prints with --json; the dashboard
-// shows the same.
+// triageStatus is what triage status prints with --json; the dashboard's
+// /triage shows the same.
 type triageStatus struct {
-	Gate       *gateJSON         `json:"gate"`
-	InUse      []inUseJSON       `json:"precision_in_use"`
-	Queue      map[string]int    `json:"queue"`
-	Recent     []triage.Delivery `json:"recent_deliveries"`
-	Decisions  int               `json:"decisions"`
+	triage.Overview
+	Figures    []gateLabelJSON   `json:"gate_figures"`
+	InUseShare []inUseJSON       `json:"precision_in_use_figures"`
 	Modes      map[string]string `json:"modes"`
 	ConfigFrom string            `json:"config"`
 }
@@ -438,49 +439,22 @@ type inUseJSON struct {
 }
 
 func (a *app) runTriageStatus(ctx context.Context, o triageStatusOptions) error {
-	tax, err := a.loadTaxonomy()
-	if err != nil {
-		return err
-	}
-	cfg, err := loadTriageConfig(o.config, tax)
+	_, cfg, err := a.triageConfig(o.config)
 	if err != nil {
 		return err
 	}
 	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
-		st := triageStatus{Queue: map[string]int{}, Modes: map[string]string{}, ConfigFrom: cfg.Source, InUse: []inUseJSON{}}
-		if g, err := db.LatestGate(ctx); err == nil {
-			v := gateView(g, "", 0)
-			st.Gate = &v
-		} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
-			return err
-		}
-		counts, err := db.AppliedCounts(ctx)
+		ov, err := triage.BuildOverview(ctx, db, 0)
 		if err != nil {
 			return err
 		}
-		fb, err := db.Feedback(ctx, nil)
-		if err != nil {
-			return err
+		st := triageStatus{Overview: ov, Modes: map[string]string{}, ConfigFrom: cfg.Source, InUseShare: []inUseJSON{}, Figures: []gateLabelJSON{}}
+		if ov.Gate != nil {
+			st.Figures = gateView(*ov.Gate, "", 0).Figures
 		}
-		for _, u := range triage.PrecisionInUse(counts, fb) {
-			st.InUse = append(st.InUse, inUseJSON{u, round3(u.Precision())})
+		for _, u := range ov.InUse {
+			st.InUseShare = append(st.InUseShare, inUseJSON{u, round3(u.Precision())})
 		}
-		ds, err := db.Deliveries(ctx, 1000)
-		if err != nil {
-			return err
-		}
-		for i, d := range ds {
-			st.Queue[d.State]++
-			if i < 10 {
-				st.Recent = append(st.Recent, d)
-			}
-		}
-		st.Recent = nonNilSlice(st.Recent)
-		decs, err := db.Decisions(ctx, nil, 0)
-		if err != nil {
-			return err
-		}
-		st.Decisions = len(decs)
 		for _, e := range cfg.Entries() {
 			r, _ := cfg.Repo(e)
 			st.Modes[e] = r.Mode
@@ -493,21 +467,22 @@ func (a *app) runTriageStatus(ctx context.Context, o triageStatusOptions) error 
 		for _, e := range cfg.Entries() {
 			fmt.Fprintf(w, " %s %s;", printable(e), st.Modes[e])
 		}
-		fmt.Fprintf(w, "\n%d issues triaged\n\n", st.Decisions)
-		if st.Gate == nil {
+		fmt.Fprintf(w, "\n%d issues triaged\n\n", ov.Triaged)
+		if ov.Gate == nil {
 			fmt.Fprintln(w, "go-live check: none yet (bugscope triage check --gold FILE.jsonl); in apply mode no label is applied")
 		} else {
-			fmt.Fprintf(w, "go-live check %d of %s on %s:\n", st.Gate.ID, st.Gate.CheckedAt.Format("2006-01-02 15:04"), printable(st.Gate.Gold))
-			writeGate(w, st.Gate.GateResult)
+			fmt.Fprintf(w, "go-live check %d of %s on %s:\n", ov.Gate.ID, ov.Gate.CheckedAt.Format("2006-01-02 15:04"), printable(ov.Gate.Gold))
+			writeGate(w, *ov.Gate)
 		}
 		fmt.Fprintln(w, "\nprecision in use (labels bugscope applied that maintainers kept):")
-		if len(st.InUse) == 0 {
+		if len(ov.InUse) == 0 {
 			fmt.Fprintln(w, "  none applied yet")
 		}
-		for _, u := range st.InUse {
+		for _, u := range ov.InUse {
 			fmt.Fprintf(w, "  %-24s %-26s applied %4d  removed %4d  added by hand %4d  precision %s\n", u.Repo, clip(u.Label, 26), u.Applied, u.Removed, u.Added, ratio(u.Applied-u.Removed, u.Applied))
 		}
-		fmt.Fprintf(w, "\nwebhook deliveries: %d pending, %d working, %d done, %d failed\n", st.Queue[triage.DeliveryPending], st.Queue[triage.DeliveryWorking], st.Queue[triage.DeliveryDone], st.Queue[triage.DeliveryFailed])
+		q := ov.Queue
+		fmt.Fprintf(w, "\nwebhook deliveries: %d pending, %d working, %d done, %d failed\n", q[triage.DeliveryPending], q[triage.DeliveryWorking], q[triage.DeliveryDone], q[triage.DeliveryFailed])
 		return nil
 	})
 }
