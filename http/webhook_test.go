@@ -20,6 +20,7 @@ import (
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/github/githubtest"
 	bhttp "github.com/bugscope/bugscope/http"
+	"github.com/bugscope/bugscope/internal/testshared"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -500,5 +501,65 @@ func TestWebhookDashboardShowsGateDecisionsAndPrecisionInUse(t *testing.T) {
 	}
 	if r, _ := http.Post(srv.URL+"/triage", "text/plain", nil); r.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d", r.StatusCode)
+	}
+}
+
+// BenchmarkWebhookAccept: one signed delivery checked, stored in the
+// queue (one SQLite transaction) and answered, over loopback.
+func BenchmarkWebhookAccept(b *testing.B) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	secret := []byte("s3cret")
+	srv := httptest.NewServer(bhttp.NewWebhook(bhttp.WebhookOptions{Secret: secret, Queue: db}))
+	defer srv.Close()
+	body := []byte(`{"action":"opened","issue":{"number":7,"title":"[Bug]: CUDA out of memory","body":"` + strings.Repeat("x", 4000) + `"},"repository":{"full_name":"acme/engine"}}`)
+	sig := bhttp.Sign(secret, body)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+		req.Header.Set("X-GitHub-Event", "issues")
+		req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("d-%d", i))
+		req.Header.Set("X-Hub-Signature-256", sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			b.Fatalf("%v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+}
+
+// BenchmarkWebhookWorkerRealIssue: the worker's work for one delivery in
+// shadow mode on the real issues: classify the issue (rules and signals,
+// stored), build the repository's similar-issue index (1,416 vLLM
+// issues), decide, store the decision.
+func BenchmarkWebhookWorkerRealIssue(b *testing.B) {
+	files := testshared.DataFiles(b)
+	ctx := context.Background()
+	tax, _ := taxonomy.Builtin(taxonomy.Default)
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := pipeline.Import(ctx, db, files, pipeline.ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	rs, _ := classify.BuiltinRules(tax)
+	rc := classify.New(rs)
+	if _, err := pipeline.Classify(ctx, db, tax, rc, pipeline.ClassifyOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	cfg, _ := triage.ParseConfig(triage.DefaultConfig(), "default", tax)
+	svc := &triage.Service{Store: db, Issues: db, Config: cfg, Tax: tax, Classify: pipeline.ClassifyOne(db, tax, rc)}
+	ref := bugscope.IssueRef{Repo: "vllm-project/vllm", Number: 19631}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := svc.Triage(ctx, ref, triage.TriageOptions{Reclassify: true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
