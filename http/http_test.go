@@ -244,7 +244,9 @@ func TestIssueListFiltersAndPaging(t *testing.T) {
 	check("since=2024-03-01&until=2024-06-01", func(r bugscope.IssueRow) bool {
 		return !r.Issue.CreatedAt.Before(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) && r.Issue.CreatedAt.Before(time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
 	})
-	check("label=performance", func(r bugscope.IssueRow) bool { return strings.Contains(strings.Join(r.Issue.Labels, ","), "performance") })
+	check("label=performance", func(r bugscope.IssueRow) bool {
+		return strings.Contains(strings.Join(r.Issue.Labels, ","), "performance")
+	})
 	check("kind=feature&confidence=high", func(r bugscope.IssueRow) bool { return r.Labels.One("kind") == "feature" && r.Confidence >= 0.7 })
 	check("signal=gpu:H100", func(r bugscope.IssueRow) bool { return strings.Contains(r.Issue.Title, "memory") })
 	check("classifier=rules&severity=P1", func(r bugscope.IssueRow) bool { return r.Classifier == "rules" && r.Labels.One("severity") == "P1" })
