@@ -31,6 +31,9 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
+	if os.Getenv("BUGSCOPE_REQUIRE_BROWSER") != "" {
+		t.Fatal("no Chromium installed, and BUGSCOPE_REQUIRE_BROWSER is set (CI): .ci/run installs it with apt-get install chromium")
+	}
 	t.Skip("browser tests skipped: no Chromium installed (apt-get install chromium, as .ci/run does, or set BUGSCOPE_CHROMIUM)")
 	return ""
 }
