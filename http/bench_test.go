@@ -178,16 +178,17 @@ func syntheticDB(b *testing.B, n int) (*sqlite.DB, *taxonomy.Taxonomy) {
 }
 
 // cachedDB opens the database make builds in a folder of the user's cache,
-// named after what it is made of: the inputs' contents, the schema and the
-// rules' version, so that a change of any makes a new one.
+// named after what it is made of: the inputs' contents, the migrations and
+// the rules' version, so that a change of any makes a new one.
 func cachedDB(b *testing.B, name string, inputs []string, make func(dir string)) (*sqlite.DB, *taxonomy.Taxonomy) {
 	tax, err := taxonomy.Builtin(taxonomy.Default)
 	if err != nil {
 		b.Fatal(err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%d %s\n", sqlite.LatestSchema(), mustRules(b, tax).Version())
-	for _, in := range inputs {
+	fmt.Fprintf(h, "%s\n", mustRules(b, tax).Version())
+	migrations, _ := filepath.Glob("../sqlite/migrations/*.sql")
+	for _, in := range append(migrations, inputs...) {
 		data, err := os.ReadFile(in)
 		if err != nil {
 			b.Fatal(err)
