@@ -111,7 +111,7 @@ var browseOrder = map[string]string{
 	"confidence":  "b.confidence, b.classification_id",
 	"-confidence": "b.confidence DESC, b.classification_id DESC",
 	"number":      "b.repo, b.number",
-	"relevance":   "f.score, b.classification_id",
+	"relevance":   "bm25(issues_fts, 4.0, 1.0), b.classification_id",
 }
 
 // BrowseIssues returns one page of the classified issues q selects, in its
@@ -148,7 +148,10 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		if err != nil {
 			return out, err
 		}
-		from = "(SELECT rowid AS id, bm25(issues_fts, 4.0, 1.0) AS score FROM issues_fts WHERE issues_fts MATCH ?) f JOIN serve_browse b ON b.issue_id = f.id"
+		// The index's matches drive the join (CROSS JOIN keeps that
+		// order), each looked up in serve_browse by issue.
+		from = "issues_fts f CROSS JOIN serve_browse b ON b.issue_id = f.rowid"
+		where = "issues_fts MATCH ? AND " + where
 		fargs = []any{match}
 		body = "substr(i.body, 1, " + strconv.Itoa(passageHead) + ")"
 	}

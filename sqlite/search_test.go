@@ -75,11 +75,11 @@ func TestRefreshSearchIsIncremental(t *testing.T) {
 
 func TestFTSQuery(t *testing.T) {
 	for in, want := range map[string]string{
-		"cuda out of memory":    `"cuda" "out" "of" "memory"`,
+		"cuda out of memory":     `"cuda" "out" "of" "memory"`,
 		`title:x OR "y" NEAR(z)`: `"title" "x" "or" "y" "near" "z"`,
-		"tokeniz* NCCL_DEBUG":   `"tokeniz"* "nccl debug"`,
-		"Ünïcode":               `"ünïcode"`,
-		"a a A":                 `"a"`,
+		"tokeniz* NCCL_DEBUG":    `"tokeniz"* "nccl debug"`,
+		"Ünïcode":                `"ünïcode"`,
+		"a a A":                  `"a"`,
 	} {
 		got, err := FTSQuery(in)
 		if err != nil || got != want {
