@@ -150,7 +150,7 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		}
 		// The index's matches drive the join (CROSS JOIN keeps that
 		// order), each looked up in serve_browse by issue.
-		from = "issues_fts f CROSS JOIN serve_browse b ON b.issue_id = f.rowid"
+		from = "issues_fts f CROSS JOIN serve_browse b INDEXED BY serve_browse_issue ON b.issue_id = f.rowid"
 		where = "issues_fts MATCH ? AND " + where
 		fargs = []any{match}
 		body = "substr(i.body, 1, " + strconv.Itoa(passageHead) + ")"
