@@ -563,3 +563,18 @@ func BenchmarkWebhookWorkerRealIssue(b *testing.B) {
 		}
 	}
 }
+
+// FuzzVerifySignature: whatever the header, only the body's own HMAC
+// verifies.
+func FuzzVerifySignature(f *testing.F) {
+	f.Add([]byte("Hello, World!"), "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17")
+	f.Add([]byte("{}"), "sha256=")
+	f.Add([]byte(""), "sha1=abc")
+	secret := []byte("It's a Secret to Everybody")
+	f.Fuzz(func(t *testing.T, body []byte, header string) {
+		ok := bhttp.VerifySignature(secret, body, header)
+		if want := strings.EqualFold(header, bhttp.Sign(secret, body)) && strings.HasPrefix(header, "sha256="); ok != want {
+			t.Fatalf("VerifySignature(%q, %q) = %v", body, header, ok)
+		}
+	})
+}

@@ -49,7 +49,7 @@ const (
 	DefaultMinPrecision  = 0.80
 	DefaultMinExamples   = 10
 	DefaultSimilar       = 5
-	maxPayloadLimit      = 25 << 20 // GitHub's own cap
+	maxPayloadLimit      = 1 << 20 // the server's bound on every request body (http.MaxBody)
 	maxSimilarListed     = 20
 	maxLabelsPerRepoConf = 200
 )

@@ -478,7 +478,8 @@ func summary(d Decision) string {
 	return strings.Join(parts, ", ")
 }
 
-// maxAttempts bounds the tries of one delivery.
+// maxAttempts bounds the tries of one delivery (but for GitHub being
+// unavailable).
 const maxAttempts = 3
 
 // Run drains the queue until ctx is done: deliveries a crash left working
@@ -532,7 +533,11 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 		if perr != nil {
 			msg = perr.Error()
 			state = DeliveryPending
-			if dl.Attempts >= maxAttempts || bugscope.ErrorCode(perr) == bugscope.EInvalid {
+			// GitHub or the network down is no reason to give up: the
+			// delivery waits in the queue. Other failures are tried
+			// maxAttempts times; a payload that cannot be read, once.
+			switch code := bugscope.ErrorCode(perr); {
+			case code == bugscope.EInvalid, dl.Attempts >= maxAttempts && code != bugscope.EUnavailable:
 				state = DeliveryFailed
 			}
 		}

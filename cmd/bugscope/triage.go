@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,9 @@ import (
 	"github.com/bugscope/bugscope/github"
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 	"github.com/bugscope/bugscope/triage"
@@ -336,6 +339,11 @@ func (a *app) runTriageCheck(ctx context.Context, o triageCheckOptions) error {
 		if err != nil {
 			return err
 		}
+		if len(cls) > 0 {
+			if err := a.checkGateIndependent(ctx, db, tax, name, cls[0].Classification.ClassifierVersion, gold); err != nil {
+				return err
+			}
+		}
 		pred := map[bugscope.IssueRef]bugscope.Labels{}
 		for _, c := range cls {
 			if _, ok := gold[c.Issue.Ref()]; ok {
@@ -624,4 +632,21 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 	}()
 	a.logf("triage: webhook at /webhooks/github (secret from %s)", cfg.Webhook.SecretEnv)
 	return func() { cancel(); <-done }, modes, nil
+}
+
+// checkGateIndependent refuses to measure a learned classifier on hand
+// labels it learned from: its memorised answers would pass the gate.
+func (a *app) checkGateIndependent(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, name, version string, gold map[bugscope.IssueRef]bugscope.Labels) error {
+	if name != "model" && name != "ensemble" {
+		return nil
+	}
+	sm, err := db.Model(ctx, tax.Name)
+	if err != nil {
+		return err
+	}
+	m, err := learn.Read(bytes.NewReader(sm.Data), sm.Source, tax)
+	if err != nil {
+		return bugscope.WithKind(bugscope.EConflict, err)
+	}
+	return pipeline.CheckIndependent(name, version, m, &report.Gold{Labels: gold})
 }

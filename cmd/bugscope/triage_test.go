@@ -182,3 +182,21 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The gate never measures a learned classifier on the hand labels it
+// learned from.
+func TestTriageCheckRefusesTrainingLabels(t *testing.T) {
+	db := tempDB(t)
+	dump, gold := learnFixture(t, 120, 80)
+	mustRun(t, "--db", db, "import", "--repo", "o/engine", dump)
+	model := filepath.Join(t.TempDir(), "model.json.gz")
+	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "-o", model)
+	mustRun(t, "--db", db, "-q", "classify", "--model", model)
+	_, errOut, code := run(t, "--db", db, "triage", "check", "--gold", gold)
+	if code != exitInvalid || !strings.Contains(errOut, "used to train the model") {
+		t.Errorf("check on training labels: exit %d, %s", code, errOut)
+	}
+	if out := mustRun(t, "--db", db, "triage", "check", "--gold", gold, "--classifier", "rules"); !strings.Contains(out, "classified by rules") {
+		t.Errorf("rules: %s", out)
+	}
+}
