@@ -77,14 +77,16 @@ func Decide(in Input) Decision {
 	}
 	// humanDims: single-valued dimensions a human decided with a mapped
 	// label bugscope did not apply.
-	humanDims := map[string]string{}
+	// ownDims: those bugscope decided before with a label still there.
+	humanDims, ownDims := map[string]string{}, map[string]Mapping{}
 	for _, l := range in.Issue.Labels {
-		if ours[strings.ToLower(l)] {
-			continue
-		}
 		for _, m := range in.Repo.MappingsOf(l) {
 			if dim := in.Tax.Dimension(m.Dimension); dim != nil && !dim.Multi {
-				humanDims[m.Dimension] = l
+				if ours[strings.ToLower(l)] {
+					ownDims[m.Dimension] = m
+				} else {
+					humanDims[m.Dimension] = l
+				}
 			}
 		}
 	}
@@ -102,6 +104,8 @@ func Decide(in Input) Decision {
 			ld.Status = LabelRemoved
 		case held:
 			ld.Status, ld.Note = LabelHuman, "a maintainer set "+human
+		case ownDims[m.Dimension].Label != "" && ownDims[m.Dimension].Value != m.Value:
+			ld.Status, ld.Note = LabelEarlier, "bugscope applied "+ownDims[m.Dimension].Label+" before and does not remove labels"
 		case d.Skipped != "":
 			ld.Status, ld.Note = LabelShadow, d.Skipped
 		case in.Repo.Mode == ModeShadow:

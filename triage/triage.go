@@ -56,6 +56,10 @@ const (
 	// LabelHuman: a human set another label of the same single-valued
 	// dimension; bugscope does not contradict it.
 	LabelHuman = "held-by-human-label"
+	// LabelEarlier: bugscope applied another value of the same
+	// single-valued dimension before (the issue changed since); as it
+	// never removes labels, it adds no contradicting one.
+	LabelEarlier = "held-by-earlier-label"
 	// LabelRemoved: a maintainer removed it after bugscope applied it;
 	// it is never applied again.
 	LabelRemoved = "removed-by-maintainer"

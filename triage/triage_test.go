@@ -161,7 +161,15 @@ func TestDecide(t *testing.T) {
 			}
 		})
 	}
-	d := Decide(Input{Tax: tax(t), Repo: decideRepo(ModeShadow), Issue: bugscope.Issue{Repo: "a/b", Number: 1}, Classification: cls})
+	// The issue changed and now reads as a question: bugscope applied bug
+	// before, and neither removes it nor adds a contradicting question.
+	q := bugscope.Classification{Labels: bugscope.Labels{"kind": {"question"}}}
+	d := Decide(Input{Tax: tax(t), Repo: decideRepo(ModeApply), Issue: bugscope.Issue{Repo: "a/b", Number: 1, Labels: []string{"bug"}},
+		Classification: q, Gate: passing("bug", "question"), Applied: []Applied{{Label: "bug", Dimension: "kind", Value: "bug"}}})
+	if len(d.Labels) != 1 || d.Labels[0].Status != LabelEarlier || len(d.ToApply()) != 0 {
+		t.Errorf("changed kind: %+v", d.Labels)
+	}
+	d = Decide(Input{Tax: tax(t), Repo: decideRepo(ModeShadow), Issue: bugscope.Issue{Repo: "a/b", Number: 1}, Classification: cls})
 	if len(d.Proposed) != 4 || d.Proposed[0].Dimension != "kind" || d.Proposed[0].Confidence != 0.9 || len(d.Proposed[1].Evidence) != 1 {
 		t.Errorf("proposed %+v", d.Proposed)
 	}
