@@ -107,6 +107,18 @@ func readBody(r *http.Request) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r.Body, 1<<20))
 }
 
+// commentRequest reads and records a comment's body; bad is the 422 of a
+// body that is not one.
+func commentRequest(r *http.Request, record func(*http.Request, []byte)) (req gh.IssueCommentRequest, bad *result) {
+	body, _ := readBody(r)
+	record(r, body)
+	if err := json.Unmarshal(body, &req); err != nil {
+		v := validation("body: " + err.Error())
+		return req, &v
+	}
+	return req, nil
+}
+
 // writeRoute maps the paths of triage's calls (and the App token
 // exchange) to handlers; ok is false for other paths.
 func (s *Server) writeRoute(method, path string) (kind string, h handlerFunc, ok bool) {
@@ -188,15 +200,13 @@ func (s *Server) writeRoute(method, path string) (kind string, h handlerFunc, ok
 		}
 		if method == http.MethodPost {
 			return "create_comment", func(r *http.Request, now time.Time) result {
-				body, _ := readBody(r)
-				record(r, body)
+				req, bad := commentRequest(r, record)
 				is := repo.Issues[n]
-				if is == nil {
+				switch {
+				case is == nil:
 					return notFound()
-				}
-				var req gh.IssueCommentRequest
-				if err := json.Unmarshal(body, &req); err != nil {
-					return validation("body: " + err.Error())
+				case bad != nil:
+					return *bad
 				}
 				s.nextComment++
 				id := int64(900000 + s.nextComment)
@@ -210,15 +220,13 @@ func (s *Server) writeRoute(method, path string) (kind string, h handlerFunc, ok
 	case len(rest) == 2 && rest[0] == "comments" && method == http.MethodPatch:
 		id, _ := strconv.ParseInt(rest[1], 10, 64)
 		return "edit_comment", func(r *http.Request, now time.Time) result {
-			body, _ := readBody(r)
-			record(r, body)
+			req, bad := commentRequest(r, record)
 			c := repo.Comments[id]
-			if c == nil {
+			switch {
+			case c == nil:
 				return notFound()
-			}
-			var req gh.IssueCommentRequest
-			if err := json.Unmarshal(body, &req); err != nil {
-				return validation("body: " + err.Error())
+			case bad != nil:
+				return *bad
 			}
 			c.Body = gh.Ptr(req.Body)
 			c.UpdatedAt = &gh.Timestamp{Time: now.Truncate(time.Second)}
