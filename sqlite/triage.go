@@ -90,6 +90,23 @@ func (d *DB) FinishDelivery(ctx context.Context, id int64, state, errText string
 	})
 }
 
+// PruneDeliveries empties the payloads of deliveries done (or failed)
+// before t, keeping their rows: a redelivery of one is still known. It
+// returns how many it emptied.
+func (d *DB) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET payload = x'' WHERE state IN ('done', 'failed', 'ignored')
+			AND done_at < ? AND length(payload) > 0`, d.stamp(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
 // Deliveries returns the newest deliveries, newest first.
 func (d *DB) Deliveries(ctx context.Context, limit int) ([]triage.Delivery, error) {
 	if limit <= 0 {

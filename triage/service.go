@@ -478,6 +478,11 @@ func summary(d Decision) string {
 	return strings.Join(parts, ", ")
 }
 
+// KeepPayloads is how long the payloads of finished deliveries are kept
+// (for a look at what arrived); their ids are kept for good, so that a
+// late redelivery is still recognised.
+const KeepPayloads = 30 * 24 * time.Hour
+
 // maxAttempts bounds the tries of one delivery (but for GitHub being
 // unavailable).
 const maxAttempts = 3
@@ -496,7 +501,16 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 	if idle <= 0 {
 		idle = 2 * time.Second
 	}
+	var pruned time.Time
 	for {
+		if now := s.now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if n, err := s.Store.PruneDeliveries(ctx, now.Add(-KeepPayloads)); err != nil && ctx.Err() == nil {
+				s.logf("triage: pruning the queue: %v", err)
+			} else if n > 0 {
+				s.logf("triage: emptied the payloads of %d deliveries older than %v", n, KeepPayloads)
+			}
+		}
 		if _, err := s.Drain(ctx); ctx.Err() != nil {
 			return ctx.Err()
 		} else if err != nil {

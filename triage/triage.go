@@ -243,6 +243,9 @@ type Store interface {
 	RequeueWorking(ctx context.Context) (int, error)
 	FinishDelivery(ctx context.Context, id int64, state, errText string) error
 	Deliveries(ctx context.Context, limit int) ([]Delivery, error)
+	// PruneDeliveries empties the payloads of deliveries finished before
+	// a time, keeping their ids.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 
 	SaveDecision(ctx context.Context, d Decision) error
 	Decision(ctx context.Context, ref bugscope.IssueRef) (Decision, error)
