@@ -55,3 +55,31 @@ func TestDeliveryQueue(t *testing.T) {
 		t.Error("a pruned delivery's id is forgotten")
 	}
 }
+
+func TestOneTriageWorker(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	a, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	unlock, err := a.LockTriageWorker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LockTriageWorker(); bugscope.ErrorCode(err) != bugscope.EConflict {
+		t.Errorf("a second worker: %v", err)
+	}
+	unlock()
+	again, err := b.LockTriageWorker()
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again()
+}

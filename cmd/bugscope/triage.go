@@ -620,6 +620,10 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 	if _, err := db.LatestGate(ctx); bugscope.ErrorCode(err) == bugscope.ENotFound && apply {
 		a.logf("triage: warning: no go-live check yet (bugscope triage check --gold FILE.jsonl --config %s): apply mode applies no label until one passes", path)
 	}
+	unlock, err := db.LockTriageWorker()
+	if err != nil {
+		return nil, nil, err
+	}
 	wake := make(chan struct{}, 1)
 	srv.Mount("/webhooks/github", bhttp.NewWebhook(bhttp.WebhookOptions{Secret: secret, MaxBytes: cfg.Webhook.MaxPayloadBytes, Queue: db, Wake: wake, Logf: a.logf}))
 	wctx, cancel := context.WithCancel(ctx)
@@ -631,7 +635,7 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 		}
 	}()
 	a.logf("triage: webhook at /webhooks/github (secret from %s)", cfg.Webhook.SecretEnv)
-	return func() { cancel(); <-done }, modes, nil
+	return func() { cancel(); <-done; unlock() }, modes, nil
 }
 
 // checkGateIndependent refuses to measure a learned classifier on hand
