@@ -137,7 +137,8 @@ func PrecisionInUse(applied map[string]map[string]int, fb []Feedback) []InUse {
 // labels of the issue (its stored decision), corrected by what
 // maintainers removed and added, in the order they did it. An issue whose
 // corrected labels the taxonomy refuses (a removed kind with nothing in
-// its place) is left out and counted in skipped.
+// its place) or leave a dimension without a value (train needs complete
+// labels) is left out and counted in skipped.
 func MaintainerRecords(tax *taxonomy.Taxonomy, decisions map[bugscope.IssueRef]Decision, fb []Feedback) (recs []labelrec.Record, skipped int) {
 	byIssue := map[bugscope.IssueRef][]Feedback{}
 	var order []bugscope.IssueRef
@@ -191,7 +192,10 @@ func MaintainerRecords(tax *taxonomy.Taxonomy, decisions map[bugscope.IssueRef]D
 				delete(l, dim.ID)
 			}
 		}
-		if len(l) == 0 || tax.Check(l) != nil {
+		// train needs complete labels: a dimension left without a value
+		// (a maintainer removed bugscope's severity and set none) leaves
+		// the issue out.
+		if len(l) == 0 || tax.Check(l) != nil || len(labelrec.Unlabelled(tax, l)) > 0 {
 			skipped++
 			continue
 		}

@@ -261,7 +261,7 @@ func TestCommentIsInert(t *testing.T) {
 func TestMaintainerRecords(t *testing.T) {
 	ref := bugscope.IssueRef{Repo: "a/b", Number: 1}
 	d := Decision{Issue: ref, Proposed: []Proposal{{Dimension: "kind", Values: []string{"bug"}}, {Dimension: "category", Values: []string{"memory.oom"}},
-		{Dimension: "severity", Values: []string{"P1"}}, {Dimension: "patterns", Values: []string{"quantization"}}}}
+		{Dimension: "root_cause", Values: []string{"resource_constraints"}}, {Dimension: "severity", Values: []string{"P1"}}, {Dimension: "patterns", Values: []string{"quantization"}}}}
 	fb := []Feedback{
 		{Issue: ref, Action: FeedbackRemoved, Label: "oom", Dimension: "category", Value: "memory.oom"},
 		{Issue: ref, Action: FeedbackAdded, Label: "leak", Dimension: "category", Value: "memory.leak"},
@@ -275,7 +275,7 @@ func TestMaintainerRecords(t *testing.T) {
 		t.Fatalf("records %+v skipped %d", recs, skipped)
 	}
 	b, _ := json.Marshal(recs[0].Labels)
-	if string(b) != `{"category":["memory.leak"],"kind":["bug"],"severity":["P1"]}` {
+	if string(b) != `{"category":["memory.leak"],"kind":["bug"],"root_cause":["resource_constraints"],"severity":["P1"]}` {
 		t.Errorf("#1 %s", b)
 	}
 	if recs[1].Issue.Number != 2 || recs[1].Labels.One("kind") != "question" {

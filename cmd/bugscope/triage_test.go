@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/testshared"
+	"github.com/bugscope/bugscope/labelrec"
+	"github.com/bugscope/bugscope/taxonomy"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/triage"
 )
@@ -198,5 +201,41 @@ func TestTriageCheckRefusesTrainingLabels(t *testing.T) {
 	}
 	if out := mustRun(t, "--db", db, "triage", "check", "--gold", gold, "--classifier", "rules"); !strings.Contains(out, "classified by rules") {
 		t.Errorf("rules: %s", out)
+	}
+}
+
+// Maintainers' changes come out as label records that train reads.
+func TestTriageFeedbackWritesLabelRecords(t *testing.T) {
+	db := tempDB(t)
+	mustRun(t, "--db", db, "import", "testdata/issues.json")
+	mustRun(t, "--db", db, "triage", "example-org/engine#101", "example-org/engine#103")
+	d, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := func(n int) bugscope.IssueRef { return bugscope.IssueRef{Repo: "example-org/engine", Number: n} }
+	err = d.SaveFeedback(context.Background(), []triage.Feedback{
+		{Issue: ref(101), DeliveryID: "x1", Action: triage.FeedbackRemoved, Label: "triage: out of memory", Dimension: "category", Value: "memory.oom", Actor: "m"},
+		{Issue: ref(101), DeliveryID: "x2", Action: triage.FeedbackAdded, Label: "triage: memory leak", Dimension: "category", Value: "memory.leak", Actor: "m"},
+		{Issue: ref(103), DeliveryID: "x3", Action: triage.FeedbackAdded, Label: "question", Dimension: "kind", Value: "question", Actor: "m"},
+	})
+	d.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "maintainers.jsonl")
+	mustRun(t, "--db", db, "triage", "feedback", "-o", out)
+	tax, _ := taxonomy.Builtin(taxonomy.Default)
+	recs, err := labelrec.ReadFile(out, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Labels.One("category") != "memory.leak" || recs[1].Labels.One("kind") != "question" || len(recs[1].Labels["category"]) != 0 ||
+		string(recs[0].Extra["rater"]) != `"maintainers"` {
+		t.Fatalf("records %+v", recs)
+	}
+	// train takes them: complete labels.
+	if _, errOut, code := run(t, "--db", db, "-q", "train", "--gold", out, "-o", filepath.Join(t.TempDir(), "m.json.gz")); code != exitOK {
+		t.Errorf("train refused the records: exit %d, %s", code, errOut)
 	}
 }
