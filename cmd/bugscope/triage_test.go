@@ -11,8 +11,8 @@ import (
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/testshared"
 	"github.com/bugscope/bugscope/labelrec"
-	"github.com/bugscope/bugscope/taxonomy"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/taxonomy"
 	"github.com/bugscope/bugscope/triage"
 )
 
