@@ -109,7 +109,10 @@ func Decide(in Input) Decision {
 		case d.Skipped != "":
 			ld.Status, ld.Note = LabelShadow, d.Skipped
 		case in.Repo.Mode == ModeShadow:
-			ld.Status = LabelShadow
+			ld.Status, ld.Note = LabelShadow, gateNote(in.Gate)
+			if in.Gate.Passes(in.Repo.Entry, m.Label) {
+				ld.Note = "passed the go-live check of " + in.Gate.CheckedAt.Format("2006-01-02")
+			}
 		case !in.Gate.Passes(in.Repo.Entry, m.Label):
 			ld.Status, ld.Note = LabelGated, gateNote(in.Gate)
 		case in.Repo.Mode == ModeDryRun:
