@@ -88,6 +88,13 @@ func callError(what string, err error) error {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	var rl *gh.RateLimitError
+	var abuse *gh.AbuseRateLimitError
+	if errors.As(err, &rl) || errors.As(err, &abuse) || StatusOf(err) == 429 {
+		// The transport waits out limits of reads; a write refused for a
+		// limit waits in triage's queue.
+		return bugscope.Errorf(bugscope.EUnavailable, "%s: GitHub's rate limit: %w", what, err)
+	}
 	switch s := StatusOf(err); {
 	case s == 404:
 		return bugscope.Errorf(bugscope.ENotFound, "%s: not found (or the credentials cannot see it): %w", what, err)

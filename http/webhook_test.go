@@ -588,3 +588,25 @@ func FuzzVerifySignature(f *testing.F) {
 		}
 	})
 }
+
+// A label call refused by GitHub's secondary rate limit is not a failure:
+// the delivery waits in the queue and is done later, each call once.
+func TestWebhookRateLimitedWriteWaits(t *testing.T) {
+	e := newEnv(t, triage.ModeApply)
+	e.fake.AddIssue(testRepo, 7, "[Bug]: CUDA out of memory with long prompts", oomBody, "alice")
+	e.post("issues", "d-1", e.payload("opened", 7, ""), true)
+	e.fake.SetFaults(githubtest.Faults{SecondaryAt: 2}) // 1: read the issue, 2: add labels
+	_, err := e.svc.Drain(context.Background())
+	if bugscope.ErrorCode(err) != bugscope.EUnavailable {
+		t.Fatalf("drain: %v, want unavailable", err)
+	}
+	ds, _ := e.db.Deliveries(context.Background(), 10)
+	if ds[0].State != triage.DeliveryPending {
+		t.Fatalf("after a rate limit: %+v", ds[0])
+	}
+	e.drain()
+	want := []string{"POST /repos/acme/engine/issues/7/labels", "POST /repos/acme/engine/issues/7/comments"}
+	if got := e.calls(); !slices.Equal(got, want) {
+		t.Errorf("calls %q, want %q", got, want)
+	}
+}

@@ -502,6 +502,7 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 		idle = 2 * time.Second
 	}
 	var pruned time.Time
+	var backoff time.Duration
 	for {
 		if now := s.now(); now.Sub(pruned) >= time.Hour {
 			pruned = now
@@ -511,17 +512,31 @@ func (s *Service) Run(ctx context.Context, wake <-chan struct{}) error {
 				s.logf("triage: emptied the payloads of %d deliveries older than %v", n, KeepPayloads)
 			}
 		}
+		wait := idle
 		if _, err := s.Drain(ctx); ctx.Err() != nil {
 			return ctx.Err()
 		} else if err != nil {
 			s.logf("triage: %v", err)
+			if bugscope.ErrorCode(err) == bugscope.EUnavailable {
+				// GitHub (or its rate limit) says wait: back off, 1 minute
+				// doubling to 30, deaf to new deliveries meanwhile.
+				backoff = min(max(2*backoff, time.Minute), 30*time.Minute)
+				wait = backoff
+				s.logf("triage: waiting %v before trying again", wait)
+			}
+		} else {
+			backoff = 0
 		}
-		t := time.NewTimer(idle)
+		woken := wake
+		if backoff > 0 {
+			woken = nil // a new delivery does not end a backoff
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
-		case <-wake:
+		case <-woken:
 		case <-t.C:
 		}
 		t.Stop()
