@@ -378,6 +378,11 @@ func TestWebhookHumanLabelsWin(t *testing.T) {
 			t.Errorf("labels sent again after a maintainer removed one: %s", c)
 		}
 	}
+	for _, body := range e.fake.IssueCommentBodies(testRepo, 8) {
+		if strings.Contains(body, "`oom`") {
+			t.Errorf("the comment still claims the removed label:\n%s", body)
+		}
+	}
 	fb, err := e.db.Feedback(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)

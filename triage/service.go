@@ -279,11 +279,17 @@ func (s *Service) Act(ctx context.Context, d Decision, deliveryID string) error 
 		}
 	}
 	if !d.Commented(repo, applied) {
-		return nil
+		// Nothing of bugscope's on the issue: no comment, but one posted
+		// before is kept current (it must not claim a label since removed).
+		if id, _, err := s.Store.TriageComment(ctx, d.Issue); err != nil || id == 0 || !repo.Comment {
+			return err
+		}
 	}
-	var ours []string
+	var ours []string // bugscope's labels the issue still carries
 	for _, a := range applied {
-		ours = append(ours, a.Label)
+		if hasLabel(now.Labels, a.Label) || slices.ContainsFunc(add, func(l string) bool { return strings.EqualFold(l, a.Label) }) {
+			ours = append(ours, a.Label)
+		}
 	}
 	slices.Sort(ours)
 	return s.comment(ctx, d, repo, deliveryID, CommentBody(s.Tax, d, ours), prior)
