@@ -2,6 +2,7 @@ package triage
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -17,7 +18,11 @@ const (
 	// DupSignatureScore: with the same error signature, titles this
 	// similar mark a likely duplicate; DupTextScore on titles alone.
 	DupSignatureScore = 0.45
-	DupTextScore      = 0.75
+	DupTextScore      = 0.8
+	// placeholderTitle: a title (its words) that this many issues of the
+	// repository share is a template's placeholder ("[User] Insert summary
+	// of your issue"), which says nothing of the issue.
+	placeholderTitle = 3
 	// rareException: an exception shared with at most this share of the
 	// repository's issues counts as a match (RuntimeError does not).
 	rareException = 0.02
@@ -25,19 +30,26 @@ const (
 
 // Index finds similar issues among the stored issues of one repository.
 type Index struct {
-	cands []Candidate
-	vecs  []map[string]float64
-	idf   map[string]float64
-	excDF map[string]int
+	cands        []Candidate
+	vecs         []map[string]float64
+	idf          map[string]float64
+	excDF        map[string]int
+	placeholders map[string]bool
 }
 
 // NewIndex indexes candidates: TF-IDF vectors of their titles.
 func NewIndex(cands []Candidate) *Index {
-	ix := &Index{cands: cands, idf: map[string]float64{}, excDF: map[string]int{}}
+	ix := &Index{cands: cands, idf: map[string]float64{}, excDF: map[string]int{}, placeholders: map[string]bool{}}
 	df := map[string]int{}
 	toks := make([][]string, len(cands))
+	titles := map[string]int{}
 	for i, c := range cands {
 		toks[i] = tokens(c.Title)
+		if k := titleKey(toks[i]); k != "" {
+			if titles[k]++; titles[k] >= placeholderTitle {
+				ix.placeholders[k] = true
+			}
+		}
 		seen := map[string]bool{}
 		for _, t := range toks[i] {
 			if !seen[t] {
@@ -55,7 +67,9 @@ func NewIndex(cands []Candidate) *Index {
 	}
 	ix.vecs = make([]map[string]float64, len(cands))
 	for i := range cands {
-		ix.vecs[i] = ix.vector(toks[i])
+		if !ix.placeholders[titleKey(toks[i])] {
+			ix.vecs[i] = ix.vector(toks[i])
+		}
 	}
 	return ix
 }
@@ -105,7 +119,11 @@ func (ix *Index) Find(target Candidate, limit int) []Similar {
 	if limit <= 0 {
 		return nil
 	}
-	tv := ix.vector(tokens(target.Title))
+	tt := tokens(target.Title)
+	var tv map[string]float64 // a placeholder title has no text to compare
+	if !ix.placeholders[titleKey(tt)] {
+		tv = ix.vector(tt)
+	}
 	type hit struct {
 		tier  int
 		score float64
@@ -201,6 +219,14 @@ func tokens(s string) []string {
 		}
 	}
 	return out
+}
+
+// titleKey is a title's words, sorted: the same words in another order
+// are the same title.
+func titleKey(toks []string) string {
+	k := slices.Clone(toks)
+	slices.Sort(k)
+	return strings.Join(slices.Compact(k), " ")
 }
 
 // CandidateOf makes the search target of an issue and its signals.

@@ -218,6 +218,10 @@ func TestSimilarOrder(t *testing.T) {
 		{Issue: ref(5), Title: "unrelated docs typo", CreatedAt: at(5)},
 		{Issue: ref(6), Title: "CUDA out of memory with long prompts", CreatedAt: at(20), Signatures: []string{"CUDA out of memory"}}, // after the target
 	}
+	for i := 0; i < 3; i++ { // a template's placeholder title matches nothing
+		cands = append(cands, Candidate{Issue: ref(50 + i), Title: "[Bug]: CUDA out of memory with long prompts (fill in)", CreatedAt: at(6)})
+	}
+	cands[len(cands)-1].Title = "fill in: CUDA out of memory with long prompts [Bug]"
 	for i := 0; i < 200; i++ { // so that RuntimeError is common, FancyError rare
 		cands = append(cands, Candidate{Issue: ref(100 + i), Title: "something else entirely " + string(rune('a'+i%26)), CreatedAt: at(6), Exceptions: []string{"RuntimeError"}})
 	}
