@@ -41,35 +41,10 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 	} else {
 		conds = append(conds, "b.best = 1")
 	}
-	f := q.Filter
-	if len(f.Repos) > 0 {
-		conds = append(conds, "b.repo IN ("+placeholders(len(f.Repos))+")")
-		for _, r := range f.Repos {
-			args = append(args, r)
-		}
-	}
-	if f.Number != 0 {
-		conds = append(conds, "b.number = ?")
-		args = append(args, f.Number)
-	}
-	if f.State != "" {
-		conds = append(conds, "b.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Since != nil {
-		conds = append(conds, "b.created_at >= ?")
-		args = append(args, formatTime(f.Since))
-	}
-	if f.Until != nil {
-		conds = append(conds, "b.created_at < ?")
-		args = append(args, formatTime(f.Until))
-	}
-	if len(f.Labels) > 0 {
-		conds = append(conds, "b.issue_id IN (SELECT l.issue_id FROM issue_labels l WHERE l.label IN ("+placeholders(len(f.Labels))+"))")
-		for _, l := range f.Labels {
-			args = append(args, l)
-		}
-	}
+	// Pull requests are not in serve_browse.
+	fw, fargs := filterWhere(q.Filter, filterCols{id: "b.issue_id", repo: "b.repo", number: "b.number", state: "b.state", created: "b.created_at"})
+	conds = append(conds, fw)
+	args = append(args, fargs...)
 	dims := make([]string, 0, len(q.Labels))
 	for d := range q.Labels {
 		dims = append(dims, d)
