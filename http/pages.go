@@ -619,7 +619,7 @@ func (s *Server) form(ctx context.Context, q url.Values) *issueForm {
 			}
 		}
 	}
-	f.Labels, _ = s.opt.Store.IssueLabelNames(ctx, 60)
+	f.Labels = s.labelNames(ctx)
 	return f
 }
 
