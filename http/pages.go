@@ -96,6 +96,16 @@ type page struct {
 
 // render writes data as JSON (the API) or as the named page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	s.renderPage(w, r, view{name, title, data}, false)
+}
+
+// renderPage is render of a view whose figures may be stale: the page
+// says so, the JSON in a header (X-Bugscope-Stale).
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, v view, stale bool) {
+	name, title, data := v.name, v.title, v.data
+	if stale {
+		w.Header().Set("X-Bugscope-Stale", "true")
+	}
 	if wantsJSON(r) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
@@ -115,7 +125,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 		return
 	}
 	f, _ := reportFilter(r.URL.Query())
-	p := page{Title: title, Nav: name, Query: template.URL(filterQuery(f).Encode()), Filter: f, Data: data} //nolint:gosec // encoded query
+	p := page{Title: title, Nav: name, Query: template.URL(filterQuery(f).Encode()), Filter: f, Stale: stale, Data: data} //nolint:gosec // encoded query
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		s.fail(w, r, err)
@@ -224,14 +234,15 @@ func filterQuery(f bugscope.IssueFilter) url.Values {
 	return q
 }
 
-// report returns the cached report of the request's filter.
-func (s *Server) report(r *http.Request) (*reportEntry, bugscope.IssueFilter, error) {
+// report returns the cached report of the request's filter, and whether
+// it is stale (a new one is being built).
+func (s *Server) report(r *http.Request) (*reportEntry, bugscope.IssueFilter, bool, error) {
 	f, err := reportFilter(r.URL.Query())
 	if err != nil {
-		return nil, f, err
+		return nil, f, false, err
 	}
-	e, err := s.reports.get(r.Context(), f)
-	return e, f, err
+	e, stale, err := s.reports.getStale(r.Context(), f)
+	return e, f, stale, err
 }
 
 // view is a page to render: its template, title and data.
@@ -244,11 +255,11 @@ type view struct {
 // filter.
 func (s *Server) reportPage(page func(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		e, f, err := s.report(r)
+		e, f, stale, err := s.report(r)
 		if err == nil {
 			var v view
 			if v, err = page(r, e, f); err == nil {
-				s.render(w, r, v.name, v.title, v.data)
+				s.renderPage(w, r, v, stale)
 				return
 			}
 		}
@@ -892,7 +903,7 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 
 // chart serves one of the report's charts as SVG.
 func (s *Server) chart(w http.ResponseWriter, r *http.Request) {
-	e, _, err := s.report(r)
+	e, _, _, err := s.report(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
