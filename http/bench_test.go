@@ -201,7 +201,11 @@ func cachedDB(b *testing.B, name string, inputs []string, make func(dir string))
 	}
 	dir := filepath.Join(cache, "bugscope-bench", name+"-"+hex.EncodeToString(h.Sum(nil))[:12])
 	if _, err := os.Stat(filepath.Join(dir, "ready")); err != nil {
-		os.RemoveAll(dir)
+		// Databases of older inputs are of no more use.
+		old, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), name+"-*"))
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}
