@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,11 @@ func BenchmarkPages(b *testing.B) {
 			t0 = time.Now()
 			serve(b, srv, "/search?q=warm")
 			index := time.Since(t0)
-			b.Logf("%s: cold overview %v, search index %v", size.name, cold.Round(time.Millisecond), index.Round(time.Millisecond))
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.Logf("%s: cold overview %v, issue lists and search index %v, heap in use after %.0f MiB", size.name,
+				cold.Round(time.Millisecond), index.Round(time.Millisecond), float64(ms.HeapInuse)/(1<<20))
 			var first bhttp.IssuesPage
 			if err := json.Unmarshal(serve(b, srv, "/api/issues"), &first); err != nil || len(first.Rows) == 0 {
 				b.Fatalf("no issues: %v", err)
