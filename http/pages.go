@@ -324,12 +324,13 @@ type CategoriesPage struct {
 	Engines           []report.Engine   `json:"engines"`
 	Totals            report.Totals     `json:"totals"`
 	Categories        []report.Category `json:"categories"`
+	Chart             string            `json:"chart,omitempty"`
 	Bars              []Bar             `json:"-"`
 }
 
 func (s *Server) categories(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	return view{"categories", "Categories", CategoriesPage{rep.CategoryDimension, rep.Engines, rep.Totals, rep.Categories, categoryBars(rep, f, "")}}, nil
+	return view{"categories", "Categories", CategoriesPage{rep.CategoryDimension, rep.Engines, rep.Totals, rep.Categories, chartPath(e, "shares", f), categoryBars(rep, f, "")}}, nil
 }
 
 // CategoryPage is one category group with its subcategories.
@@ -858,6 +859,7 @@ func (s *Server) environments(r *http.Request, e *reportEntry, f bugscope.IssueF
 type ReviewPage struct {
 	Final         string       `json:"final"`
 	Issues        int          `json:"issues"`
+	Shown         int          `json:"shown"` // the queue's first issues, at most MaxReviewItems
 	Disagreements int          `json:"disagreements"`
 	Page          int          `json:"page"`
 	Pages         int          `json:"pages"`
@@ -885,7 +887,7 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := ReviewPage{Final: e.final, Issues: len(e.items), Disagreements: e.disagreements, Page: pg,
+	p := ReviewPage{Final: e.final, Issues: e.total, Shown: len(e.items), Disagreements: e.disagreements, Page: pg,
 		Pages: (len(e.items) + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
 	from := min((pg-1)*s.opt.PageSize, len(e.items))
 	to := min(from+s.opt.PageSize, len(e.items))

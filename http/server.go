@@ -122,8 +122,8 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, log: log.New(opt.Log, "", log.LstdFlags), tmpl: t}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.reports = newCache(s, opt.CacheEntries, s.buildReport)
-	s.reviews = newCache(s, opt.CacheEntries, s.buildReview)
+	s.reports = newCache(s, "report", opt.CacheEntries, s.buildReport)
+	s.reviews = newCache(s, "review queue", opt.CacheEntries, s.buildReview)
 	s.routes()
 	return s, nil
 }

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -39,8 +40,9 @@ type DB struct {
 	path     string
 	readOnly bool
 	// watch is the connection of DataVersion and RefreshSearch (search.go).
-	watchMu sync.Mutex
-	watch   *sql.Conn
+	watchMu     sync.Mutex
+	watch       *sql.Conn
+	lastVersion atomic.Int64
 	// now is the clock used for stored times; tests replace it.
 	now func() time.Time
 }
