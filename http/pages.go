@@ -422,7 +422,11 @@ func categoryBars(rep *report.Report, f bugscope.IssueFilter, group string) []Ba
 	for i, it := range items {
 		q := filterQuery(f)
 		q.Set(rep.CategoryDimension, it.id)
-		bars = append(bars, Bar{Label: it.name, Count: it.c.Count, Share: pct(it.c.Share),
+		share := pct(it.c.Share)
+		if e := it.c.Estimate; e != nil {
+			share = pct(e.Share) + " " + interval(e)
+		}
+		bars = append(bars, Bar{Label: it.name, Count: it.c.Count, Share: share,
 			Href: template.URL("/issues?" + q.Encode()), Y: i * 26, Width: 1 + 420*it.c.Count/largest}) //nolint:gosec // encoded
 	}
 	return bars
