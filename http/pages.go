@@ -17,6 +17,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/safetext"
+	"github.com/bugscope/bugscope/markdown"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -723,7 +724,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 	p.HandLabels = nonNil(p.HandLabels)
 	p.Classifications = nonNil(p.Classifications)
 	if !wantsJSON(r) {
-		p.Body, p.BodyCut = renderBody(is.Body)
+		p.Body, p.BodyCut = markdown.Render(is.Body)
 		var bodySpans, titleSpans []span
 		for _, c := range p.Classifications {
 			bodySpans = append(bodySpans, evidenceSpans(is.Body, "body", c.Evidence, c.Classifier)...)

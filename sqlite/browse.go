@@ -133,23 +133,47 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		body = "substr(i.body, 1, " + strconv.Itoa(passageHead) + ")"
 	}
 	all := append(append([]any{}, fargs...), args...)
-	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, all...).Scan(&out.Total); err != nil {
-		return out, d.classify(err)
-	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxPage {
 		limit = MaxPage
 	}
-	if q.Offset >= out.Total {
-		return out, nil
+	var cids []any
+	if sortKey == "relevance" {
+		// Every match is ranked anyway: count them in the same pass.
+		// (FTS5 refuses bm25 beside a window function: it is computed in
+		// a subquery.)
+		rows, err := d.db.QueryContext(ctx, `SELECT cid, COUNT(*) OVER () FROM (SELECT b.classification_id AS cid,
+			bm25(issues_fts, 4.0, 1.0) AS score FROM `+from+` WHERE `+where+`) ORDER BY score, cid LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+		if err != nil {
+			return out, d.classify(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id, &out.Total); err != nil {
+				rows.Close()
+				return out, err
+			}
+			cids = append(cids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
 	}
-	idRows, err := d.db.QueryContext(ctx, `SELECT b.classification_id FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
-	cids, err := collect(idRows, err, func(rows *sql.Rows) (any, error) {
-		var id int64
-		return id, rows.Scan(&id)
-	})
-	if err != nil || len(cids) == 0 {
-		return out, err
+	if len(cids) == 0 {
+		if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, all...).Scan(&out.Total); err != nil {
+			return out, d.classify(err)
+		}
+		if q.Offset >= out.Total || sortKey == "relevance" {
+			return out, nil
+		}
+		idRows, err := d.db.QueryContext(ctx, `SELECT b.classification_id FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+		if cids, err = collect(idRows, err, func(rows *sql.Rows) (any, error) {
+			var id int64
+			return id, rows.Scan(&id)
+		}); err != nil || len(cids) == 0 {
+			return out, err
+		}
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.id, i.repo, i.number, i.title, `+body+`, i.labels, i.state, i.author_association,
 		i.created_at, i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request, c.id, c.classifier, c.confidence
