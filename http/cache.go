@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 // waits. At most max filters are kept, the least recently used dropped.
 type cache[T any] struct {
 	s     *Server
+	what  string // for the log
 	max   int
 	build func(ctx context.Context, f bugscope.IssueFilter) (T, error)
 
@@ -38,8 +40,8 @@ type slot[T any] struct {
 	used     int64
 }
 
-func newCache[T any](s *Server, max int, build func(context.Context, bugscope.IssueFilter) (T, error)) *cache[T] {
-	return &cache[T]{s: s, max: max, build: build, entries: map[string]*slot[T]{}}
+func newCache[T any](s *Server, what string, max int, build func(context.Context, bugscope.IssueFilter) (T, error)) *cache[T] {
+	return &cache[T]{s: s, what: what, max: max, build: build, entries: map[string]*slot[T]{}}
 }
 
 func filterKey(f bugscope.IssueFilter) string {
@@ -50,31 +52,37 @@ func filterKey(f bugscope.IssueFilter) string {
 // get returns the value for f: current, or stale while a current one is
 // built.
 func (c *cache[T]) get(ctx context.Context, f bugscope.IssueFilter) (T, error) {
+	v, _, err := c.getStale(ctx, f)
+	return v, err
+}
+
+// getStale is get that also says whether the value is stale.
+func (c *cache[T]) getStale(ctx context.Context, f bugscope.IssueFilter) (T, bool, error) {
 	var zero T
 	v, err := c.s.opt.Store.DataVersion(ctx)
 	if err != nil {
-		return zero, err
+		return zero, false, err
 	}
 	key := filterKey(f)
 	c.mu.Lock()
 	sl := c.entries[key]
+	c.tick++
 	if sl == nil {
 		sl = &slot[T]{filter: f}
 		c.entries[key] = sl
-		c.evict()
 	}
-	c.tick++
 	sl.used = c.tick
+	c.evict()
 	current := sl.version == v && (sl.have || sl.err != nil)
 	if current && sl.err == nil {
 		val := sl.val
 		c.mu.Unlock()
-		return val, nil
+		return val, false, nil
 	}
 	if current && !sl.have {
 		err := sl.err
 		c.mu.Unlock()
-		return zero, err
+		return zero, false, err
 	}
 	if !sl.building {
 		c.start(sl, v)
@@ -82,21 +90,21 @@ func (c *cache[T]) get(ctx context.Context, f bugscope.IssueFilter) (T, error) {
 	if sl.have {
 		val := sl.val // stale while the new one is built
 		c.mu.Unlock()
-		return val, nil
+		return val, true, nil
 	}
 	done := sl.done
 	c.mu.Unlock()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return zero, ctx.Err()
+		return zero, false, ctx.Err()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !sl.have {
-		return zero, sl.err
+		return zero, false, sl.err
 	}
-	return sl.val, nil
+	return sl.val, false, nil
 }
 
 // start builds sl's value at version v in the background; c.mu is held.
@@ -113,23 +121,27 @@ func (c *cache[T]) start(sl *slot[T], v int64) {
 		sl.building = false
 		defer close(sl.done)
 		if err != nil {
-			if c.s.ctx.Err() == nil && !sl.have {
-				sl.err, sl.version = err, v
+			if c.s.ctx.Err() == nil {
+				c.s.logf("%s of filter %s: %v", c.what, filterKey(sl.filter), err)
+				if !sl.have {
+					sl.err, sl.version = err, v
+				}
 			}
 			return
 		}
 		sl.val, sl.have, sl.err, sl.version = val, true, nil, v
-		c.s.logf("built %T for %s in %v", val, filterKey(sl.filter), time.Since(t0).Round(time.Millisecond))
+		c.s.logf("%s of filter %s built in %v", c.what, filterKey(sl.filter), time.Since(t0).Round(time.Millisecond))
 	}()
 }
 
-// evict drops the least recently used entries beyond max; c.mu is held.
+// evict drops the least recently used entries beyond max (never the one
+// just used, nor one being built); c.mu is held.
 func (c *cache[T]) evict() {
 	for len(c.entries) > c.max {
 		oldest := ""
 		var used int64 = -1
 		for k, sl := range c.entries {
-			if !sl.building && (used < 0 || sl.used < used) {
+			if !sl.building && sl.used != c.tick && (used < 0 || sl.used < used) {
 				oldest, used = k, sl.used
 			}
 		}
@@ -167,9 +179,16 @@ func (s *Server) buildReport(ctx context.Context, f bugscope.IssueFilter) (*repo
 	return e, nil
 }
 
-// reviewEntry is the review queue of a filter.
+// MaxReviewItems bounds the review queue kept per filter: the items to
+// check first (a queue of 100,000 issues with both sides' evidence would
+// take hundreds of megabytes).
+const MaxReviewItems = 2000
+
+// reviewEntry is the review queue of a filter: its first items, how many
+// it has and how many are disagreements.
 type reviewEntry struct {
 	items         []review.Item
+	total         int
 	final         string
 	disagreements int
 }
@@ -182,11 +201,14 @@ func (s *Server) buildReview(ctx context.Context, f bugscope.IssueFilter) (*revi
 	if err != nil {
 		return nil, err
 	}
-	e := &reviewEntry{items: items, final: final}
+	e := &reviewEntry{items: items, total: len(items), final: final}
 	for _, it := range items {
 		if len(it.Disagreements) > 0 {
 			e.disagreements++
 		}
+	}
+	if len(items) > MaxReviewItems {
+		e.items = slices.Clone(items[:MaxReviewItems])
 	}
 	return e, nil
 }

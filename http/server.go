@@ -93,6 +93,10 @@ type Server struct {
 	reports *cache[*reportEntry]
 	reviews *cache[*reviewEntry]
 
+	labelsMu      sync.Mutex
+	labelsVersion int64
+	labels        []string
+
 	indexMu      sync.Mutex
 	indexVersion int64
 	indexReady   bool
@@ -118,8 +122,8 @@ func New(opt Options) (*Server, error) {
 	}
 	s := &Server{opt: opt, log: log.New(opt.Log, "", log.LstdFlags), tmpl: t}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.reports = newCache(s, opt.CacheEntries, s.buildReport)
-	s.reviews = newCache(s, opt.CacheEntries, s.buildReview)
+	s.reports = newCache(s, "report", opt.CacheEntries, s.buildReport)
+	s.reviews = newCache(s, "review queue", opt.CacheEntries, s.buildReview)
 	s.routes()
 	return s, nil
 }
@@ -216,4 +220,25 @@ func (s *Server) ensureIndexes(ctx context.Context) error {
 	}
 	s.indexVersion, s.indexReady = v, true
 	return nil
+}
+
+// labelNames are the GitHub labels the filter form offers, most used
+// first, kept until the data changes (counting them reads every label).
+func (s *Server) labelNames(ctx context.Context) []string {
+	v, err := s.opt.Store.DataVersion(ctx)
+	if err != nil {
+		return nil
+	}
+	s.labelsMu.Lock()
+	defer s.labelsMu.Unlock()
+	if s.labels != nil && s.labelsVersion == v {
+		return s.labels
+	}
+	names, err := s.opt.Store.IssueLabelNames(ctx, 60)
+	if err != nil {
+		s.logf("GitHub labels: %v", err)
+		return nil
+	}
+	s.labels, s.labelsVersion = nonNil(names), v
+	return s.labels
 }

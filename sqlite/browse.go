@@ -41,35 +41,10 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 	} else {
 		conds = append(conds, "b.best = 1")
 	}
-	f := q.Filter
-	if len(f.Repos) > 0 {
-		conds = append(conds, "b.repo IN ("+placeholders(len(f.Repos))+")")
-		for _, r := range f.Repos {
-			args = append(args, r)
-		}
-	}
-	if f.Number != 0 {
-		conds = append(conds, "b.number = ?")
-		args = append(args, f.Number)
-	}
-	if f.State != "" {
-		conds = append(conds, "b.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Since != nil {
-		conds = append(conds, "b.created_at >= ?")
-		args = append(args, formatTime(f.Since))
-	}
-	if f.Until != nil {
-		conds = append(conds, "b.created_at < ?")
-		args = append(args, formatTime(f.Until))
-	}
-	if len(f.Labels) > 0 {
-		conds = append(conds, "b.issue_id IN (SELECT l.issue_id FROM issue_labels l WHERE l.label IN ("+placeholders(len(f.Labels))+"))")
-		for _, l := range f.Labels {
-			args = append(args, l)
-		}
-	}
+	// Pull requests are not in serve_browse.
+	fw, fargs := filterWhere(q.Filter, filterCols{id: "b.issue_id", repo: "b.repo", number: "b.number", state: "b.state", created: "b.created_at"})
+	conds = append(conds, fw)
+	args = append(args, fargs...)
 	dims := make([]string, 0, len(q.Labels))
 	for d := range q.Labels {
 		dims = append(dims, d)
@@ -80,11 +55,12 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 		if len(vs) == 0 {
 			continue
 		}
-		conds = append(conds, "b.classification_id IN (SELECT l.classification_id FROM classification_labels l WHERE l.dimension = ? AND l.value IN ("+placeholders(len(vs))+"))")
-		args = append(args, d)
+		var any []string
 		for _, v := range vs {
-			args = append(args, v)
+			any = append(any, "instr(b.labels, ?) > 0")
+			args = append(args, "|"+d+"="+v+"|")
 		}
+		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
 	if q.Confidence != "" {
 		band, ok := bugscope.Band(q.Confidence)
@@ -142,6 +118,7 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 	}
 	from := "serve_browse b"
 	var fargs []any
+
 	body := "''"
 	if q.Text != "" {
 		match, err := FTSQuery(q.Text)
@@ -156,23 +133,47 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		body = "substr(i.body, 1, " + strconv.Itoa(passageHead) + ")"
 	}
 	all := append(append([]any{}, fargs...), args...)
-	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, all...).Scan(&out.Total); err != nil {
-		return out, d.classify(err)
-	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxPage {
 		limit = MaxPage
 	}
-	if q.Offset >= out.Total {
-		return out, nil
+	var cids []any
+	if sortKey == "relevance" {
+		// Every match is ranked anyway: count them in the same pass.
+		// (FTS5 refuses bm25 beside a window function: it is computed in
+		// a subquery.)
+		rows, err := d.db.QueryContext(ctx, `SELECT cid, COUNT(*) OVER () FROM (SELECT b.classification_id AS cid,
+			bm25(issues_fts, 4.0, 1.0) AS score FROM `+from+` WHERE `+where+`) ORDER BY score, cid LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+		if err != nil {
+			return out, d.classify(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id, &out.Total); err != nil {
+				rows.Close()
+				return out, err
+			}
+			cids = append(cids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return out, err
+		}
 	}
-	idRows, err := d.db.QueryContext(ctx, `SELECT b.classification_id FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
-	cids, err := collect(idRows, err, func(rows *sql.Rows) (any, error) {
-		var id int64
-		return id, rows.Scan(&id)
-	})
-	if err != nil || len(cids) == 0 {
-		return out, err
+	if len(cids) == 0 {
+		if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, all...).Scan(&out.Total); err != nil {
+			return out, d.classify(err)
+		}
+		if q.Offset >= out.Total || sortKey == "relevance" {
+			return out, nil
+		}
+		idRows, err := d.db.QueryContext(ctx, `SELECT b.classification_id FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+		if cids, err = collect(idRows, err, func(rows *sql.Rows) (any, error) {
+			var id int64
+			return id, rows.Scan(&id)
+		}); err != nil || len(cids) == 0 {
+			return out, err
+		}
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.id, i.repo, i.number, i.title, `+body+`, i.labels, i.state, i.author_association,
 		i.created_at, i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request, c.id, c.classifier, c.confidence
@@ -246,10 +247,12 @@ func (d *DB) RefreshBrowse(ctx context.Context) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO serve_browse (classification_id, issue_id, taxonomy, classifier, best, confidence,
-			repo, number, state, created_at, updated_at, comments, reactions)
+			repo, number, state, created_at, updated_at, comments, reactions, labels)
 		SELECT c.id, c.issue_id, c.taxonomy, c.classifier,
 			ROW_NUMBER() OVER (PARTITION BY c.issue_id, c.taxonomy ORDER BY `+classifierRank("c.classifier")+`, c.classifier) = 1,
-			c.confidence, i.repo, i.number, i.state, i.created_at, i.updated_at, i.comments, i.reactions
+			c.confidence, i.repo, i.number, i.state, i.created_at, i.updated_at, i.comments, i.reactions,
+			'|' || COALESCE((SELECT group_concat(l.dimension || '=' || l.value, '|') FROM classification_labels l
+				WHERE l.classification_id = c.id), '') || '|'
 		FROM classifications c JOIN issues i ON i.id = c.issue_id WHERE i.is_pull_request = 0`); err != nil {
 		return err
 	}

@@ -90,16 +90,24 @@ func (d *DB) watchConn(ctx context.Context) (*sql.Conn, error) {
 // DataVersion changes whenever another connection (any process) commits a
 // change to the database: a cheap test of whether figures computed from it
 // are stale (PRAGMA data_version).
+//
+// While RefreshBrowse or RefreshSearch holds the connection it returns the
+// version read last, at once: readers do not wait for a rebuild.
 func (d *DB) DataVersion(ctx context.Context) (int64, error) {
-	d.watchMu.Lock()
+	if !d.watchMu.TryLock() {
+		return d.lastVersion.Load(), nil
+	}
 	defer d.watchMu.Unlock()
 	c, err := d.watchConn(ctx)
 	if err != nil {
 		return 0, err
 	}
 	var v int64
-	err = c.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v)
-	return v, err
+	if err := c.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return 0, err
+	}
+	d.lastVersion.Store(v)
+	return v, nil
 }
 
 // RefreshSearch brings the full-text index up to date with the issues:

@@ -23,6 +23,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
+	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/internal/atomic"
 	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/mine"
@@ -37,6 +38,7 @@ var (
 	_ study.Store    = (*sqlite.DB)(nil)
 	_ mine.Store     = (*sqlite.DB)(nil)
 	_ pipeline.Store = (*sqlite.DB)(nil)
+	_ bhttp.Store    = (*sqlite.DB)(nil)
 )
 
 // Exit codes. They are part of the interface: scripts test them, and
