@@ -121,7 +121,11 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Issue: bugscope.IssueRef{Repo: head.Repository.FullName, Number: head.Issue.Number}, Payload: body,
 	})
 	if err != nil {
-		h.refuse(w, r, StatusOf(err), err.Error())
+		// The cause is for the log; GitHub is told to try again.
+		if h.o.Logf != nil {
+			h.o.Logf("webhook: delivery %s not queued: %v", safeHeader(delivery), err)
+		}
+		webhookWrite(w, StatusOf(err), webhookAnswer{Error: "the delivery could not be queued; redeliver it later"})
 		return
 	}
 	if dup {
