@@ -615,3 +615,36 @@ func TestWebhookRateLimitedWriteWaits(t *testing.T) {
 		t.Errorf("calls %q, want %q", got, want)
 	}
 }
+
+type downQueue struct{}
+
+func (downQueue) EnqueueDelivery(context.Context, triage.Delivery) (bool, error) {
+	return false, bugscope.Errorf(bugscope.EUnavailable, "database /secret/path.db is busy")
+}
+
+// A delivery that cannot be stored is answered 503, so that GitHub shows
+// it failed and it can be redelivered; the answer does not echo the cause.
+func TestWebhookQueueDown(t *testing.T) {
+	var logged []string
+	srv := httptest.NewServer(bhttp.NewWebhook(bhttp.WebhookOptions{Secret: []byte("k"), Queue: downQueue{},
+		Logf: func(f string, a ...any) { logged = append(logged, fmt.Sprintf(f, a...)) }}))
+	defer srv.Close()
+	body := []byte(`{"action":"opened","issue":{"number":1},"repository":{"full_name":"a/b"}}`)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "issues")
+	req.Header.Set("X-GitHub-Delivery", "d")
+	req.Header.Set("X-Hub-Signature-256", bhttp.Sign([]byte("k"), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(buf.String(), "/secret") || len(logged) != 1 || !strings.Contains(logged[0], "busy") {
+		t.Errorf("%d %s %q", resp.StatusCode, buf.String(), logged)
+	}
+	if r, _ := http.Get(srv.URL); r.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET: %d", r.StatusCode)
+	}
+}
