@@ -265,17 +265,17 @@ func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []study.An
 			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, submission, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?)`,
 		`SELECT id FROM annotations WHERE sample_id = ? AND rater = ? AND submission = ?`, len(anns), func(i int) sampleRow {
-		a := &anns[i]
-		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
-			values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source, nullable(a.Submission)}, created: a.CreatedAt}
-		if a.Submission != "" {
-			r.key = []any{a.Rater, a.Submission}
-		}
-		if strings.TrimSpace(a.Rater) == "" {
-			r.invalid = bugscope.Errorf(bugscope.EInvalid, "answer on %s: no rater", a.Issue)
-		}
-		return r
-	})
+			a := &anns[i]
+			r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
+				values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source, nullable(a.Submission)}, created: a.CreatedAt}
+			if a.Submission != "" {
+				r.key = []any{a.Rater, a.Submission}
+			}
+			if strings.TrimSpace(a.Rater) == "" {
+				r.invalid = bugscope.Errorf(bugscope.EInvalid, "answer on %s: no rater", a.Issue)
+			}
+			return r
+		})
 }
 
 // sampleRow is a row to insert on an issue of a sample.
@@ -399,22 +399,22 @@ func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []study.A
 			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, submission, created_at)
 			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		`SELECT id FROM arbitrations WHERE sample_id = ? AND arbitrator = ? AND submission = ?`, len(arbs), func(i int) sampleRow {
-		a := &arbs[i]
-		settled := a.Settled
-		if settled == nil {
-			settled = []int64{}
-		}
-		sj, _ := json.Marshal(settled)
-		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
-			values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source, nullable(a.Submission)}, created: a.CreatedAt}
-		if a.Submission != "" {
-			r.key = []any{a.Arbitrator, a.Submission}
-		}
-		if strings.TrimSpace(a.Arbitrator) == "" {
-			r.invalid = bugscope.Errorf(bugscope.EInvalid, "decision on %s: no arbitrator", a.Issue)
-		}
-		return r
-	})
+			a := &arbs[i]
+			settled := a.Settled
+			if settled == nil {
+				settled = []int64{}
+			}
+			sj, _ := json.Marshal(settled)
+			r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
+				values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source, nullable(a.Submission)}, created: a.CreatedAt}
+			if a.Submission != "" {
+				r.key = []any{a.Arbitrator, a.Submission}
+			}
+			if strings.TrimSpace(a.Arbitrator) == "" {
+				r.invalid = bugscope.Errorf(bugscope.EInvalid, "decision on %s: no arbitrator", a.Issue)
+			}
+			return r
+		})
 }
 
 // Arbitrations returns a sample's decisions in item order: the latest per
