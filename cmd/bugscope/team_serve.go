@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+
+	"github.com/bugscope/bugscope"
+	bshttp "github.com/bugscope/bugscope/http"
+	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
+	"github.com/bugscope/bugscope/taxonomy"
+)
+
+// teamPages are the study team's pages over db (bugscope serve mounts
+// them under http.TeamPrefixes). Each sample is labelled in its own
+// taxonomy, as bugscope annotate does: the built-in one it was drawn in,
+// or the --taxonomy file of that name.
+func (a *app) teamPages(db *sqlite.DB, secure bool) (*bshttp.TeamPages, error) {
+	var custom *taxonomy.Taxonomy
+	if a.taxonomy != taxonomy.Default {
+		t, err := a.loadTaxonomy()
+		if err != nil {
+			return nil, err
+		}
+		custom = t
+	}
+	service := func(ctx context.Context, sample string) (*study.Service, error) {
+		sm, err := db.GetSample(ctx, sample)
+		if err != nil {
+			return nil, err
+		}
+		tax := custom
+		if tax == nil || tax.Name != sm.Taxonomy {
+			if tax, err = taxonomy.Builtin(sm.Taxonomy); err != nil {
+				return nil, bugscope.Errorf(bugscope.EConflict, "sample %q is labelled in taxonomy %s, which is not built in: start bugscope serve with --taxonomy FILE", sample, sm.Taxonomy)
+			}
+		}
+		return a.studyService(db, tax), nil
+	}
+	return bshttp.NewTeamPages(bshttp.TeamOptions{Team: a.team(db), Store: db, Service: service, Secure: secure, Log: a.stderr, Now: a.now})
+}
