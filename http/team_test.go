@@ -39,7 +39,7 @@ func teamIssues(repo string, n int) []bugscope.Issue {
 	for i := range out {
 		created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
 		out[i] = bugscope.Issue{Repo: repo, Number: i + 1, Title: fmt.Sprintf("[Bug] crash %d <script>alert(1)</script>", i+1),
-			Body: fmt.Sprintf("Report %d.\ntorch.OutOfMemoryError: CUDA out of memory\n<img src=x onerror=alert(1)>", i+1),
+			Body:  fmt.Sprintf("Report %d.\ntorch.OutOfMemoryError: CUDA out of memory\n<img src=x onerror=alert(1)>", i+1),
 			State: "closed", Labels: []string{"bug"}, CreatedAt: &created, UpdatedAt: &created,
 			URL: fmt.Sprintf("https://github.com/%s/issues/%d", repo, i+1)}
 	}
