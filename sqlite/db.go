@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -37,6 +38,9 @@ type DB struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	// watch is the connection of DataVersion and RefreshSearch (search.go).
+	watchMu sync.Mutex
+	watch   *sql.Conn
 	// now is the clock used for stored times; tests replace it.
 	now func() time.Time
 }
@@ -195,6 +199,22 @@ func (d *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// UndoLatestMigration runs the Down part of the newest migration, making
+// the database one of the bugscope before it: for tests of older
+// databases.
+func (d *DB) UndoLatestMigration(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	_, err = p.Down(ctx)
+	return err
+}
+
 // Migrate brings the database at path to the newest schema (OpenWith does
 // it for a database opened for writing) and returns the versions before
 // and after.
@@ -305,7 +325,15 @@ func (d *DB) classify(err error) error {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.watchMu.Lock()
+	if d.watch != nil {
+		d.watch.Close()
+		d.watch = nil
+	}
+	d.watchMu.Unlock()
+	return d.db.Close()
+}
 
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }

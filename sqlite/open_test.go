@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
 
 	"github.com/bugscope/bugscope"
 )
@@ -56,17 +53,8 @@ func TestOpenSchemaVersions(t *testing.T) {
 	}
 	upsert(t, db, mk("a/b", 1, "kept", "2024-01-01T00:00:00Z"))
 	latest := LatestSchema()
-	// An older bugscope's database: without the newest migration (rolled
-	// back by its own Down section).
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Down(ctx); err != nil {
+	// An older bugscope's database: without the newest migration.
+	if err := db.UndoLatestMigration(ctx); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

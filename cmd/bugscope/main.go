@@ -197,6 +197,7 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.raterCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
+		a.serveCmd(),
 		a.versionCmd(),
 	)
 	usageArgs(root)

@@ -1,9 +1,5 @@
 package http
 
-// Until branch web is merged: its error mapping and security headers,
-// copied so that the team's pages build and are tested alone. Delete this
-// file when merging web (http/errors.go and http/middleware.go have them).
-
 import (
 	"context"
 	"errors"
@@ -12,6 +8,7 @@ import (
 	"github.com/bugscope/bugscope"
 )
 
+// kindStatus maps error kinds to HTTP statuses: the one place that does.
 var kindStatus = map[string]int{
 	bugscope.EInvalid:      http.StatusBadRequest,
 	bugscope.ENotFound:     http.StatusNotFound,
@@ -22,13 +19,14 @@ var kindStatus = map[string]int{
 	bugscope.EInternal:     http.StatusInternalServerError,
 }
 
-// StatusOf returns the HTTP status of an error.
+// StatusOf returns the HTTP status of an error: by its kind, 499 for a
+// request the client gave up, 504 for a deadline passed.
 func StatusOf(err error) int {
 	switch {
 	case err == nil:
 		return http.StatusOK
 	case errors.Is(err, context.Canceled):
-		return 499
+		return 499 // the client closed the request (nginx's convention)
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	}
@@ -38,27 +36,12 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// publicMessage is what a response says of an error: its text for the
+// kinds that describe the request, a generic sentence for internal errors
+// (their text may name files and queries; it goes to the log).
 func publicMessage(err error, status int) string {
 	if status >= 500 && status != http.StatusServiceUnavailable {
 		return "internal error: the server's log says more"
 	}
 	return err.Error()
-}
-
-// ContentSecurityPolicy allows no inline script.
-const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-
-func secure(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/bugscope/bugscope"
+)
+
+// SimilarIssues returns up to limit other issues (not pull requests) that
+// share an error signature with ref, those sharing the most signatures
+// first, then the newest.
+func (d *DB) SimilarIssues(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.SimilarIssue, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT o.repo, o.number, o.title, o.state, MIN(s2.value), COUNT(*) AS shared
+		FROM issues i JOIN signals s ON s.issue_id = i.id AND s.kind = ?
+		JOIN signals s2 ON s2.kind = s.kind AND s2.value = s.value AND s2.issue_id <> i.id
+		JOIN issues o ON o.id = s2.issue_id AND o.is_pull_request = 0
+		WHERE i.repo = ? AND i.number = ?
+		GROUP BY o.id ORDER BY shared DESC, o.created_at DESC, o.id DESC LIMIT ?`,
+		bugscope.SignalErrorSignature, ref.Repo, ref.Number, limit)
+	return collect(rows, err, func(rows *sql.Rows) (bugscope.SimilarIssue, error) {
+		var s bugscope.SimilarIssue
+		var shared int
+		return s, rows.Scan(&s.Ref.Repo, &s.Ref.Number, &s.Title, &s.State, &s.Signature, &shared)
+	})
+}
+
+// HandLabels returns the hand labels of one issue in every sample: each
+// rater's latest answer and the arbitrator's latest decision.
+func (d *DB) HandLabels(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.HandLabel, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT sm.name, x.who, x.final, x.labels, x.exclude_reason, x.note, x.created_at FROM (
+			SELECT a.sample_id, a.rater AS who, 0 AS final, a.labels, a.exclude_reason, a.note, a.created_at, a.id
+			FROM annotations a JOIN issues i ON i.id = a.issue_id WHERE i.repo = ? AND i.number = ?
+			AND a.id = (SELECT MAX(b.id) FROM annotations b WHERE b.sample_id = a.sample_id AND b.rater = a.rater AND b.issue_id = a.issue_id)
+			UNION ALL
+			SELECT a.sample_id, a.arbitrator, 1, a.labels, a.exclude_reason, a.note, a.created_at, a.id
+			FROM arbitrations a JOIN issues i ON i.id = a.issue_id WHERE i.repo = ? AND i.number = ?
+			AND a.id = (SELECT MAX(b.id) FROM arbitrations b WHERE b.sample_id = a.sample_id AND b.issue_id = a.issue_id)
+		) x JOIN samples sm ON sm.id = x.sample_id ORDER BY sm.name, x.final, x.who`, ref.Repo, ref.Number, ref.Repo, ref.Number)
+	return collect(rows, err, func(rows *sql.Rows) (bugscope.HandLabel, error) {
+		var h bugscope.HandLabel
+		var labels, created string
+		if err := rows.Scan(&h.Sample, &h.Who, &h.Final, &labels, &h.Excluded, &h.Note, &created); err != nil {
+			return h, err
+		}
+		if err := json.Unmarshal([]byte(labels), &h.Labels); err != nil {
+			return h, fmt.Errorf("hand labels of %s: %w", ref, err)
+		}
+		h.CreatedAt = parseStamp(created)
+		return h, nil
+	})
+}
