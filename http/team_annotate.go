@@ -2,6 +2,7 @@ package http
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -274,6 +275,10 @@ type annotateData struct {
 	Prev, Next string // addresses
 	NextOpen   string
 	Tax        *taxonomy.Taxonomy
+	// Body is the description as sanitised Markdown (renderBody); BodyCut
+	// says it was too long to render whole.
+	Body    template.HTML
+	BodyCut bool
 }
 
 func halfOf(v string) int {
@@ -375,6 +380,7 @@ func (t *TeamPages) showAnnotate(w http.ResponseWriter, r *http.Request, draft *
 	if draft != nil {
 		d.Saved = ""
 	}
+	d.Body, d.BodyCut = renderBody(detail.Issue.Body)
 	for _, x := range items {
 		if x.Answer != nil {
 			d.Answered++

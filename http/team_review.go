@@ -2,7 +2,7 @@ package http
 
 import (
 	"bytes"
-	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -366,6 +366,6 @@ func (t *TeamPages) export(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", ctype)
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", file))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": file}))
 	w.Write(buf.Bytes())
 }

@@ -21,6 +21,9 @@ type serveOptions struct {
 	addr  string
 	grace time.Duration
 	study reportOptions
+	// secureCookie marks the study team's session cookie Secure behind a
+	// TLS proxy.
+	secureCookie bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -52,6 +55,7 @@ previous ones are shown. Ctrl-C or SIGTERM stops it gracefully.`,
 	}
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; a port alone or :port listens on every interface)")
 	c.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long requests in flight may finish when stopping")
+	c.Flags().BoolVar(&o.secureCookie, "secure-cookie", false, "mark the study team's session cookie Secure (serve behind an HTTPS proxy)")
 	o.study.registerStudy(c)
 	return c
 }
@@ -94,6 +98,9 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 		}
 		// Routes that change state (forms, webhooks) are mounted here,
 		// with srv.Mount, before serving.
+		if err := a.mountTeam(srv, db, o.secureCookie); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
 			return bugscope.Errorf(bugscope.EUnavailable, "cannot listen on %s: %v", o.addr, err)

@@ -36,5 +36,17 @@ func (a *app) teamPages(db *sqlite.DB, secure bool) (*bshttp.TeamPages, error) {
 		}
 		return a.studyService(db, tax), nil
 	}
-	return bshttp.NewTeamPages(bshttp.TeamOptions{Team: a.team(db), Store: db, Service: service, Secure: secure, Log: a.stderr, Now: a.now})
+	return bshttp.NewTeamPages(bshttp.TeamOptions{Team: a.team(db), Store: db, Service: service, Secure: secure, Log: logWriter{a}, Now: a.now})
+}
+
+// mountTeam mounts the study team's pages on the server.
+func (a *app) mountTeam(srv *bshttp.Server, db *sqlite.DB, secure bool) error {
+	team, err := a.teamPages(db, secure)
+	if err != nil {
+		return err
+	}
+	for _, p := range bshttp.TeamPrefixes {
+		srv.Mount(p, team)
+	}
+	return nil
 }
