@@ -46,10 +46,37 @@ var sanitizer = func() *bluemonday.Policy {
 }()
 
 // imageAsLink renders ![alt](src) as a link to src whose text is the alt
-// text.
+// text, and raw HTML as the text it is.
 type imageAsLink struct{}
 
 func (imageAsLink) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindRawHTML, func(w util.BufWriter, source []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			segs := n.(*ast.RawHTML).Segments
+			for i := 0; i < segs.Len(); i++ {
+				s := segs.At(i)
+				w.WriteString(html.EscapeString(string(s.Value(source))))
+			}
+		}
+		return ast.WalkSkipChildren, nil
+	})
+	reg.Register(ast.KindHTMLBlock, func(w util.BufWriter, source []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		b := n.(*ast.HTMLBlock)
+		w.WriteString("<p>")
+		lines := b.Lines()
+		for i := 0; i < lines.Len(); i++ {
+			s := lines.At(i)
+			w.WriteString(html.EscapeString(string(s.Value(source))))
+		}
+		if b.HasClosure() {
+			w.WriteString(html.EscapeString(string(b.ClosureLine.Value(source))))
+		}
+		w.WriteString("</p>\n")
+		return ast.WalkSkipChildren, nil
+	})
 	reg.Register(ast.KindImage, func(w util.BufWriter, source []byte, n ast.Node, entering bool) (ast.WalkStatus, error) {
 		if !entering {
 			return ast.WalkSkipChildren, nil

@@ -22,8 +22,8 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
-// PageSize is the rows of one page of an issue list or of the review
-// queue.
+// PageSize is the default number of rows of one page of an issue list or
+// of the review queue.
 const PageSize = 50
 
 // pages are the read-only routes; each is served as HTML at its path and
@@ -459,7 +459,7 @@ type formOption struct{ ID, Name string }
 // confidence, classifier, label, signal (kind:value), q, sort, page.
 func (s *Server) issueQuery(q url.Values) (bugscope.IssueQuery, int, error) {
 	tax := s.opt.Taxonomy
-	iq := bugscope.IssueQuery{Taxonomy: tax.Name, Limit: PageSize}
+	iq := bugscope.IssueQuery{Taxonomy: tax.Name, Limit: s.opt.PageSize}
 	f, err := reportFilter(q)
 	if err != nil {
 		return iq, 0, err
@@ -526,7 +526,7 @@ func (s *Server) issueQuery(q url.Values) (bugscope.IssueQuery, int, error) {
 		}
 		pg = n
 	}
-	iq.Offset = (pg - 1) * PageSize
+	iq.Offset = (pg - 1) * s.opt.PageSize
 	return iq, pg, nil
 }
 
@@ -563,7 +563,7 @@ func (s *Server) issueList(w http.ResponseWriter, r *http.Request, name, title s
 		return
 	}
 	p.Total = list.Total
-	p.Pages = (list.Total + PageSize - 1) / PageSize
+	p.Pages = (list.Total + s.opt.PageSize - 1) / s.opt.PageSize
 	terms := queryTerms(iq.Text)
 	for _, row := range list.Rows {
 		v := IssueRowView{IssueRow: row}
@@ -902,9 +902,9 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := ReviewPage{Final: e.final, Issues: len(e.items), Disagreements: e.disagreements, Page: pg,
-		Pages: (len(e.items) + PageSize - 1) / PageSize, Items: []reviewItem{}}
-	from := min((pg-1)*PageSize, len(e.items))
-	to := min(from+PageSize, len(e.items))
+		Pages: (len(e.items) + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
+	from := min((pg-1)*s.opt.PageSize, len(e.items))
+	to := min(from+s.opt.PageSize, len(e.items))
 	for _, it := range e.items[from:to] {
 		p.Items = append(p.Items, newReviewItem(s.opt.Taxonomy, it))
 	}

@@ -71,8 +71,9 @@ type Options struct {
 	// CacheEntries bounds the reports (one per filter) kept at once
 	// (default 8).
 	CacheEntries int
-	// Now is the clock (tests); default time.Now.
-	Now func() time.Time
+	// PageSize: rows of a page of an issue list (default PageSize, at
+	// most sqlite's bound of 200).
+	PageSize int
 }
 
 // Server is the dashboard: an http.Handler with its caches.
@@ -106,8 +107,8 @@ func New(opt Options) (*Server, error) {
 	if opt.CacheEntries <= 0 {
 		opt.CacheEntries = 8
 	}
-	if opt.Now == nil {
-		opt.Now = time.Now
+	if opt.PageSize <= 0 || opt.PageSize > 200 {
+		opt.PageSize = PageSize
 	}
 	t, err := parseTemplates()
 	if err != nil {

@@ -53,10 +53,16 @@ var funcs = template.FuncMap{
 	"pct":      pct,
 	"interval": interval,
 	"date":     date,
-	"days":     days,
-	"num":      num,
-	"pval":     pval,
-	"engine":   preset.DisplayName,
+	"inputDate": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02")
+	},
+	"days":   days,
+	"num":    num,
+	"pval":   pval,
+	"engine": preset.DisplayName,
 	"issuePath": func(repo string, number int) string {
 		return "/issues/" + repo + "/" + strconv.Itoa(number)
 	},
