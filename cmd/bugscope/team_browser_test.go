@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,24 +23,6 @@ import (
 
 	"github.com/bugscope/bugscope/sqlite"
 )
-
-// syncBuffer is a buffer several goroutines write and read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // chromium returns the browser to test with, or skips the test.
 func chromium(t *testing.T) string {
@@ -60,41 +41,6 @@ func chromium(t *testing.T) string {
 		}
 	}
 	t.Skip("no Chromium found (set BUGSCOPE_CHROMIUM, or install chromium; .ci/run does): the browser test of the study team is skipped")
-	return ""
-}
-
-// serveInProcess runs bugscope serve on a free loopback port until the
-// test ends and returns its address.
-func serveInProcess(t *testing.T, mod func(*app), args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
-	a := &app{stdout: out, stderr: errOut, now: time.Now}
-	if mod != nil {
-		mod(a)
-	}
-	root := a.root()
-	root.SetArgs(append(args, "serve", "--addr", "127.0.0.1:0"))
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v\n%s", err, errOut.String())
-		}
-	})
-	re := regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
-	for start := time.Now(); time.Since(start) < 30*time.Second; time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1]
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, errOut.String())
-		default:
-		}
-	}
-	t.Fatalf("serve did not start:\n%s", errOut.String())
 	return ""
 }
 
@@ -120,7 +66,12 @@ func TestTeamInTheBrowser(t *testing.T) {
 	cli("import", "testdata/issues.json", "testdata/other.jsonl")
 	cli("sample", "--name", "team", "--stratify", "none", "--size", "5", "--seed", "11")
 	cli("sample", "--name", "other", "--stratify", "none", "--size", "2", "--seed", "12")
-	base := serveInProcess(t, clock, "--db", db)
+	base, stop := servingWith(t, clock, "--db", db, "serve")
+	defer func() {
+		if code, errOut := stop(); code != 0 {
+			t.Errorf("serve exited %d: %s", code, errOut)
+		}
+	}()
 	link := map[string]string{}
 	for _, r := range [][]string{{"alice", "--sample", "team"}, {"bob", "--sample", "team"}, {"dana", "--admin"}} {
 		link[r[0]] = strings.TrimSpace(cli(append([]string{"rater", "add", "--url", base}, r...)...))
