@@ -411,3 +411,67 @@ func TestTeamForbidden(t *testing.T) {
 		t.Errorf("after signing out: %d", code)
 	}
 }
+
+// The terminal and the browser on one sample at once: an answer given in
+// the terminal shows on the rater's page, the page goes on with the next
+// unanswered issue; a decision made stale by a changed answer is flagged.
+func TestTeamBesideTheTerminalAndStaleDecisions(t *testing.T) {
+	ctx := context.Background()
+	e := newTeamEnv(t, 4, map[string][]string{"alice": {"s"}, "bob": {"s"}, "admin": nil})
+	items, _ := e.db.SampleItems(ctx, "s")
+	svc := study.New(e.db, e.tax)
+	// alice answers the first issue in the terminal.
+	if _, err := svc.Annotate(ctx, "s", "alice", []study.Answer{{Issue: items[0].Issue, Labels: bugscope.Labels{"kind": {"docs"}}}}, study.SourceTUI); err != nil {
+		t.Fatal(err)
+	}
+	alice := e.client()
+	alice.signIn("alice")
+	_, page := alice.get("/samples/s/annotate")
+	if !strings.Contains(page, `<span id="answered">1</span>`) || !strings.Contains(page, `name="issue" value="`+items[1].Issue.String()+`"`) {
+		t.Fatalf("the page does not open the first issue the terminal left unanswered:\n%.2000s", page)
+	}
+	// Blind: alice never sees bob's answers.
+	if _, err := svc.Annotate(ctx, "s", "bob", []study.Answer{{Issue: items[0].Issue, Labels: bugscope.Labels{"kind": {"feature"}}, Note: "bob-secret-note"}}, study.SourceTUI); err != nil {
+		t.Fatal(err)
+	}
+	_, page = alice.get(annotateAt("s", items[0].Issue, 0, nil))
+	if strings.Contains(page, "bob-secret-note") || strings.Contains(page, "bob") {
+		t.Error("alice's page shows bob's answer")
+	}
+	if code, _ := alice.get("/samples/s/agreement"); code != http.StatusForbidden {
+		t.Errorf("alice reads the agreement (every rater's answers): %d", code)
+	}
+	// The admin decides; alice changes her answer: the decision is stale.
+	admin := e.client()
+	admin.signIn("admin")
+	code, page := admin.get(samplePath("s", "arbitrate", url.Values{"issue": {items[0].Issue.String()}, "take": {"bob"}}))
+	if code != 200 || !strings.Contains(page, "bob-secret-note") || !strings.Contains(page, `class="disputed"`) {
+		t.Fatalf("arbitration page: %d\n%.2000s", code, page)
+	}
+	form := url.Values{"csrf": {field(csrfField, page)}, "submission": {field(submissionField, page)}, "issue": {items[0].Issue.String()}, "label.kind": {"feature"}}
+	if code, loc, body := admin.post("/samples/s/arbitrate", form); code != http.StatusSeeOther || !strings.Contains(loc, "saved=") {
+		t.Fatalf("decision: %d %s %.500s", code, loc, body)
+	}
+	if code, _, _ := admin.post("/samples/s/arbitrate", form); code != http.StatusSeeOther {
+		t.Fatalf("decision sent again: %d", code)
+	}
+	if n := e.count("arbitrations"); n != 1 {
+		t.Fatalf("%d decisions stored, want 1 (the form was sent twice)", n)
+	}
+	csrf, key := alice.form("s", items[0].Issue)
+	if code, _, _ := alice.post("/samples/s/annotate", postedAnswer(csrf, key, items[0].Issue, "question")); code != http.StatusSeeOther {
+		t.Fatalf("alice changes her answer: %d", code)
+	}
+	_, page = admin.get("/samples/s/arbitrate")
+	if !strings.Contains(page, `<tr class="stale">`) {
+		t.Errorf("the stale decision is not flagged:\n%.3000s", page)
+	}
+	_, page = admin.get(samplePath("s", "arbitrate", url.Values{"issue": {items[0].Issue.String()}}))
+	if !strings.Contains(page, `id="stale"`) {
+		t.Errorf("the case page does not flag the stale decision")
+	}
+	// An export with a stale decision is refused, as the CLI's is.
+	if code, body := admin.get("/samples/s/export/s.jsonl"); code != http.StatusConflict {
+		t.Errorf("export with a stale decision: %d %.300s", code, body)
+	}
+}
