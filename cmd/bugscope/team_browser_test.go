@@ -128,6 +128,16 @@ func TestTeamInTheBrowser(t *testing.T) {
 		js := fmt.Sprintf(`document.body.classList.contains("keys") && document.getElementById("answered") && document.getElementById("answered").textContent === "%d"`, answered)
 		return waitJS(ctx, js, 20*time.Second)
 	}
+	// The admin watches the agreement page while the raters work: it
+	// fills in as answers arrive, without a reload.
+	admin, cancelAdmin := person()
+	defer cancelAdmin()
+	signIn(admin, "dana")
+	run(admin, "the agreement page before any answer",
+		chromedp.Navigate(base+"/samples/team/agreement"),
+		chromedp.WaitVisible(`#waiting`),
+		chromedp.Evaluate(`window.notReloaded = true`, nil))
+
 	var wg sync.WaitGroup
 	browsers := map[string]context.Context{}
 	for who, keys := range answers {
@@ -196,10 +206,14 @@ func TestTeamInTheBrowser(t *testing.T) {
 		t.Fatalf("no kind kappa from bugscope agreement: %+v", stored.Dims)
 	}
 
-	admin, cancelAdmin := person()
-	defer cancelAdmin()
-	signIn(admin, "dana")
 	var kappa string
+	if err := waitJS(admin, `window.notReloaded === true && /alice 5/.test(document.getElementById("summary") ? document.getElementById("summary").textContent : "") && /bob 5/.test(document.getElementById("summary").textContent)`, 20*time.Second); err != nil {
+		t.Fatalf("the agreement page did not follow the answers: %v", err)
+	}
+	run(admin, "the live figures", chromedp.Text(`#dimensions tr[data-dim="kind"][data-level="value"] td.kappa`, &kappa))
+	if kappa != wantKappa {
+		t.Fatalf("agreement page, updated live: kind kappa %q, bugscope agreement %q", kappa, wantKappa)
+	}
 	run(admin, "the agreement page",
 		chromedp.Navigate(base+"/samples/team/agreement?raters=alice,bob"),
 		chromedp.Text(`#dimensions tr[data-dim="kind"][data-level="value"] td.kappa`, &kappa))
