@@ -152,6 +152,7 @@ func TestTeamInTheBrowser(t *testing.T) {
 				t.Errorf("%s opens the sample: %v", who, err)
 				return
 			}
+			screenshot(t, ctx, "annotate-"+who)
 			for i, k := range keys {
 				err := chromedp.Run(ctx, chromedp.KeyEvent(k))
 				if err == nil {
@@ -211,6 +212,7 @@ func TestTeamInTheBrowser(t *testing.T) {
 		t.Fatalf("the agreement page did not follow the answers: %v", err)
 	}
 	run(admin, "the live figures", chromedp.Text(`#dimensions tr[data-dim="kind"][data-level="value"] td.kappa`, &kappa))
+	screenshot(t, admin, "agreement")
 	if kappa != wantKappa {
 		t.Fatalf("agreement page, updated live: kind kappa %q, bugscope agreement %q", kappa, wantKappa)
 	}
@@ -230,8 +232,11 @@ func TestTeamInTheBrowser(t *testing.T) {
 			chromedp.AttributeValue(`#cases tr.open a`, "href", &href, &ok))
 		run(admin, "take alice's answer and store it",
 			chromedp.Navigate(base+href+"&take=alice"),
-			chromedp.Poll(`document.body.classList.contains("keys")`, nil),
-			chromedp.KeyEvent(kb.Enter))
+			chromedp.Poll(`document.body.classList.contains("keys")`, nil))
+		if i == 0 {
+			screenshot(t, admin, "arbitrate")
+		}
+		run(admin, "store the decision", chromedp.KeyEvent(kb.Enter))
 		if err := waitJS(admin, `document.getElementById("open-count") && document.getElementById("open-count").textContent === "`+strconv.Itoa(len(stored.Disagreements)-i-1)+`"`, 20*time.Second); err != nil {
 			t.Fatalf("decision %d: %v", i+1, err)
 		}
@@ -361,5 +366,23 @@ func waitJS(ctx context.Context, js string, timeout time.Duration) error {
 			return ctx.Err()
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// screenshot saves the page as $BUGSCOPE_ARTIFACTS/team-NAME.png when that
+// folder is set (for people who look at the pages), else nothing.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("BUGSCOPE_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "team-"+name+".png"), png, 0o644)
 	}
 }
