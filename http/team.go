@@ -221,6 +221,44 @@ func sameOrigin(r *http.Request) error {
 	return nil
 }
 
+// sampleRequest is a request on a page of a sample: the session that
+// passed the check, the sample's name and its study workflow.
+type sampleRequest struct {
+	sess   *study.Session
+	sample string
+	svc    *study.Service
+}
+
+// onSample checks a request on the sample its address names (need, with
+// check) and loads the sample's study workflow.
+func (t *TeamPages) onSample(w http.ResponseWriter, r *http.Request, check func(s *study.Session, sample string) error) (sampleRequest, bool) {
+	name := chi.URLParam(r, "sample")
+	sess, ok := t.need(w, r, func(s *study.Session) error { return check(s, name) })
+	if !ok {
+		return sampleRequest{}, false
+	}
+	svc, err := t.opt.Service(r.Context(), name)
+	if err != nil {
+		t.fail(w, r, err)
+		return sampleRequest{}, false
+	}
+	return sampleRequest{sess: sess, sample: name, svc: svc}, true
+}
+
+// Checks of onSample: a rater of the sample, an admin.
+func annotator(s *study.Session, sample string) error { return s.MayAnnotate(sample) }
+func manager(s *study.Session, _ string) error        { return s.MayManage() }
+
+// issueArg reads an issue named by a form or a query (owner/repo#N).
+func (t *TeamPages) issueArg(w http.ResponseWriter, r *http.Request, s string) (bugscope.IssueRef, bool) {
+	ref, err := bugscope.ParseIssueArg(s)
+	if err != nil {
+		t.fail(w, r, bugscope.WithKind(bugscope.EInvalid, err))
+		return ref, false
+	}
+	return ref, true
+}
+
 type signInData struct{ Token string }
 
 func (t *TeamPages) signInPage(w http.ResponseWriter, r *http.Request) {

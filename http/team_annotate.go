@@ -321,22 +321,16 @@ func (t *TeamPages) annotatePage(w http.ResponseWriter, r *http.Request) {
 // first unanswered without one); draft, when set, is an answer not saved
 // for the reason problem.
 func (t *TeamPages) showAnnotate(w http.ResponseWriter, r *http.Request, draft *study.Answer, problem string) {
-	name := chi.URLParam(r, "sample")
-	sess, ok := t.need(w, r, func(s *study.Session) error { return s.MayAnnotate(name) })
+	req, ok := t.onSample(w, r, annotator)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
+	ctx, name, sess, svc := r.Context(), req.sample, req.sess, req.svc
 	q := r.URL.Query()
 	if draft != nil {
 		q = r.PostForm
 	}
 	half := halfOf(q.Get("half"))
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
-		return
-	}
 	items, err := svc.RaterItems(ctx, name, sess.Rater.Name, half)
 	if err != nil {
 		t.fail(w, r, err)
@@ -348,9 +342,8 @@ func (t *TeamPages) showAnnotate(w http.ResponseWriter, r *http.Request, draft *
 	}
 	idx := -1
 	if s := q.Get("issue"); s != "" {
-		ref, err := bugscope.ParseIssueArg(s)
-		if err != nil {
-			t.fail(w, r, bugscope.WithKind(bugscope.EInvalid, err))
+		ref, ok := t.issueArg(w, r, s)
+		if !ok {
 			return
 		}
 		idx = slices.IndexFunc(items, func(it study.ItemState) bool { return it.Issue == ref })
@@ -411,21 +404,13 @@ func (t *TeamPages) showAnnotate(w http.ResponseWriter, r *http.Request, draft *
 }
 
 func (t *TeamPages) annotateSubmit(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "sample")
-	sess, ok := t.need(w, r, func(s *study.Session) error { return s.MayAnnotate(name) })
+	req, ok := t.onSample(w, r, annotator)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	form := r.PostForm
-	ref, err := bugscope.ParseIssueArg(form.Get("issue"))
-	if err != nil {
-		t.fail(w, r, bugscope.WithKind(bugscope.EInvalid, err))
-		return
-	}
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
+	ctx, name, sess, svc, form := r.Context(), req.sample, req.sess, req.svc, r.PostForm
+	ref, ok := t.issueArg(w, r, form.Get("issue"))
+	if !ok {
 		return
 	}
 	a := answerFromForm(svc, form, ref)

@@ -46,17 +46,11 @@ type agreementData struct {
 }
 
 func (t *TeamPages) agreementPage(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "sample")
-	if _, ok := t.need(w, r, func(s *study.Session) error { return s.MayManage() }); !ok {
+	req, ok := t.onSample(w, r, manager)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
-		return
-	}
-	q := r.URL.Query()
+	ctx, name, svc, q := r.Context(), req.sample, req.svc, r.URL.Query()
 	opt := study.AgreementOptions{Subset: study.Subset{Half: halfOf(q.Get("half"))}, Bootstrap: metrics.BootstrapOptions{Resamples: t.opt.Resamples}}
 	if s := strings.TrimSpace(q.Get("raters")); s != "" {
 		opt.Raters = strings.Split(s, ",")
@@ -183,16 +177,11 @@ func (t *TeamPages) arbitratePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (t *TeamPages) showArbitrate(w http.ResponseWriter, r *http.Request, draft *study.Answer, problem string) {
-	name := chi.URLParam(r, "sample")
-	if _, ok := t.need(w, r, func(s *study.Session) error { return s.MayManage() }); !ok {
+	req, ok := t.onSample(w, r, manager)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
-		return
-	}
+	ctx, name, svc := r.Context(), req.sample, req.svc
 	cases, err := svc.Cases(ctx, name, nil)
 	if err != nil {
 		t.fail(w, r, err)
@@ -211,9 +200,8 @@ func (t *TeamPages) showArbitrate(w http.ResponseWriter, r *http.Request, draft 
 		d.Cases = append(d.Cases, v)
 	}
 	if s := q.Get("issue"); s != "" {
-		ref, err := bugscope.ParseIssueArg(s)
-		if err != nil {
-			t.fail(w, r, bugscope.WithKind(bugscope.EInvalid, err))
+		ref, ok := t.issueArg(w, r, s)
+		if !ok {
 			return
 		}
 		i := slices.IndexFunc(d.Cases, func(c caseView) bool { return c.Item.Issue == ref })
@@ -263,24 +251,17 @@ func (t *TeamPages) showArbitrate(w http.ResponseWriter, r *http.Request, draft 
 }
 
 func (t *TeamPages) arbitrateSubmit(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "sample")
-	sess, ok := t.need(w, r, func(s *study.Session) error { return s.MayManage() })
+	req, ok := t.onSample(w, r, manager)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	ref, err := bugscope.ParseIssueArg(r.PostForm.Get("issue"))
-	if err != nil {
-		t.fail(w, r, bugscope.WithKind(bugscope.EInvalid, err))
-		return
-	}
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
+	ctx, name, svc := r.Context(), req.sample, req.svc
+	ref, ok := t.issueArg(w, r, r.PostForm.Get("issue"))
+	if !ok {
 		return
 	}
 	a := answerFromForm(svc, r.PostForm, ref)
-	res, err := svc.SubmitDecision(ctx, name, sess.Rater.Name, a, SourceWeb, r.PostForm.Get("submission"))
+	_, err := svc.SubmitDecision(ctx, name, req.sess.Rater.Name, a, SourceWeb, r.PostForm.Get("submission"))
 	if bugscope.ErrorCode(err) == bugscope.EInvalid {
 		t.showArbitrate(w, r, &a, "not saved: "+err.Error())
 		return
@@ -289,7 +270,6 @@ func (t *TeamPages) arbitrateSubmit(w http.ResponseWriter, r *http.Request) {
 		t.fail(w, r, err)
 		return
 	}
-	_ = res
 	// On to the next case still to settle, else the list.
 	cases, err := svc.Cases(ctx, name, nil)
 	if err != nil {
@@ -325,20 +305,15 @@ func exportFile(sample, file string) (data, part string, ok bool) {
 }
 
 func (t *TeamPages) export(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "sample")
-	if _, ok := t.need(w, r, func(s *study.Session) error { return s.MayManage() }); !ok {
+	req, ok := t.onSample(w, r, manager)
+	if !ok {
 		return
 	}
+	ctx, name, svc := r.Context(), req.sample, req.svc
 	file := chi.URLParam(r, "file")
 	data, part, ok := exportFile(name, file)
 	if !ok {
 		t.fail(w, r, bugscope.Errorf(bugscope.ENotFound, "no export file %q of sample %q (%s.jsonl, %s.csv and their .card.md, .card.json)", file, name, name, name))
-		return
-	}
-	ctx := r.Context()
-	svc, err := t.opt.Service(ctx, name)
-	if err != nil {
-		t.fail(w, r, err)
 		return
 	}
 	opt := study.ExportOptions{Partial: r.URL.Query().Get("partial") == "1", Now: t.opt.Now(), DataFile: data, CardFile: data + ".card.md"}
