@@ -117,6 +117,9 @@ func (t *TeamPages) routes() {
 	r.Post("/signin", t.signIn)
 	r.Post("/signout", t.signOut)
 	r.Get("/team", t.home)
+	r.Post("/team/raters", t.addRater)
+	r.Post("/team/raters/link", t.newLink)
+	r.Post("/team/raters/revoke", t.revokeRater)
 	static, _ := fs.Sub(teamStaticFS, "team_static")
 	r.Handle("/team/static/*", http.StripPrefix("/team/static/", teamStatic(static)))
 	r.Route("/samples/{sample}", func(r chi.Router) {

@@ -475,3 +475,65 @@ func TestTeamBesideTheTerminalAndStaleDecisions(t *testing.T) {
 		t.Errorf("export with a stale decision: %d %.300s", code, body)
 	}
 }
+
+// An admin adds a rater in the browser (the link is shown once and signs
+// in), gives a new link, revokes; a rater may not; the classifier's
+// suggestion, once looked at, is recorded with the answer.
+func TestTeamManagedInTheBrowser(t *testing.T) {
+	e := newTeamEnv(t, 3, map[string][]string{"alice": {"s"}, "admin": nil})
+	alice, admin := e.client(), e.client()
+	alice.signIn("alice")
+	admin.signIn("admin")
+	_, page := admin.get("/team")
+	csrf := field(csrfField, page)
+	_, alicePage := alice.get("/team")
+	aliceCSRF := field(csrfField, alicePage)
+	if code, _, _ := alice.post("/team/raters", url.Values{"csrf": {aliceCSRF}, "name": {"mallory"}, "admin": {"1"}}); code != http.StatusForbidden {
+		t.Fatalf("a rater adds a rater: %d", code)
+	}
+	if code, _, _ := admin.post("/team/raters", url.Values{"csrf": {"forged"}, "name": {"mallory"}}); code != http.StatusForbidden {
+		t.Fatalf("forged CSRF: %d", code)
+	}
+	code, _, page := admin.post("/team/raters", url.Values{"csrf": {csrf}, "name": {"carol"}, "sample": {"other"}})
+	m := regexp.MustCompile(`<code id="link">(http://[^<]+)/signin/([^<]+)</code>`).FindStringSubmatch(page)
+	if code != 200 || m == nil || m[1] != e.srv.URL {
+		t.Fatalf("add carol: %d\n%.1500s", code, page)
+	}
+	carol := e.client()
+	e.tokens["carol"] = m[2]
+	carol.signIn("carol")
+	if code, _ := carol.get("/samples/other/annotate"); code != 200 {
+		t.Errorf("carol on her sample: %d", code)
+	}
+	if code, _ := carol.get("/samples/s/annotate"); code != http.StatusForbidden {
+		t.Errorf("carol on another sample: %d", code)
+	}
+	if code, _, _ := admin.post("/team/raters/link", url.Values{"csrf": {csrf}, "name": {"carol"}}); code != 200 {
+		t.Errorf("new link: %d", code)
+	}
+	if code, _, _ := admin.post("/team/raters/revoke", url.Values{"csrf": {csrf}, "name": {"admin"}}); code != http.StatusConflict {
+		t.Errorf("an admin revoking themselves: %d", code)
+	}
+	if code, _, _ := admin.post("/team/raters/revoke", url.Values{"csrf": {csrf}, "name": {"carol"}}); code != http.StatusSeeOther {
+		t.Errorf("revoke: %d", code)
+	}
+	if code, _ := carol.get("/samples/other/annotate"); code != http.StatusUnauthorized {
+		t.Errorf("carol after revocation: %d", code)
+	}
+	// The suggestion, asked for, is recorded in the answer's source.
+	items, _ := e.db.SampleItems(context.Background(), "s")
+	ref := items[0].Issue
+	_, page = alice.get(annotateAt("s", ref, 0, url.Values{"suggest": {"1"}}))
+	if !strings.Contains(page, `name="suggested" value="1"`) || !strings.Contains(page, `id="suggestion"`) {
+		t.Fatalf("the suggestion page:\n%.2000s", page)
+	}
+	form := postedAnswer(field(csrfField, page), field(submissionField, page), ref, "docs")
+	form.Set("suggested", "1")
+	if code, _, _ := alice.post("/samples/s/annotate", form); code != http.StatusSeeOther {
+		t.Fatalf("answer after the suggestion: %d", code)
+	}
+	anns, _ := e.db.Annotations(context.Background(), "s", study.AnnotationQuery{Rater: "alice"})
+	if len(anns) != 1 || anns[0].Source != "web+suggestion" {
+		t.Fatalf("answers %+v: want one from web+suggestion", anns)
+	}
+}
