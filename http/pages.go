@@ -551,11 +551,9 @@ func (s *Server) issueList(w http.ResponseWriter, r *http.Request, name, title s
 		s.render(w, r, name, title, p)
 		return
 	}
-	if iq.Text != "" {
-		if err := s.ensureSearch(r.Context()); err != nil {
-			s.fail(w, r, err)
-			return
-		}
+	if err := s.ensureIndexes(r.Context()); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	list, err := s.opt.Store.BrowseIssues(r.Context(), iq)
 	if err != nil {

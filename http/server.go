@@ -45,8 +45,10 @@ type Store interface {
 	IssueLabelNames(ctx context.Context, limit int) ([]string, error)
 	// DataVersion changes whenever the data changes (another writer
 	// committed); RefreshSearch brings the full-text index up to date.
+	// RefreshBrowse rebuilds what issue lists read.
 	DataVersion(ctx context.Context) (int64, error)
 	RefreshSearch(ctx context.Context) (bugscope.SearchStats, error)
+	RefreshBrowse(ctx context.Context) error
 }
 
 // ReportFunc builds the study report for a filter, as `bugscope report`
@@ -91,9 +93,9 @@ type Server struct {
 	reports *cache[*reportEntry]
 	reviews *cache[*reviewEntry]
 
-	searchMu      sync.Mutex
-	searchVersion int64
-	searchReady   bool
+	indexMu      sync.Mutex
+	indexVersion int64
+	indexReady   bool
 }
 
 // New returns a server over the options' store.
@@ -141,8 +143,8 @@ func (s *Server) Warm() {
 		if _, err := s.reports.get(s.ctx, bugscope.IssueFilter{}); err != nil && s.ctx.Err() == nil {
 			s.logf("building the report: %v", err)
 		}
-		if err := s.ensureSearch(s.ctx); err != nil && s.ctx.Err() == nil {
-			s.logf("building the search index: %v", err)
+		if err := s.ensureIndexes(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.logf("building the issue lists and the search index: %v", err)
 		}
 	}()
 }
@@ -187,19 +189,24 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	return nil
 }
 
-// ensureSearch brings the search index up to date when the data changed
-// since it was last brought up to date.
-func (s *Server) ensureSearch(ctx context.Context) error {
-	s.searchMu.Lock()
-	defer s.searchMu.Unlock()
+// ensureIndexes brings the issue lists' table and the search index up to
+// date when the data changed since they last were.
+func (s *Server) ensureIndexes(ctx context.Context) error {
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
 	v, err := s.opt.Store.DataVersion(ctx)
 	if err != nil {
 		return err
 	}
-	if s.searchReady && v == s.searchVersion {
+	if s.indexReady && v == s.indexVersion {
 		return nil
 	}
 	start := time.Now()
+	if err := s.opt.Store.RefreshBrowse(ctx); err != nil {
+		return err
+	}
+	s.logf("issue lists rebuilt (%v)", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 	st, err := s.opt.Store.RefreshSearch(ctx)
 	if err != nil {
 		return err
@@ -207,6 +214,6 @@ func (s *Server) ensureSearch(ctx context.Context) error {
 	if st.Indexed > 0 || st.Removed > 0 {
 		s.logf("search index: %d issues indexed, %d entries removed, %d in all (%v)", st.Indexed, st.Removed, st.Total, time.Since(start).Round(time.Millisecond))
 	}
-	s.searchVersion, s.searchReady = v, true
+	s.indexVersion, s.indexReady = v, true
 	return nil
 }

@@ -30,23 +30,45 @@ func classifierRank(col string) string {
 	return b.String()
 }
 
-// bestOnly is the condition that classification c is the best one of its
-// issue in its taxonomy (bugscope.BestClassifier).
-var bestOnly = `NOT EXISTS (SELECT 1 FROM classifications c2 WHERE c2.issue_id = c.issue_id AND c2.taxonomy = c.taxonomy
-	AND (` + classifierRank("c2.classifier") + ` < ` + classifierRank("c.classifier") + `
-	OR (` + classifierRank("c2.classifier") + ` = ` + classifierRank("c.classifier") + ` AND c2.classifier < c.classifier)))`
-
-// browseWhere is the SQL condition (on issues i, classifications c and, with
-// a text query, the search matches f) and its arguments.
+// browseWhere is the SQL condition on the rows b of serve_browse (and
+// its arguments) that q selects.
 func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
-	where, args := issueWhere(q.Filter)
-	conds := []string{where, "c.taxonomy = ?"}
-	args = append(args, q.Taxonomy)
+	conds := []string{"b.taxonomy = ?"}
+	args := []any{q.Taxonomy}
 	if q.Classifier != "" {
-		conds = append(conds, "c.classifier = ?")
+		conds = append(conds, "b.classifier = ?")
 		args = append(args, q.Classifier)
 	} else {
-		conds = append(conds, bestOnly)
+		conds = append(conds, "b.best = 1")
+	}
+	f := q.Filter
+	if len(f.Repos) > 0 {
+		conds = append(conds, "b.repo IN ("+placeholders(len(f.Repos))+")")
+		for _, r := range f.Repos {
+			args = append(args, r)
+		}
+	}
+	if f.Number != 0 {
+		conds = append(conds, "b.number = ?")
+		args = append(args, f.Number)
+	}
+	if f.State != "" {
+		conds = append(conds, "b.state = ?")
+		args = append(args, f.State)
+	}
+	if f.Since != nil {
+		conds = append(conds, "b.created_at >= ?")
+		args = append(args, formatTime(f.Since))
+	}
+	if f.Until != nil {
+		conds = append(conds, "b.created_at < ?")
+		args = append(args, formatTime(f.Until))
+	}
+	if len(f.Labels) > 0 {
+		conds = append(conds, "b.issue_id IN (SELECT l.issue_id FROM issue_labels l WHERE l.label IN ("+placeholders(len(f.Labels))+"))")
+		for _, l := range f.Labels {
+			args = append(args, l)
+		}
 	}
 	dims := make([]string, 0, len(q.Labels))
 	for d := range q.Labels {
@@ -58,44 +80,46 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 		if len(vs) == 0 {
 			continue
 		}
-		conds = append(conds, "EXISTS (SELECT 1 FROM classification_labels l WHERE l.classification_id = c.id AND l.dimension = ? AND l.value IN ("+placeholders(len(vs))+"))")
+		conds = append(conds, "b.classification_id IN (SELECT l.classification_id FROM classification_labels l WHERE l.dimension = ? AND l.value IN ("+placeholders(len(vs))+"))")
 		args = append(args, d)
 		for _, v := range vs {
 			args = append(args, v)
 		}
 	}
 	if q.Confidence != "" {
-		b, ok := bugscope.Band(q.Confidence)
+		band, ok := bugscope.Band(q.Confidence)
 		if !ok {
 			return "", nil, bugscope.Errorf(bugscope.EInvalid, "confidence band %q: want low, medium or high", q.Confidence)
 		}
-		conds = append(conds, "c.confidence >= ? AND c.confidence < ?")
-		args = append(args, b.Lo, b.Hi)
+		conds = append(conds, "b.confidence >= ? AND b.confidence < ?")
+		args = append(args, band.Lo, band.Hi)
 	}
 	if q.Signal != nil {
-		conds = append(conds, "EXISTS (SELECT 1 FROM signals s WHERE s.issue_id = i.id AND s.kind = ? AND s.value = ?)")
+		conds = append(conds, "b.issue_id IN (SELECT s.issue_id FROM signals s WHERE s.kind = ? AND s.value = ?)")
 		args = append(args, q.Signal.Kind, q.Signal.Value)
 	}
 	return strings.Join(conds, " AND "), args, nil
 }
 
 var browseOrder = map[string]string{
-	"-created":    "i.created_at DESC, i.id DESC",
-	"created":     "i.created_at, i.id",
-	"-updated":    "i.updated_at DESC, i.id DESC",
-	"updated":     "i.updated_at, i.id",
-	"-comments":   "i.comments DESC, i.id DESC",
-	"-reactions":  "i.reactions DESC, i.id DESC",
-	"confidence":  "c.confidence, i.id",
-	"-confidence": "c.confidence DESC, i.id",
-	"number":      "i.repo, i.number",
-	"relevance":   "f.score, i.id",
+	"-created":    "b.created_at DESC, b.classification_id DESC",
+	"created":     "b.created_at, b.classification_id",
+	"-updated":    "b.updated_at DESC, b.classification_id DESC",
+	"updated":     "b.updated_at, b.classification_id",
+	"-comments":   "b.comments DESC, b.classification_id DESC",
+	"-reactions":  "b.reactions DESC, b.classification_id DESC",
+	"confidence":  "b.confidence, b.classification_id",
+	"-confidence": "b.confidence DESC, b.classification_id DESC",
+	"number":      "b.repo, b.number",
+	"relevance":   "bm25(issues_fts, 4.0, 1.0), b.classification_id",
 }
 
 // BrowseIssues returns one page of the classified issues q selects, in its
 // order, with the labels each is listed by, and how many it selects in
-// all. With a text query the rows carry the head of their bodies, for the
-// passage that matched; the search index must be current (RefreshSearch).
+// all; pull requests are never listed. With a text query the rows carry
+// the head of their bodies, for the passage that matched. It reads the
+// tables RefreshBrowse and RefreshSearch keep: call them when the data
+// changed.
 func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.IssueList, error) {
 	out := bugscope.IssueList{Rows: []bugscope.IssueRow{}}
 	where, args, err := browseWhere(q)
@@ -113,7 +137,10 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 	if !ok || sortKey == "relevance" && q.Text == "" {
 		return out, bugscope.Errorf(bugscope.EInvalid, "sort %q: want one of %s (relevance with a text query)", q.Sort, strings.Join(bugscope.IssueSorts, ", "))
 	}
-	from := "issues i JOIN classifications c ON c.issue_id = i.id"
+	if q.Offset < 0 {
+		return out, bugscope.Errorf(bugscope.EInvalid, "offset %d: want 0 or more", q.Offset)
+	}
+	from := "serve_browse b"
 	var fargs []any
 	body := "''"
 	if q.Text != "" {
@@ -121,32 +148,39 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		if err != nil {
 			return out, err
 		}
-		from = "(SELECT rowid AS id, bm25(issues_fts, 4.0, 1.0) AS score FROM issues_fts WHERE issues_fts MATCH ?) f JOIN issues i ON i.id = f.id JOIN classifications c ON c.issue_id = i.id"
+		// The index's matches drive the join (CROSS JOIN keeps that
+		// order), each looked up in serve_browse by issue.
+		from = "issues_fts f CROSS JOIN serve_browse b INDEXED BY serve_browse_issue ON b.issue_id = f.rowid"
+		where = "issues_fts MATCH ? AND " + where
 		fargs = []any{match}
 		body = "substr(i.body, 1, " + strconv.Itoa(passageHead) + ")"
 	}
 	all := append(append([]any{}, fargs...), args...)
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from+` WHERE `+where, all...).Scan(&out.Total); err != nil {
-		return out, err
+		return out, d.classify(err)
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > MaxPage {
 		limit = MaxPage
 	}
-	if q.Offset < 0 {
-		return out, bugscope.Errorf(bugscope.EInvalid, "offset %d: want 0 or more", q.Offset)
-	}
 	if q.Offset >= out.Total {
 		return out, nil
 	}
+	idRows, err := d.db.QueryContext(ctx, `SELECT b.classification_id FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+	cids, err := collect(idRows, err, func(rows *sql.Rows) (any, error) {
+		var id int64
+		return id, rows.Scan(&id)
+	})
+	if err != nil || len(cids) == 0 {
+		return out, err
+	}
 	rows, err := d.db.QueryContext(ctx, `SELECT i.id, i.repo, i.number, i.title, `+body+`, i.labels, i.state, i.author_association,
 		i.created_at, i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request, c.id, c.classifier, c.confidence
-		FROM `+from+` WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(all, limit, q.Offset)...)
+		FROM classifications c JOIN issues i ON i.id = c.issue_id WHERE c.id IN (`+placeholders(len(cids))+`)`, cids...)
 	if err != nil {
 		return out, err
 	}
-	var cids []any
-	byClass := map[int64]int{}
+	byClass := map[int64]bugscope.IssueRow{}
 	for rows.Next() {
 		var r bugscope.IssueRow
 		var cid int64
@@ -155,18 +189,12 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 			rows.Close()
 			return out, err
 		}
-		r.Issue = is
-		r.Labels = bugscope.Labels{}
-		byClass[cid] = len(out.Rows)
-		cids = append(cids, cid)
-		out.Rows = append(out.Rows, r)
+		r.Issue, r.Labels = is, bugscope.Labels{}
+		byClass[cid] = r
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return out, err
-	}
-	if len(cids) == 0 {
-		return out, nil
 	}
 	lrows, err := d.db.QueryContext(ctx, `SELECT classification_id, dimension, value FROM classification_labels
 		WHERE classification_id IN (`+placeholders(len(cids))+`) ORDER BY classification_id, dimension, position`, cids...)
@@ -180,10 +208,52 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 		if err := lrows.Scan(&cid, &dim, &val); err != nil {
 			return out, err
 		}
-		l := out.Rows[byClass[cid]].Labels
-		l[dim] = append(l[dim], val)
+		if r, ok := byClass[cid]; ok {
+			r.Labels[dim] = append(r.Labels[dim], val)
+		}
 	}
-	return out, lrows.Err()
+	if err := lrows.Err(); err != nil {
+		return out, err
+	}
+	for _, id := range cids {
+		if r, ok := byClass[id.(int64)]; ok {
+			out.Rows = append(out.Rows, r)
+		}
+	}
+	return out, nil
+}
+
+// RefreshBrowse rebuilds the table the issue lists read (serve_browse)
+// from the issues and their classifications, in one transaction on the
+// connection of DataVersion, so that it does not count as a change of the
+// data.
+func (d *DB) RefreshBrowse(ctx context.Context) error {
+	if d.readOnly {
+		return bugscope.Errorf(bugscope.EUnavailable, "database %s is open read-only: the issue lists cannot be built", d.path)
+	}
+	d.watchMu.Lock()
+	defer d.watchMu.Unlock()
+	c, err := d.watchConn(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if err != nil {
+		return d.classify(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM serve_browse`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO serve_browse (classification_id, issue_id, taxonomy, classifier, best, confidence,
+			repo, number, state, created_at, updated_at, comments, reactions)
+		SELECT c.id, c.issue_id, c.taxonomy, c.classifier,
+			ROW_NUMBER() OVER (PARTITION BY c.issue_id, c.taxonomy ORDER BY `+classifierRank("c.classifier")+`, c.classifier) = 1,
+			c.confidence, i.repo, i.number, i.state, i.created_at, i.updated_at, i.comments, i.reactions
+		FROM classifications c JOIN issues i ON i.id = c.issue_id WHERE i.is_pull_request = 0`); err != nil {
+		return err
+	}
+	return d.classify(tx.Commit())
 }
 
 // scanIssueWith scans the issue columns of issueColumns' order, then the
