@@ -388,6 +388,27 @@ func TestTeamForbidden(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d\n%.300s", tc.path, code, tc.want, body)
 		}
 	}
+	// A sign-in form posted from another site is refused and leaves the
+	// link unused.
+	_, tokAdmin, err := e.team.Add(context.Background(), "admin2", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range [][2]string{{"Origin", "http://evil.example"}, {"Sec-Fetch-Site", "cross-site"}} {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/signin", strings.NewReader(url.Values{"token": {tokAdmin}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(h[0], h[1])
+		resp, err := anon.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("sign-in with %s: %s: %d, want 403", h[0], h[1], resp.StatusCode)
+		}
+	}
+	e.tokens["admin2"] = tokAdmin
+	e.client().signIn("admin2")
 	// A used link signs no one in again; the good form still works.
 	if code, _, _ := anon.post("/signin", url.Values{"token": {e.tokens["alice"]}}); code != http.StatusUnauthorized {
 		t.Errorf("second use of a link: %d", code)
