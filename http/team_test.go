@@ -25,7 +25,7 @@ import (
 // teamEnv is a study on a real database behind a real server on
 // loopback.
 type teamEnv struct {
-	t      *testing.T
+	t      testing.TB
 	path   string
 	db     *sqlite.DB
 	tax    *taxonomy.Taxonomy
@@ -49,7 +49,7 @@ func teamIssues(repo string, n int) []bugscope.Issue {
 // newTeamEnv stores n issues in a sample "s" (and a second sample
 // "other"), adds the raters (name -> samples; "admin" is an admin) and
 // serves the team's pages.
-func newTeamEnv(t *testing.T, n int, raters map[string][]string) *teamEnv {
+func newTeamEnv(t testing.TB, n int, raters map[string][]string) *teamEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &teamEnv{t: t, path: filepath.Join(t.TempDir(), "team.db"), tokens: map[string]string{}}
@@ -556,5 +556,25 @@ func TestTeamManagedInTheBrowser(t *testing.T) {
 	anns, _ := e.db.Annotations(context.Background(), "s", study.AnnotationQuery{Rater: "alice"})
 	if len(anns) != 1 || anns[0].Source != "web+suggestion" {
 		t.Fatalf("answers %+v: want one from web+suggestion", anns)
+	}
+}
+
+// BenchmarkTeamAnswer: one answer through the browser's path, a POST of
+// the form (session, CSRF, permission, the study's checks, one
+// transaction) and the 303 to the next unanswered issue, on a sample of
+// 300 issues over loopback.
+func BenchmarkTeamAnswer(b *testing.B) {
+	e := newTeamEnv(b, 300, map[string][]string{"alice": {"s"}})
+	c := e.client()
+	c.signIn("alice")
+	items, _ := e.db.SampleItems(context.Background(), "s")
+	csrf, _ := c.form("s", items[0].Issue)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ref := items[i%len(items)].Issue
+		form := postedAnswer(csrf, fmt.Sprintf("bench-key-%012d", i), ref, kinds[i%len(kinds)])
+		if code, _, body := c.post("/samples/s/annotate", form); code != http.StatusSeeOther {
+			b.Fatalf("%d %.300s", code, body)
+		}
 	}
 }
