@@ -197,7 +197,7 @@
     }
     if (e.ctrlKey) { return; }
     var k = e.key;
-    if (k !== armed) { armed = armed && k.length === 1 ? "" : armed; }
+    if (k !== armed && k !== "Shift") { armed = ""; }
     if (active) {
       if (k === "Escape") { close(); say(""); e.preventDefault(); return; }
       if (k === "Enter") { e.preventDefault(); advance(); return; }
