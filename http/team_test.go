@@ -578,3 +578,28 @@ func BenchmarkTeamAnswer(b *testing.B) {
 		}
 	}
 }
+
+// ?half=2 shows only the second half, and the form keeps to it.
+func TestTeamHalf(t *testing.T) {
+	e := newTeamEnv(t, 8, map[string][]string{"alice": {"s"}})
+	items, _ := e.db.SampleItems(context.Background(), "s")
+	var second []bugscope.IssueRef
+	for _, it := range items {
+		if it.Half == 2 {
+			second = append(second, it.Issue)
+		}
+	}
+	alice := e.client()
+	alice.signIn("alice")
+	_, page := alice.get("/samples/s/annotate?half=2")
+	if !strings.Contains(page, fmt.Sprintf("issue 1 of %d", len(second))) || !strings.Contains(page, `name="issue" value="`+second[0].String()+`"`) ||
+		!strings.Contains(page, `name="half" value="2"`) {
+		t.Fatalf("half 2 (%v):\n%.1500s", second, page)
+	}
+	form := postedAnswer(field(csrfField, page), field(submissionField, page), second[0], "docs")
+	form.Set("half", "2")
+	_, loc, _ := alice.post("/samples/s/annotate", form)
+	if want := annotateAt("s", second[1], 2, url.Values{"saved": {second[0].String()}}); loc != want {
+		t.Errorf("after an answer in half 2: %s, want %s", loc, want)
+	}
+}
