@@ -367,6 +367,7 @@ var teamFuncs = template.FuncMap{
 	"line": safetext.Line,
 	"text": safetext.Text,
 	"join": strings.Join,
+	"add1": func(i int) int { return i + 1 },
 	"date": func(t *time.Time) string {
 		if t == nil || t.IsZero() {
 			return "—"

@@ -131,6 +131,9 @@ type arbitrateData struct {
 	Error   string
 	Saved   string
 	Take    string
+	// Prev, Next and NextOpen are the addresses of the cases around the
+	// current one, and of the next one still to settle.
+	Prev, Next, NextOpen string
 }
 
 func caseStatus(c study.Case) string {
@@ -211,6 +214,18 @@ func (t *TeamPages) showArbitrate(w http.ResponseWriter, r *http.Request, draft 
 		}
 		cur := d.Cases[i]
 		d.Current = &cur
+		if i > 0 {
+			d.Prev = d.Cases[i-1].Link
+		}
+		if i < len(d.Cases)-1 {
+			d.Next = d.Cases[i+1].Link
+		}
+		for k := 1; k < len(d.Cases); k++ {
+			if c := d.Cases[(i+k)%len(d.Cases)]; c.Status != "decided" {
+				d.NextOpen = c.Link
+				break
+			}
+		}
 		det, err := svc.Detail(ctx, ref)
 		if err != nil {
 			t.fail(w, r, err)

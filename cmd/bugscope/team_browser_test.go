@@ -222,17 +222,23 @@ func TestTeamInTheBrowser(t *testing.T) {
 	if kappa != wantKappa {
 		t.Fatalf("agreement page: kind kappa %q, bugscope agreement %q", kappa, wantKappa)
 	}
-	// The admin settles each disagreement: takes alice's answer, Enter
-	// stores it, the next case opens.
+	// The admin settles each disagreement with the keys: t and alice's
+	// number take her answer, Enter stores it.
 	for i := 0; i < len(stored.Disagreements); i++ {
 		var href string
 		var ok bool
 		run(admin, "open the next case",
 			chromedp.Navigate(base+"/samples/team/arbitrate"),
 			chromedp.AttributeValue(`#cases tr.open a`, "href", &href, &ok))
-		run(admin, "take alice's answer and store it",
-			chromedp.Navigate(base+href+"&take=alice"),
-			chromedp.Poll(`document.body.classList.contains("keys")`, nil))
+		var n string // alice's number among the case's raters
+		run(admin, "open the case",
+			chromedp.Navigate(base+href),
+			chromedp.Poll(`document.body.classList.contains("keys")`, nil),
+			chromedp.Evaluate(`document.getElementById("take-1").href.includes("take=alice") ? "1" : "2"`, &n))
+		run(admin, "take alice's answer with t and her number", chromedp.KeyEvent("t"+n))
+		if err := waitJS(admin, `/take=alice/.test(location.href) && document.body.classList.contains("keys")`, 20*time.Second); err != nil {
+			t.Fatalf("t 1 on %s: %v", href, err)
+		}
 		if i == 0 {
 			screenshot(t, admin, "arbitrate")
 		}

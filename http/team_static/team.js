@@ -33,6 +33,7 @@
   var dirty = false;
   var armed = "";         // a move key pressed once with unsaved changes
   var submitting = false;
+  var taking = false;     // t pressed: the next key names a rater
 
   function say(msg, error) {
     if (!status) { return; }
@@ -197,6 +198,20 @@
     }
     if (e.ctrlKey) { return; }
     var k = e.key;
+    if (taking) {
+      taking = false;
+      var take = $("take-" + k);
+      e.preventDefault();
+      if (take) { location.href = take.href; } else { say("no rater " + k); }
+      return;
+    }
+    if (k === "Tab" && !e.shiftKey && !active && document.activeElement === document.body) {
+      // as in the terminal: the next dimension that still wants an answer
+      var n = next(-1);
+      e.preventDefault();
+      if (n) { open(n); } else { say("every dimension is answered: Enter saves"); }
+      return;
+    }
     if (k !== armed && k !== "Shift") { armed = ""; }
     if (active) {
       if (k === "Escape") { close(); say(""); e.preventDefault(); return; }
@@ -213,6 +228,13 @@
     }
     switch (k) {
       case "Enter": e.preventDefault(); save(); return;
+      case "t":
+        if (!$("take-1")) { return; }
+        taking = true;
+        say("take whose answer? " + Array.prototype.map.call(document.querySelectorAll('[id^="take-"]'), function (a) {
+          return a.id.slice(5) + " " + a.closest("th").firstChild.textContent.trim();
+        }).join(", "));
+        break;
       case "c": toggleConfidence(); break;
       case "n": var note = $("note"); if (note) { note.focus(); } break;
       case "x": var ex = $("exclude"); if (ex) { ex.focus(); say("choose a reason (arrow keys), Esc to leave"); } break;
