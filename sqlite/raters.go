@@ -24,7 +24,7 @@ func (d *DB) CreateRater(ctx context.Context, r study.Rater, link study.Secret) 
 		if n > 0 {
 			return bugscope.Errorf(bugscope.EConflict, "rater %q exists already (bugscope rater link %s gives them a new sign-in link)", r.Name, r.Name)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO raters (name, admin, created_at) VALUES (?,?,?)`, r.Name, r.Admin, d.stamp(r.CreatedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO raters (name, admin, every_sample, created_at) VALUES (?,?,?,?)`, r.Name, r.Admin, r.EverySample, d.stamp(r.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func (d *DB) AddLink(ctx context.Context, rater string, link study.Secret) error
 	})
 }
 
-const raterColumns = `r.id, r.name, r.admin, r.created_at, r.revoked_at,
+const raterColumns = `r.id, r.name, r.admin, r.every_sample, r.created_at, r.revoked_at,
 	(SELECT MAX(used_at) FROM sign_in_links WHERE rater_id = r.id),
 	(SELECT COUNT(*) FROM sessions WHERE rater_id = r.id AND expires_at > ?),
 	(SELECT COUNT(*) FROM sign_in_links WHERE rater_id = r.id AND used_at IS NULL AND expires_at > ?)`
@@ -107,7 +107,7 @@ func (d *DB) raters(ctx context.Context, q interface {
 		var id int64
 		var created string
 		var revoked, last sql.NullString
-		if err := rows.Scan(&id, &r.Name, &r.Admin, &created, &revoked, &last, &r.Sessions, &r.PendingLinks); err != nil {
+		if err := rows.Scan(&id, &r.Name, &r.Admin, &r.EverySample, &created, &revoked, &last, &r.Sessions, &r.PendingLinks); err != nil {
 			return r, err
 		}
 		r.CreatedAt, r.RevokedAt, r.LastSignIn = parseStamp(created), optStamp(revoked), optStamp(last)

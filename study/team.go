@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -25,8 +26,10 @@ type Rater struct {
 	Name string `json:"name"`
 	// Admin raters manage samples and raters, arbitrate and export.
 	Admin bool `json:"admin"`
-	// Samples a non-admin rater may annotate; empty: every sample.
-	Samples   []string   `json:"samples"`
+	// Samples a non-admin rater may annotate, unless EverySample (a
+	// rater added without samples).
+	Samples     []string `json:"samples"`
+	EverySample bool     `json:"every_sample"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// LastSignIn is when a link of the rater's was last used.
@@ -45,7 +48,19 @@ func (r Rater) MayAnnotate(sample string) bool {
 	if r.Revoked() {
 		return false
 	}
-	return r.Admin || len(r.Samples) == 0 || slices.Contains(r.Samples, sample)
+	return r.Admin || r.EverySample || slices.Contains(r.Samples, sample)
+}
+
+// Scope says which samples the rater may annotate: "every sample",
+// "a, b", or "none" (their samples were deleted since).
+func (r Rater) Scope() string {
+	switch {
+	case r.Admin || r.EverySample:
+		return "every sample"
+	case len(r.Samples) == 0:
+		return "none"
+	}
+	return strings.Join(r.Samples, ", ")
 }
 
 // MayManage reports whether the rater may arbitrate, export, read the
@@ -153,7 +168,7 @@ func (t *Team) Add(ctx context.Context, name string, samples []string, admin boo
 			return Rater{}, "", err
 		}
 	}
-	r := Rater{Name: name, Admin: admin, Samples: samples, CreatedAt: t.now()}
+	r := Rater{Name: name, Admin: admin, Samples: samples, EverySample: len(samples) == 0, CreatedAt: t.now()}
 	token, link := t.secret(orDefault(t.LinkTTL, DefaultLinkTTL))
 	if err := t.Store.CreateRater(ctx, r, link); err != nil {
 		return Rater{}, "", err

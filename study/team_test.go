@@ -256,3 +256,31 @@ func TestSubmitStoresOnce(t *testing.T) {
 		}
 	}
 }
+
+// A rater restricted to a sample that is deleted may annotate no sample:
+// the grant goes with the sample, it never widens to every sample.
+func TestDeletedSampleNarrowsNotWidens(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, fixtureIssues("acme/e", 4))
+	s := newService(t, db, defaultTax(t))
+	drawSample(t, s, "s1", 4)
+	drawSample(t, s, "s2", 4)
+	team, _ := teamOn(db)
+	if _, _, err := team.Add(ctx, "alice", []string{"s1"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := team.Add(ctx, "bob", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteSample(ctx, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := db.GetRater(ctx, "alice")
+	if err != nil || alice.MayAnnotate("s2") || alice.Scope() != "none" {
+		t.Fatalf("alice after s1 went: %+v %v", alice, err)
+	}
+	bob, _ := db.GetRater(ctx, "bob")
+	if !bob.MayAnnotate("s2") || bob.Scope() != "every sample" {
+		t.Fatalf("bob: %+v", bob)
+	}
+}

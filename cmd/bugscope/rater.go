@@ -202,11 +202,7 @@ func (a *app) printLink(j jsonFlags, r study.Rater, base, token string) error {
 	if r.Admin {
 		what = "admin"
 	}
-	scope := "every sample"
-	if len(r.Samples) > 0 {
-		scope = "sample " + strings.Join(r.Samples, ", ")
-	}
-	a.logf("%s %s (%s); send this link to them only: it signs in once, within %d days", what, r.Name, scope, int(study.DefaultLinkTTL.Hours()/24))
+	a.logf("%s %s (may annotate %s); send this link to them only: it signs in once, within %d days", what, r.Name, r.Scope(), int(study.DefaultLinkTTL.Hours()/24))
 	fmt.Fprintln(a.stdout, link)
 	return nil
 }
@@ -239,11 +235,7 @@ func (a *app) runRaterList(ctx context.Context, o raterListOptions) error {
 			if r.RevokedAt != nil {
 				state = "revoked " + r.RevokedAt.Format("2006-01-02")
 			}
-			samples := "all"
-			if len(r.Samples) > 0 {
-				samples = strings.Join(r.Samples, ", ")
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Name, role, samples, last, r.Sessions, r.PendingLinks, state)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Name, role, r.Scope(), last, r.Sessions, r.PendingLinks, state)
 		}
 		return tw.Flush()
 	})

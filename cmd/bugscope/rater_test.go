@@ -41,7 +41,7 @@ func TestRaterCommands(t *testing.T) {
 	}
 	mustRun(t, "--db", db, "rater", "revoke", "alice")
 	out := mustRun(t, "--db", db, "rater", "list")
-	if !strings.Contains(out, "alice  rater  s") || !strings.Contains(out, "revoked") || !strings.Contains(out, "dana   admin  all") {
+	if !strings.Contains(out, "alice  rater  s ") || !strings.Contains(out, "revoked") || !strings.Contains(out, "dana   admin  every sample") {
 		t.Errorf("list:\n%s", out)
 	}
 	if _, _, code := run(t, "--db", db, "rater", "link", "alice"); code != exitConflict {

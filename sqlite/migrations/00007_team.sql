@@ -8,11 +8,14 @@ CREATE TABLE raters (
     id         INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL UNIQUE,   -- the name stored with the rater's answers
     admin      INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+    -- 1: may annotate every sample; 0: only those of rater_samples (a
+    -- deleted sample takes its grant along, never widening the others)
+    every_sample INTEGER NOT NULL DEFAULT 0 CHECK (every_sample IN (0, 1)),
     created_at TEXT    NOT NULL,
     revoked_at TEXT                       -- set: no sign-in, no session
 );
 
--- The samples a non-admin rater may annotate; none: every sample.
+-- The samples a rater without every_sample may annotate.
 CREATE TABLE rater_samples (
     rater_id  INTEGER NOT NULL REFERENCES raters (id) ON DELETE CASCADE,
     sample_id INTEGER NOT NULL REFERENCES samples (id) ON DELETE CASCADE,
