@@ -28,10 +28,10 @@ type Rater struct {
 	Admin bool `json:"admin"`
 	// Samples a non-admin rater may annotate, unless EverySample (a
 	// rater added without samples).
-	Samples     []string `json:"samples"`
-	EverySample bool     `json:"every_sample"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Samples     []string   `json:"samples"`
+	EverySample bool       `json:"every_sample"`
+	CreatedAt   time.Time  `json:"created_at"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 	// LastSignIn is when a link of the rater's was last used.
 	LastSignIn *time.Time `json:"last_sign_in,omitempty"`
 	// Sessions counts the rater's sessions that have not expired;
