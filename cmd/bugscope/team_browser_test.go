@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,28 +20,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/bugscope/bugscope/internal/browsertest"
 	"github.com/bugscope/bugscope/sqlite"
 )
-
-// chromium returns the browser to test with, or skips the test.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("BUGSCOPE_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	for _, n := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	t.Skip("no Chromium found (set BUGSCOPE_CHROMIUM, or install chromium; .ci/run does): the browser test of the study team is skipped")
-	return ""
-}
 
 // The study as a team, in a real browser: two raters sign in with their
 // links and label five issues each with the keyboard alone; the
@@ -51,7 +31,7 @@ func chromium(t *testing.T) string {
 // without a session, a forged CSRF token and another rater's sample get
 // 403 and change nothing.
 func TestTeamInTheBrowser(t *testing.T) {
-	browser := chromium(t)
+	browser := browsertest.Chromium(t)
 	db := tempDB(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	clock := func(a *app) { a.now = func() time.Time { return now } }
