@@ -51,6 +51,10 @@ type TeamOptions struct {
 	Store study.Store
 	// Service returns the study workflow of a sample, in its taxonomy.
 	Service func(ctx context.Context, sample string) (*study.Service, error)
+	// Draw is the study workflow in which an admin draws new samples (the
+	// server's taxonomy); nil: samples are drawn with bugscope sample
+	// only.
+	Draw *study.Service
 	// Secure marks the session cookie Secure even on a plain-HTTP request
 	// (a TLS proxy in front); a request over TLS always gets it.
 	Secure bool
@@ -120,6 +124,7 @@ func (t *TeamPages) routes() {
 	r.Post("/team/raters", t.addRater)
 	r.Post("/team/raters/link", t.newLink)
 	r.Post("/team/raters/revoke", t.revokeRater)
+	r.Post("/team/samples", t.drawSample)
 	static, _ := fs.Sub(teamStaticFS, "team_static")
 	r.Handle("/team/static/*", http.StripPrefix("/team/static/", teamStatic(static)))
 	r.Route("/samples/{sample}", func(r chi.Router) {

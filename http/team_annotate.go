@@ -33,6 +33,7 @@ type homeSample struct {
 type homeData struct {
 	Samples []homeSample
 	Raters  []study.Rater // admins only
+	Draw    bool          // an admin may draw samples here
 }
 
 func (t *TeamPages) home(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +54,7 @@ func (t *TeamPages) home(w http.ResponseWriter, r *http.Request) {
 		d.Samples = append(d.Samples, homeSample{SampleSummary: s, Mine: s.Raters[sess.Rater.Name], Manage: sess.Rater.MayManage()})
 	}
 	if sess.Rater.MayManage() {
+		d.Draw = t.opt.Draw != nil
 		if d.Raters, err = t.opt.Team.List(r.Context()); err != nil {
 			t.fail(w, r, err)
 			return

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bugscope/bugscope"
@@ -82,6 +83,64 @@ func (t *TeamPages) revokeRater(w http.ResponseWriter, r *http.Request) {
 	}
 	t.log.Printf("rater %s revoked by %s", name, sess.Rater.Name)
 	http.Redirect(w, r, "/team", http.StatusSeeOther)
+}
+
+// drawSample draws and stores a sample as bugscope sample does: per
+// repository (or none), Cochran's size for the confidence and margin or a
+// fixed size per stratum, from a seed (random when none is given), of the
+// issues in a state and repositories.
+func (t *TeamPages) drawSample(w http.ResponseWriter, r *http.Request) {
+	if _, ok := t.need(w, r, mayManageTeam); !ok {
+		return
+	}
+	if t.opt.Draw == nil {
+		t.fail(w, r, bugscope.Errorf(bugscope.EConflict, "this server draws no samples: use bugscope sample"))
+		return
+	}
+	f := r.PostForm
+	d := study.Design{Name: strings.TrimSpace(f.Get("name")), Stratify: f.Get("stratify"), Seed: study.RandomSeed()}
+	var err error
+	num := func(field string, set func(string) error) {
+		if v := strings.TrimSpace(f.Get(field)); v != "" && err == nil {
+			if e := set(v); e != nil {
+				err = bugscope.Errorf(bugscope.EInvalid, "%s %q: %v", field, v, e)
+			}
+		}
+	}
+	num("size", func(v string) (e error) { d.Size, e = strconv.Atoi(v); return })
+	num("seed", func(v string) (e error) { d.Seed, e = strconv.ParseUint(v, 10, 64); return })
+	num("confidence", func(v string) (e error) { d.Confidence, e = strconv.ParseFloat(v, 64); return })
+	num("margin", func(v string) (e error) { d.Margin, e = strconv.ParseFloat(v, 64); return })
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	switch st := f.Get("state"); st {
+	case "", "open", "closed":
+		d.Filter.State = st
+	default:
+		t.fail(w, r, bugscope.Errorf(bugscope.EInvalid, "state %q: want open, closed or nothing", st))
+		return
+	}
+	for _, repo := range strings.Split(f.Get("repos"), ",") {
+		if repo = strings.TrimSpace(repo); repo != "" {
+			d.Filter.Repos = append(d.Filter.Repos, repo)
+		}
+	}
+	svc := t.opt.Draw
+	sm, err := svc.Draft(r.Context(), d)
+	if err == nil && sm.Size() == 0 {
+		err = bugscope.Errorf(bugscope.ENotFound, "the population is empty: no stored issue passes the filters")
+	}
+	if err == nil {
+		err = svc.Save(r.Context(), sm, false)
+	}
+	if err != nil {
+		t.fail(w, r, err)
+		return
+	}
+	t.log.Printf("sample %s (%d issues, seed %d) drawn by %s", sm.Name, sm.Size(), sm.Params.Seed, sessionOf(r).Rater.Name)
+	http.Redirect(w, r, samplePath(sm.Name, "", nil), http.StatusSeeOther)
 }
 
 // errSelfRevoke: an admin does not lock themselves out from the browser

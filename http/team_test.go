@@ -89,7 +89,7 @@ func newTeamEnv(t testing.TB, n int, raters map[string][]string) *teamEnv {
 
 func (e *teamEnv) start() {
 	e.t.Helper()
-	pages, err := NewTeamPages(TeamOptions{Team: study.NewTeam(e.db), Store: e.db, Resamples: -1,
+	pages, err := NewTeamPages(TeamOptions{Team: study.NewTeam(e.db), Store: e.db, Resamples: -1, Draw: study.New(e.db, e.tax),
 		Service: func(ctx context.Context, sample string) (*study.Service, error) {
 			if _, err := e.db.GetSample(ctx, sample); err != nil {
 				return nil, err
@@ -383,6 +383,7 @@ func TestTeamForbidden(t *testing.T) {
 		{anon, "/samples/s/annotate", 401}, {anon, "/team", 401}, {bob, "/samples/s/annotate", 403},
 		{alice, "/samples/s/agreement", 403}, {alice, "/samples/s/arbitrate", 403}, {alice, "/samples/s/export/s.jsonl", 403},
 		{admin, "/samples/s/agreement", 200}, {admin, "/samples/nope/annotate", 404}, {alice, "/samples/s/annotate", 200},
+		{alice, "/samples/s", 200}, {alice, "/samples/s/", 200}, {admin, "/samples/s/", 200}, {admin, "/team", 200},
 	} {
 		if code, body := tc.c.get(tc.path); code != tc.want {
 			t.Errorf("GET %s: %d, want %d\n%.300s", tc.path, code, tc.want, body)
@@ -540,6 +541,31 @@ func TestTeamManagedInTheBrowser(t *testing.T) {
 	}
 	if code, _ := carol.get("/samples/other/annotate"); code != http.StatusUnauthorized {
 		t.Errorf("carol after revocation: %d", code)
+	}
+	// An admin draws a sample; a rater may not; bad input and a taken name
+	// are refused.
+	draw := url.Values{"csrf": {csrf}, "name": {"fresh"}, "state": {"closed"}, "size": {"2"}, "seed": {"5"}}
+	if code, _, _ := alice.post("/team/samples", url.Values{"csrf": {aliceCSRF}, "name": {"fresh"}}); code != http.StatusForbidden {
+		t.Errorf("a rater draws a sample: %d", code)
+	}
+	if code, loc, body := admin.post("/team/samples", draw); code != http.StatusSeeOther || loc != "/samples/fresh/" {
+		t.Fatalf("draw: %d %s %.500s", code, loc, body)
+	}
+	fresh, err := e.db.SampleItems(context.Background(), "fresh")
+	if err != nil || len(fresh) != 2 {
+		t.Fatalf("fresh sample: %v %v", fresh, err)
+	}
+	if code, _, _ := admin.post("/team/samples", draw); code != http.StatusConflict {
+		t.Errorf("a taken name: %d", code)
+	}
+	for _, bad := range []url.Values{{"size": {"x"}}, {"state": {"weird"}}, {"confidence": {"2"}}, {"name": {"a\tb"}}} {
+		f := url.Values{"csrf": {csrf}, "name": {"other2"}}
+		for k, v := range bad {
+			f[k] = v
+		}
+		if code, _, _ := admin.post("/team/samples", f); code != http.StatusBadRequest {
+			t.Errorf("draw with %v: %d, want 400", bad, code)
+		}
 	}
 	// The suggestion, asked for, is recorded in the answer's source.
 	items, _ := e.db.SampleItems(context.Background(), "s")

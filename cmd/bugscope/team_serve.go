@@ -15,13 +15,13 @@ import (
 // taxonomy, as bugscope annotate does: the built-in one it was drawn in,
 // or the --taxonomy file of that name.
 func (a *app) teamPages(db *sqlite.DB, secure bool) (*bshttp.TeamPages, error) {
+	tax, err := a.loadTaxonomy() // new samples are drawn in it
+	if err != nil {
+		return nil, err
+	}
 	var custom *taxonomy.Taxonomy
 	if a.taxonomy != taxonomy.Default {
-		t, err := a.loadTaxonomy()
-		if err != nil {
-			return nil, err
-		}
-		custom = t
+		custom = tax
 	}
 	service := func(ctx context.Context, sample string) (*study.Service, error) {
 		sm, err := db.GetSample(ctx, sample)
@@ -36,7 +36,8 @@ func (a *app) teamPages(db *sqlite.DB, secure bool) (*bshttp.TeamPages, error) {
 		}
 		return a.studyService(db, tax), nil
 	}
-	return bshttp.NewTeamPages(bshttp.TeamOptions{Team: a.team(db), Store: db, Service: service, Secure: secure, Log: logWriter{a}, Now: a.now})
+	return bshttp.NewTeamPages(bshttp.TeamOptions{Team: a.team(db), Store: db, Service: service, Draw: a.studyService(db, tax),
+		Secure: secure, Log: logWriter{a}, Now: a.now})
 }
 
 // mountTeam mounts the study team's pages on the server.
