@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,11 @@ func BenchmarkPages(b *testing.B) {
 			t0 = time.Now()
 			serve(b, srv, "/search?q=warm")
 			index := time.Since(t0)
-			b.Logf("%s: cold overview %v, search index %v", size.name, cold.Round(time.Millisecond), index.Round(time.Millisecond))
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.Logf("%s: cold overview %v, issue lists and search index %v, heap in use after %.0f MiB", size.name,
+				cold.Round(time.Millisecond), index.Round(time.Millisecond), float64(ms.HeapInuse)/(1<<20))
 			var first bhttp.IssuesPage
 			if err := json.Unmarshal(serve(b, srv, "/api/issues"), &first); err != nil || len(first.Rows) == 0 {
 				b.Fatalf("no issues: %v", err)
@@ -201,7 +206,11 @@ func cachedDB(b *testing.B, name string, inputs []string, make func(dir string))
 	}
 	dir := filepath.Join(cache, "bugscope-bench", name+"-"+hex.EncodeToString(h.Sum(nil))[:12])
 	if _, err := os.Stat(filepath.Join(dir, "ready")); err != nil {
-		os.RemoveAll(dir)
+		// Databases of older inputs are of no more use.
+		old, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), name+"-*"))
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.Fatal(err)
 		}

@@ -50,10 +50,16 @@ func filterKey(f bugscope.IssueFilter) string {
 // get returns the value for f: current, or stale while a current one is
 // built.
 func (c *cache[T]) get(ctx context.Context, f bugscope.IssueFilter) (T, error) {
+	v, _, err := c.getStale(ctx, f)
+	return v, err
+}
+
+// getStale is get that also says whether the value is stale.
+func (c *cache[T]) getStale(ctx context.Context, f bugscope.IssueFilter) (T, bool, error) {
 	var zero T
 	v, err := c.s.opt.Store.DataVersion(ctx)
 	if err != nil {
-		return zero, err
+		return zero, false, err
 	}
 	key := filterKey(f)
 	c.mu.Lock()
@@ -69,12 +75,12 @@ func (c *cache[T]) get(ctx context.Context, f bugscope.IssueFilter) (T, error) {
 	if current && sl.err == nil {
 		val := sl.val
 		c.mu.Unlock()
-		return val, nil
+		return val, false, nil
 	}
 	if current && !sl.have {
 		err := sl.err
 		c.mu.Unlock()
-		return zero, err
+		return zero, false, err
 	}
 	if !sl.building {
 		c.start(sl, v)
@@ -82,21 +88,21 @@ func (c *cache[T]) get(ctx context.Context, f bugscope.IssueFilter) (T, error) {
 	if sl.have {
 		val := sl.val // stale while the new one is built
 		c.mu.Unlock()
-		return val, nil
+		return val, true, nil
 	}
 	done := sl.done
 	c.mu.Unlock()
 	select {
 	case <-done:
 	case <-ctx.Done():
-		return zero, ctx.Err()
+		return zero, false, ctx.Err()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !sl.have {
-		return zero, sl.err
+		return zero, false, sl.err
 	}
-	return sl.val, nil
+	return sl.val, false, nil
 }
 
 // start builds sl's value at version v in the background; c.mu is held.

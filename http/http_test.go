@@ -317,13 +317,20 @@ func TestReportFollowsTheDatabase(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		f.getJSON("/overview", &ov)
-		if ov.Totals.Issues == before+1 {
+		resp, body := f.get("/api/overview", "")
+		if err := json.Unmarshal([]byte(body), &ov); err != nil {
+			t.Fatal(err)
+		}
+		stale := resp.Header.Get("X-Bugscope-Stale") == "true"
+		if ov.Totals.Issues == before+1 && !stale {
 			break
 		}
-		if ov.Totals.Issues != before || time.Now().After(deadline) {
-			t.Fatalf("issues %d, want %d then %d", ov.Totals.Issues, before, before+1)
+		if ov.Totals.Issues != before || !stale || time.Now().After(deadline) {
+			t.Fatalf("issues %d (stale %v), want %d while stale, then %d", ov.Totals.Issues, stale, before, before+1)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if _, body := f.get("/", ""); strings.Contains(body, `id="stale"`) {
+		t.Error("a current page says it is stale")
 	}
 }

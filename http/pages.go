@@ -29,18 +29,18 @@ const PageSize = 50
 // pages are the read-only routes; each is served as HTML at its path and
 // as JSON at /api/ + path (or with Accept: application/json).
 func (s *Server) pages(r chi.Router) {
-	r.Get("/", s.overview)
-	r.Get("/categories", s.categories)
-	r.Get("/categories/{group}", s.category)
-	r.Get("/categories/{group}/{sub}", s.subcategory)
+	r.Get("/", s.reportPage(s.overview))
+	r.Get("/categories", s.reportPage(s.categories))
+	r.Get("/categories/{group}", s.reportPage(s.category))
+	r.Get("/categories/{group}/{sub}", s.reportPage(s.subcategory))
 	r.Get("/issues", s.issues)
 	r.Get("/issues/{owner}/{repo}/{number}", s.issue)
 	r.Get("/search", s.search)
-	r.Get("/trends", s.trends)
-	r.Get("/engines", s.engines)
-	r.Get("/time-to-close", s.timeToClose)
-	r.Get("/signatures", s.signatures)
-	r.Get("/environments", s.environments)
+	r.Get("/trends", s.reportPage(s.trends))
+	r.Get("/engines", s.reportPage(s.engines))
+	r.Get("/time-to-close", s.reportPage(s.timeToClose))
+	r.Get("/signatures", s.reportPage(s.signatures))
+	r.Get("/environments", s.reportPage(s.environments))
 	r.Get("/review", s.review)
 }
 
@@ -60,7 +60,7 @@ func (s *Server) routes() {
 		r.Route("/api", func(r chi.Router) {
 			r.Get("/", s.apiIndex)
 			s.pages(r)
-			r.Get("/overview", s.overview)
+			r.Get("/overview", s.reportPage(s.overview))
 		})
 		r.Get("/charts/{id}.svg", s.chart)
 		static, _ := fs.Sub(staticFS, "static")
@@ -96,6 +96,16 @@ type page struct {
 
 // render writes data as JSON (the API) or as the named page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title string, data any) {
+	s.renderPage(w, r, view{name, title, data}, false)
+}
+
+// renderPage is render of a view whose figures may be stale: the page
+// says so, the JSON in a header (X-Bugscope-Stale).
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, v view, stale bool) {
+	name, title, data := v.name, v.title, v.data
+	if stale {
+		w.Header().Set("X-Bugscope-Stale", "true")
+	}
 	if wantsJSON(r) {
 		var buf bytes.Buffer
 		enc := json.NewEncoder(&buf)
@@ -115,7 +125,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name, title stri
 		return
 	}
 	f, _ := reportFilter(r.URL.Query())
-	p := page{Title: title, Nav: name, Query: template.URL(filterQuery(f).Encode()), Filter: f, Data: data} //nolint:gosec // encoded query
+	p := page{Title: title, Nav: name, Query: template.URL(filterQuery(f).Encode()), Filter: f, Stale: stale, Data: data} //nolint:gosec // encoded query
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, p); err != nil {
 		s.fail(w, r, err)
@@ -224,14 +234,37 @@ func filterQuery(f bugscope.IssueFilter) url.Values {
 	return q
 }
 
-// report returns the cached report of the request's filter.
-func (s *Server) report(r *http.Request) (*reportEntry, bugscope.IssueFilter, error) {
+// report returns the cached report of the request's filter, and whether
+// it is stale (a new one is being built).
+func (s *Server) report(r *http.Request) (*reportEntry, bugscope.IssueFilter, bool, error) {
 	f, err := reportFilter(r.URL.Query())
 	if err != nil {
-		return nil, f, err
+		return nil, f, false, err
 	}
-	e, err := s.reports.get(r.Context(), f)
-	return e, f, err
+	e, stale, err := s.reports.getStale(r.Context(), f)
+	return e, f, stale, err
+}
+
+// view is a page to render: its template, title and data.
+type view struct {
+	name, title string
+	data        any
+}
+
+// reportPage serves a page made from the cached report of the request's
+// filter.
+func (s *Server) reportPage(page func(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		e, f, stale, err := s.report(r)
+		if err == nil {
+			var v view
+			if v, err = page(r, e, f); err == nil {
+				s.renderPage(w, r, v, stale)
+				return
+			}
+		}
+		s.fail(w, r, err)
+	}
 }
 
 // Overview is the overview page's data: the report's own figures, under
@@ -267,12 +300,7 @@ type engineTotal struct {
 	Issues, Bugs int
 }
 
-func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) overview(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
 	o := Overview{Title: rep.Title, GeneratedAt: rep.GeneratedAt, Taxonomy: rep.Taxonomy, Classifier: rep.Classifier,
 		Filters: rep.Filters, Engines: rep.Engines, Totals: rep.Totals, Coverage: rep.Coverage, Kinds: rep.Kinds,
@@ -287,7 +315,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		o.EngineTotals = append(o.EngineTotals, engineTotal{en.Repo, en.Name, rep.Totals.ByRepo[en.Repo], rep.Totals.BugsByRepo[en.Repo]})
 	}
 	o.CategoryBars = categoryBars(rep, f, "")
-	s.render(w, r, "overview", "Overview", o)
+	return view{"overview", "Overview", o}, nil
 }
 
 // CategoriesPage lists the categories with their counts per engine.
@@ -299,14 +327,9 @@ type CategoriesPage struct {
 	Bars              []Bar             `json:"-"`
 }
 
-func (s *Server) categories(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) categories(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	s.render(w, r, "categories", "Categories", CategoriesPage{rep.CategoryDimension, rep.Engines, rep.Totals, rep.Categories, categoryBars(rep, f, "")})
+	return view{"categories", "Categories", CategoriesPage{rep.CategoryDimension, rep.Engines, rep.Totals, rep.Categories, categoryBars(rep, f, "")}}, nil
 }
 
 // CategoryPage is one category group with its subcategories.
@@ -319,23 +342,17 @@ type CategoryPage struct {
 	IssuesQuery       template.URL    `json:"-"`
 }
 
-func (s *Server) category(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) category(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
 	id := chi.URLParam(r, "group")
 	for _, c := range rep.Categories {
 		if c.ID == id {
 			q := filterQuery(f)
 			q.Set(rep.CategoryDimension, c.ID)
-			s.render(w, r, "category", c.Name, CategoryPage{rep.CategoryDimension, rep.Engines, rep.Totals, c, categoryBars(rep, f, id), template.URL(q.Encode())}) //nolint:gosec // encoded
-			return
+			return view{"category", c.Name, CategoryPage{rep.CategoryDimension, rep.Engines, rep.Totals, c, categoryBars(rep, f, id), template.URL(q.Encode())}}, nil //nolint:gosec // encoded
 		}
 	}
-	s.fail(w, r, bugscope.Errorf(bugscope.ENotFound, "no category %q in the report", id))
+	return view{}, bugscope.Errorf(bugscope.ENotFound, "no category %q in the report", id)
 }
 
 // SubcategoryPage is one subcategory with what is seen in its bugs.
@@ -348,12 +365,7 @@ type SubcategoryPage struct {
 	IssuesQuery       template.URL       `json:"-"`
 }
 
-func (s *Server) subcategory(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) subcategory(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
 	gid, sid := chi.URLParam(r, "group"), chi.URLParam(r, "sub")
 	for _, c := range rep.Categories {
@@ -364,12 +376,11 @@ func (s *Server) subcategory(w http.ResponseWriter, r *http.Request) {
 			if sc.ID == sid {
 				q := filterQuery(f)
 				q.Set(rep.CategoryDimension, sc.ID)
-				s.render(w, r, "subcategory", sc.Name, SubcategoryPage{rep.CategoryDimension, rep.Engines, rep.Totals, c.Count, sc, template.URL(q.Encode())}) //nolint:gosec // encoded
-				return
+				return view{"subcategory", sc.Name, SubcategoryPage{rep.CategoryDimension, rep.Engines, rep.Totals, c.Count, sc, template.URL(q.Encode())}}, nil //nolint:gosec // encoded
 			}
 		}
 	}
-	s.fail(w, r, bugscope.Errorf(bugscope.ENotFound, "no subcategory %q of %q in the report", sid, gid))
+	return view{}, bugscope.Errorf(bugscope.ENotFound, "no subcategory %q of %q in the report", sid, gid)
 }
 
 // Bar is one bar of a chart drawn in the page (SVG), linking to the issues
@@ -619,7 +630,7 @@ func (s *Server) form(ctx context.Context, q url.Values) *issueForm {
 			}
 		}
 	}
-	f.Labels, _ = s.opt.Store.IssueLabelNames(ctx, 60)
+	f.Labels = s.labelNames(ctx)
 	return f
 }
 
@@ -766,13 +777,8 @@ type TrendsPage struct {
 	Query   template.URL    `json:"-"`
 }
 
-func (s *Server) trends(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, "trends", "Trends", TrendsPage{e.rep.Trends, e.rep.Engines, chartPath(e, "trends", f), template.URL(filterQuery(f).Encode())}) //nolint:gosec // encoded
+func (s *Server) trends(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
+	return view{"trends", "Trends", TrendsPage{e.rep.Trends, e.rep.Engines, chartPath(e, "trends", f), template.URL(filterQuery(f).Encode())}}, nil //nolint:gosec // encoded
 }
 
 // chartPath is the address of a chart of the report, or "" when it has
@@ -799,15 +805,10 @@ type EnginesPage struct {
 	Shares     string                  `json:"shares_chart,omitempty"`
 }
 
-func (s *Server) engines(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) engines(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	s.render(w, r, "engines", "Engines compared", EnginesPage{rep.Engines, rep.Totals, nonNil(rep.EngineComparison), nonNil(rep.Patterns),
-		chartPath(e, "severity_heatmap", f), chartPath(e, "shares", f)})
+	return view{"engines", "Engines compared", EnginesPage{rep.Engines, rep.Totals, nonNil(rep.EngineComparison), nonNil(rep.Patterns),
+		chartPath(e, "severity_heatmap", f), chartPath(e, "shares", f)}}, nil
 }
 
 // TimeToClosePage: Kaplan–Meier curves, attention and fix effort.
@@ -818,14 +819,9 @@ type TimeToClosePage struct {
 	Chart       string                     `json:"chart,omitempty"`
 }
 
-func (s *Server) timeToClose(w http.ResponseWriter, r *http.Request) {
-	e, f, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) timeToClose(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	s.render(w, r, "timetoclose", "Time to close", TimeToClosePage{rep.TimeToClose, nonNil(rep.Attention), nonNil(rep.FixEffort), chartPath(e, "time_to_close", f)})
+	return view{"timetoclose", "Time to close", TimeToClosePage{rep.TimeToClose, nonNil(rep.Attention), nonNil(rep.FixEffort), chartPath(e, "time_to_close", f)}}, nil
 }
 
 // SignalsPage lists extracted signals, each linked to its issues.
@@ -841,31 +837,21 @@ type SignalGroup struct {
 	Values []report.SignalCount `json:"values"`
 }
 
-func (s *Server) signatures(w http.ResponseWriter, r *http.Request) {
-	e, _, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) signatures(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	s.render(w, r, "signals", "Error signatures", SignalsPage{rep.Engines, []SignalGroup{
+	return view{"signals", "Error signatures", SignalsPage{rep.Engines, []SignalGroup{
 		{bugscope.SignalErrorSignature, "Error signatures", nonNil(rep.Signatures)},
 		{bugscope.SignalException, "Exceptions", nonNil(rep.Exceptions)},
-	}})
+	}}}, nil
 }
 
-func (s *Server) environments(w http.ResponseWriter, r *http.Request) {
-	e, _, err := s.report(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) environments(r *http.Request, e *reportEntry, f bugscope.IssueFilter) (view, error) {
 	rep := e.rep
-	s.render(w, r, "signals", "Where the bugs run", SignalsPage{rep.Engines, []SignalGroup{
+	return view{"signals", "Where the bugs run", SignalsPage{rep.Engines, []SignalGroup{
 		{bugscope.SignalGPU, "GPUs", nonNil(rep.Hardware)},
 		{bugscope.SignalBackend, "Back ends", nonNil(rep.Backends)},
 		{bugscope.SignalOS, "Operating systems", nonNil(rep.Systems)},
-	}})
+	}}}, nil
 }
 
 // ReviewPage is one page of the review queue.
@@ -917,7 +903,7 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 
 // chart serves one of the report's charts as SVG.
 func (s *Server) chart(w http.ResponseWriter, r *http.Request) {
-	e, _, err := s.report(r)
+	e, _, _, err := s.report(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

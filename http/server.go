@@ -93,6 +93,10 @@ type Server struct {
 	reports *cache[*reportEntry]
 	reviews *cache[*reviewEntry]
 
+	labelsMu      sync.Mutex
+	labelsVersion int64
+	labels        []string
+
 	indexMu      sync.Mutex
 	indexVersion int64
 	indexReady   bool
@@ -216,4 +220,25 @@ func (s *Server) ensureIndexes(ctx context.Context) error {
 	}
 	s.indexVersion, s.indexReady = v, true
 	return nil
+}
+
+// labelNames are the GitHub labels the filter form offers, most used
+// first, kept until the data changes (counting them reads every label).
+func (s *Server) labelNames(ctx context.Context) []string {
+	v, err := s.opt.Store.DataVersion(ctx)
+	if err != nil {
+		return nil
+	}
+	s.labelsMu.Lock()
+	defer s.labelsMu.Unlock()
+	if s.labels != nil && s.labelsVersion == v {
+		return s.labels
+	}
+	names, err := s.opt.Store.IssueLabelNames(ctx, 60)
+	if err != nil {
+		s.logf("GitHub labels: %v", err)
+		return nil
+	}
+	s.labels, s.labelsVersion = nonNil(names), v
+	return s.labels
 }

@@ -41,35 +41,10 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 	} else {
 		conds = append(conds, "b.best = 1")
 	}
-	f := q.Filter
-	if len(f.Repos) > 0 {
-		conds = append(conds, "b.repo IN ("+placeholders(len(f.Repos))+")")
-		for _, r := range f.Repos {
-			args = append(args, r)
-		}
-	}
-	if f.Number != 0 {
-		conds = append(conds, "b.number = ?")
-		args = append(args, f.Number)
-	}
-	if f.State != "" {
-		conds = append(conds, "b.state = ?")
-		args = append(args, f.State)
-	}
-	if f.Since != nil {
-		conds = append(conds, "b.created_at >= ?")
-		args = append(args, formatTime(f.Since))
-	}
-	if f.Until != nil {
-		conds = append(conds, "b.created_at < ?")
-		args = append(args, formatTime(f.Until))
-	}
-	if len(f.Labels) > 0 {
-		conds = append(conds, "b.issue_id IN (SELECT l.issue_id FROM issue_labels l WHERE l.label IN ("+placeholders(len(f.Labels))+"))")
-		for _, l := range f.Labels {
-			args = append(args, l)
-		}
-	}
+	// Pull requests are not in serve_browse.
+	fw, fargs := filterWhere(q.Filter, filterCols{id: "b.issue_id", repo: "b.repo", number: "b.number", state: "b.state", created: "b.created_at"})
+	conds = append(conds, fw)
+	args = append(args, fargs...)
 	dims := make([]string, 0, len(q.Labels))
 	for d := range q.Labels {
 		dims = append(dims, d)
@@ -80,11 +55,12 @@ func browseWhere(q bugscope.IssueQuery) (string, []any, error) {
 		if len(vs) == 0 {
 			continue
 		}
-		conds = append(conds, "b.classification_id IN (SELECT l.classification_id FROM classification_labels l WHERE l.dimension = ? AND l.value IN ("+placeholders(len(vs))+"))")
-		args = append(args, d)
+		var any []string
 		for _, v := range vs {
-			args = append(args, v)
+			any = append(any, "instr(b.labels, ?) > 0")
+			args = append(args, "|"+d+"="+v+"|")
 		}
+		conds = append(conds, "("+strings.Join(any, " OR ")+")")
 	}
 	if q.Confidence != "" {
 		band, ok := bugscope.Band(q.Confidence)
@@ -142,6 +118,7 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 	}
 	from := "serve_browse b"
 	var fargs []any
+
 	body := "''"
 	if q.Text != "" {
 		match, err := FTSQuery(q.Text)
@@ -246,10 +223,12 @@ func (d *DB) RefreshBrowse(ctx context.Context) error {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO serve_browse (classification_id, issue_id, taxonomy, classifier, best, confidence,
-			repo, number, state, created_at, updated_at, comments, reactions)
+			repo, number, state, created_at, updated_at, comments, reactions, labels)
 		SELECT c.id, c.issue_id, c.taxonomy, c.classifier,
 			ROW_NUMBER() OVER (PARTITION BY c.issue_id, c.taxonomy ORDER BY `+classifierRank("c.classifier")+`, c.classifier) = 1,
-			c.confidence, i.repo, i.number, i.state, i.created_at, i.updated_at, i.comments, i.reactions
+			c.confidence, i.repo, i.number, i.state, i.created_at, i.updated_at, i.comments, i.reactions,
+			'|' || COALESCE((SELECT group_concat(l.dimension || '=' || l.value, '|') FROM classification_labels l
+				WHERE l.classification_id = c.id), '') || '|'
 		FROM classifications c JOIN issues i ON i.id = c.issue_id WHERE i.is_pull_request = 0`); err != nil {
 		return err
 	}

@@ -185,13 +185,9 @@ func (d *DB) prepare(ctx context.Context, o Options) error {
 // (open), so two processes never migrate one database at once; the second
 // finds the work done.
 func (d *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := d.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -203,16 +199,25 @@ func (d *DB) migrate(ctx context.Context) error {
 // the database one of the bugscope before it: for tests of older
 // databases.
 func (d *DB) UndoLatestMigration(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := d.migrations()
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
 	_, err = p.Down(ctx)
 	return err
+}
+
+// migrations is goose's provider of the embedded migrations over d.
+func (d *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
 }
 
 // Migrate brings the database at path to the newest schema (OpenWith does

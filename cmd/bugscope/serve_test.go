@@ -1,35 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a buffer a running command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // serving runs bugscope serve with args in-process on a free loopback
 // port and returns its address, and a function that stops it as SIGINT
@@ -42,7 +22,7 @@ func serving(t *testing.T, args ...string) (string, func() (int, string)) {
 // servingWith is serving with the app changed by mod first.
 func servingWith(t *testing.T, mod func(*app), args ...string) (string, func() (int, string)) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut ptyScreen // written by the running command while the test reads
 	a := &app{stdout: &out, stderr: &errOut, now: func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) }}
 	if mod != nil {
 		mod(a)

@@ -33,7 +33,11 @@ CREATE TABLE serve_browse (
     created_at        TEXT,
     updated_at        TEXT,
     comments          INTEGER NOT NULL,
-    reactions         INTEGER NOT NULL
+    reactions         INTEGER NOT NULL,
+    -- the classification's labels, '|dimension=value|...|', so that a
+    -- filter on labels tests the row itself (instr) instead of a lookup
+    -- per row; taxonomy ids hold no '|' or '='
+    labels            TEXT    NOT NULL
 );
 CREATE INDEX serve_browse_created ON serve_browse (taxonomy, best, created_at);
 CREATE INDEX serve_browse_updated ON serve_browse (taxonomy, best, updated_at);
