@@ -71,6 +71,8 @@ type TeamPages struct {
 	router chi.Router
 	pages  map[string]*template.Template
 	log    *log.Logger
+
+	agreements agreementCache
 }
 
 // NewTeamPages returns the team's pages.

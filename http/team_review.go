@@ -2,11 +2,15 @@ package http
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -55,7 +59,7 @@ func (t *TeamPages) agreementPage(w http.ResponseWriter, r *http.Request) {
 	if s := strings.TrimSpace(q.Get("raters")); s != "" {
 		opt.Raters = strings.Split(s, ",")
 	}
-	ag, err := svc.Agreement(ctx, name, opt)
+	ag, err := t.agreement(ctx, svc, name, opt)
 	if bugscope.ErrorCode(err) == bugscope.EConflict {
 		// Fewer than two raters so far: the page waits for them.
 		t.render(w, r, http.StatusOK, "team_agreement", "Agreement in "+name, agreementData{Sample: name, Waiting: err.Error(), Halves: []int{0, 1, 2}, Half: opt.Subset.Half})
@@ -76,6 +80,60 @@ func (t *TeamPages) agreementPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t.render(w, r, http.StatusOK, "team_agreement", "Agreement in "+name, d)
+}
+
+// agreementCache keeps the last agreement computed per sample and
+// options with the answers it was computed from: the page refreshes
+// itself every few seconds, and a bootstrap over a few hundred issues
+// takes a second, so the figures are computed again only when an answer
+// changed.
+type agreementCache struct {
+	mu      sync.Mutex
+	entries map[string]agreementEntry
+}
+
+type agreementEntry struct {
+	answers string // count and last id of the sample's answers
+	ag      *study.Agreement
+}
+
+// maxAgreementEntries bounds the cache; when full, it starts again.
+const maxAgreementEntries = 32
+
+func (t *TeamPages) agreement(ctx context.Context, svc *study.Service, sample string, opt study.AgreementOptions) (*study.Agreement, error) {
+	sm, err := svc.Store.GetSample(ctx, sample)
+	if err != nil {
+		return nil, err
+	}
+	all, err := svc.Store.Annotations(ctx, sample, study.AnnotationQuery{History: true})
+	if err != nil {
+		return nil, err
+	}
+	var last int64
+	for _, a := range all {
+		last = max(last, a.ID)
+	}
+	// A sample deleted and drawn again under its name has another time.
+	version := fmt.Sprintf("%d/%d/%s", len(all), last, sm.CreatedAt.Format(time.RFC3339Nano))
+	key := fmt.Sprintf("%s\x00%d\x00%s", sample, opt.Subset.Half, strings.Join(opt.Raters, ","))
+	c := &t.agreements
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && e.answers == version {
+		return e.ag, nil
+	}
+	ag, err := svc.Agreement(ctx, sample, opt)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxAgreementEntries {
+		c.entries = map[string]agreementEntry{}
+	}
+	c.entries[key] = agreementEntry{answers: version, ag: ag}
+	c.mu.Unlock()
+	return ag, nil
 }
 
 // confusions are the confusion matrices of the single-valued dimensions

@@ -629,3 +629,47 @@ func TestTeamHalf(t *testing.T) {
 		t.Errorf("after an answer in half 2: %s, want %s", loc, want)
 	}
 }
+
+// The agreement page follows the answers: computed again when one
+// changes, kept while none does.
+func TestTeamAgreementFollowsAnswers(t *testing.T) {
+	ctx := context.Background()
+	e := newTeamEnv(t, 4, map[string][]string{"admin": nil})
+	items, _ := e.db.SampleItems(ctx, "s")
+	svc := study.New(e.db, e.tax)
+	for i, it := range items {
+		for _, r := range []string{"a", "b"} {
+			k := kinds[i%3]
+			if r == "b" && i == 0 {
+				k = "bug"
+			}
+			l := bugscope.Labels{"kind": {k}}
+			if k == "bug" {
+				l = bugscope.Labels{"kind": {"bug"}, "category": {"memory.oom"}, "root_cause": {"concurrency"}, "severity": {"P1"}}
+			}
+			if _, err := svc.Annotate(ctx, "s", r, []study.Answer{{Issue: it.Issue, Labels: l}}, study.SourceCLI); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	admin := e.client()
+	admin.signIn("admin")
+	raw := regexp.MustCompile(`<tr data-dim="kind" data-level="value"><td>kind</td><td>[^<]*</td><td>\d+</td><td>([^<]+)</td>`)
+	figure := func() string {
+		_, page := admin.get("/samples/s/agreement")
+		m := raw.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no kind row:\n%.3000s", page)
+		}
+		return m[1]
+	}
+	if got := figure(); got != "0.750" || figure() != "0.750" {
+		t.Fatalf("raw agreement on kind %q, want 0.750 (3 of 4)", got)
+	}
+	if _, err := svc.Annotate(ctx, "s", "b", []study.Answer{{Issue: items[0].Issue, Labels: bugscope.Labels{"kind": {kinds[0]}}}}, study.SourceCLI); err != nil {
+		t.Fatal(err)
+	}
+	if got := figure(); got != "1.000" {
+		t.Fatalf("after b changed an answer: raw %q, want 1.000", got)
+	}
+}
