@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
@@ -72,12 +71,12 @@ type samplePageData struct {
 }
 
 func (t *TeamPages) samplePage(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "sample")
-	sess, ok := t.need(w, r, func(s *study.Session) error { return s.MayAnnotate(name) })
+	req, ok := t.onSample(w, r, annotator)
 	if !ok {
 		return
 	}
-	list, err := t.opt.Store.Samples(r.Context())
+	ctx, name, sess := r.Context(), req.sample, req.sess
+	list, err := t.opt.Store.Samples(ctx)
 	if err != nil {
 		t.fail(w, r, err)
 		return
@@ -89,21 +88,16 @@ func (t *TeamPages) samplePage(w http.ResponseWriter, r *http.Request) {
 	}
 	d := samplePageData{Summary: list[i], Mine: list[i].Raters[sess.Rater.Name], Manage: sess.Rater.MayManage()}
 	if d.Manage {
-		svc, err := t.opt.Service(r.Context(), name)
-		if err != nil {
-			t.fail(w, r, err)
-			return
-		}
-		cases, err := svc.Cases(r.Context(), name, nil)
+		cases, err := req.svc.Cases(ctx, name, nil)
 		if err != nil {
 			t.fail(w, r, err)
 			return
 		}
 		for _, c := range cases {
-			switch {
-			case c.Decision == nil:
+			switch caseStatus(c) {
+			case "open":
 				d.Open++
-			case c.Stale:
+			case "stale":
 				d.Stale++
 			}
 		}
