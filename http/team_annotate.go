@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/study"
