@@ -113,6 +113,10 @@ func TestTeamInTheBrowser(t *testing.T) {
 	admin, cancelAdmin := person()
 	defer cancelAdmin()
 	signIn(admin, "dana")
+	if os.Getenv("BUGSCOPE_ARTIFACTS") != "" {
+		run(admin, "the team page", chromedp.Navigate(base+"/team"), chromedp.WaitVisible(`#add-rater`))
+		screenshot(t, admin, "home-admin")
+	}
 	run(admin, "the agreement page before any answer",
 		chromedp.Navigate(base+"/samples/team/agreement"),
 		chromedp.WaitVisible(`#waiting`),
