@@ -196,6 +196,7 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.labelsCmd(),
 		a.agreementCmd(),
 		a.arbitrateCmd(),
+		a.raterCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
 		a.triageCmd(),

@@ -22,6 +22,9 @@ type serveOptions struct {
 	grace  time.Duration
 	study  reportOptions
 	triage string
+	// secureCookie marks the study team's session cookie Secure behind a
+	// TLS proxy.
+	secureCookie bool
 }
 
 func (a *app) serveCmd() *cobra.Command {
@@ -54,6 +57,7 @@ previous ones are shown. Ctrl-C or SIGTERM stops it gracefully.`,
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; a port alone or :port listens on every interface)")
 	c.Flags().DurationVar(&o.grace, "shutdown-grace", 10*time.Second, "how long requests in flight may finish when stopping")
 	c.Flags().StringVar(&o.triage, "triage", "", "also receive GitHub webhooks at /webhooks/github and triage issues as this configuration says (bugscope triage init)")
+	c.Flags().BoolVar(&o.secureCookie, "secure-cookie", false, "mark the study team's session cookie Secure (serve behind an HTTPS proxy)")
 	o.study.registerStudy(c)
 	return c
 }
@@ -106,6 +110,9 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 			modes = m
 		}
 		srv.Mount("/triage", bhttp.NewWebhookDashboard(db, modes))
+		if err := a.mountTeam(srv, db, o.secureCookie); err != nil {
+			return err
+		}
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
 			return bugscope.Errorf(bugscope.EUnavailable, "cannot listen on %s: %v", o.addr, err)

@@ -16,8 +16,17 @@ import (
 // does and returns its exit code and standard error.
 func serving(t *testing.T, args ...string) (string, func() (int, string)) {
 	t.Helper()
+	return servingWith(t, nil, args...)
+}
+
+// servingWith is serving with the app changed by mod first.
+func servingWith(t *testing.T, mod func(*app), args ...string) (string, func() (int, string)) {
+	t.Helper()
 	var out, errOut ptyScreen // written by the running command while the test reads
 	a := &app{stdout: &out, stderr: &errOut, now: func() time.Time { return time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC) }}
+	if mod != nil {
+		mod(a)
+	}
 	root := a.root()
 	root.SetArgs(append(append([]string{}, args...), "--addr", "127.0.0.1:0"))
 	ctx, cancel := context.WithCancel(context.Background())
