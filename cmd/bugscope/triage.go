@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -644,13 +643,13 @@ func (a *app) checkGateIndependent(ctx context.Context, db *sqlite.DB, tax *taxo
 	if name != "model" && name != "ensemble" {
 		return nil
 	}
-	sm, err := db.Model(ctx, tax.Name)
+	m, err := pipeline.RememberedModel(ctx, db, tax)
 	if err != nil {
 		return err
 	}
-	m, err := learn.Read(bytes.NewReader(sm.Data), sm.Source, tax)
-	if err != nil {
-		return bugscope.WithKind(bugscope.EConflict, err)
+	var lm *learn.Model
+	if m != nil {
+		lm = m.Learned
 	}
-	return pipeline.CheckIndependent(name, version, m, &report.Gold{Labels: gold})
+	return pipeline.CheckIndependent(name, version, lm, &report.Gold{Labels: gold})
 }

@@ -235,7 +235,7 @@ func TestTriageFeedbackWritesLabelRecords(t *testing.T) {
 		t.Fatalf("records %+v", recs)
 	}
 	// train takes them: complete labels.
-	if _, errOut, code := run(t, "--db", db, "-q", "train", "--gold", out, "-o", filepath.Join(t.TempDir(), "m.json.gz")); code != exitOK {
+	if _, errOut, code := run(t, "--db", db, "-q", "train", "--cv", "0", "--gold", out, "-o", filepath.Join(t.TempDir(), "m.json.gz")); code != exitOK {
 		t.Errorf("train refused the records: exit %d, %s", code, errOut)
 	}
 }
