@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -92,7 +93,9 @@ type page struct {
 	Query  template.URL
 	Filter bugscope.IssueFilter
 	Stale  bool
-	Data   any
+	// Refresh: the page reloads itself (figures being computed).
+	Refresh bool
+	Data    any
 }
 
 // render writes data as JSON (the API) or as the named page.
@@ -148,10 +151,14 @@ type errorBody struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(err)
 	msg := publicMessage(err, status)
-	if status >= 500 {
+	computing := errors.Is(err, errComputing)
+	if status >= 500 && !computing {
 		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 	}
 	body := errorBody{Error: msg, Kind: bugscope.ErrorCode(err), Status: status}
+	if computing {
+		w.Header().Set("Retry-After", "5")
+	}
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
@@ -159,7 +166,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	var buf bytes.Buffer
-	if t := s.tmpl.pages["error"]; t != nil && t.Execute(&buf, page{Title: http.StatusText(status), Data: body}) == nil {
+	if t := s.tmpl.pages["error"]; t != nil && t.Execute(&buf, page{Title: http.StatusText(status), Refresh: computing, Data: body}) == nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		w.Write(buf.Bytes())

@@ -75,6 +75,10 @@ type Options struct {
 	// PageSize: rows of a page of an issue list (default PageSize, at
 	// most sqlite's bound of 200).
 	PageSize int
+	// FirstWait is how long a request waits for figures computed for the
+	// first time before it is answered "being computed" (503, a page that
+	// reloads itself); 0 waits as long as it takes.
+	FirstWait time.Duration
 }
 
 // Server is the dashboard: an http.Handler with its caches.
@@ -143,9 +147,9 @@ func (s *Server) Warm() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if _, err := s.reports.get(s.ctx, bugscope.IssueFilter{}); err != nil && s.ctx.Err() == nil {
-			s.logf("building the report: %v", err)
-		}
+		// The report goes on being built when it takes longer than
+		// FirstWait (and says what failed itself).
+		s.reports.get(s.ctx, bugscope.IssueFilter{})
 		if err := s.ensureIndexes(s.ctx); err != nil && s.ctx.Err() == nil {
 			s.logf("building the issue lists and the search index: %v", err)
 		}
