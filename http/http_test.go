@@ -112,6 +112,17 @@ func TestReadOnlyAndBounds(t *testing.T) {
 			}
 		}
 	}
+	for _, path := range []string{"/", "/issues", "/api/overview"} {
+		req, _ := http.NewRequest(http.MethodHead, f.ts.URL+path, nil)
+		resp, err := f.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, resp.StatusCode)
+		}
+	}
 	after, _ := f.db.Counts(context.Background())
 	if fmt.Sprint(before) != fmt.Sprint(after) {
 		t.Errorf("the database changed: %v -> %v", before, after)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/safetext"
@@ -48,7 +49,7 @@ func (s *Server) pages(r chi.Router) {
 
 func (s *Server) routes() {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, secure, bounded)
+	r.Use(s.recoverer, secure, bounded, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, req, bugscope.Errorf(bugscope.ENotFound, "no page at %s", req.URL.Path))
 	})
