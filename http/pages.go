@@ -587,7 +587,7 @@ func (s *Server) issueList(w http.ResponseWriter, r *http.Request, name, title s
 	}
 	p.Total = list.Total
 	p.Pages = (list.Total + s.opt.PageSize - 1) / s.opt.PageSize
-	terms := queryTerms(iq.Text)
+	terms := bugscope.QueryTerms(iq.Text)
 	for _, row := range list.Rows {
 		v := IssueRowView{IssueRow: row}
 		if iq.Text != "" {
@@ -646,19 +646,6 @@ func (s *Server) form(ctx context.Context, q url.Values) *issueForm {
 	}
 	f.Labels = s.labelNames(ctx)
 	return f
-}
-
-// queryTerms are the words of a text query, for marking passages.
-func queryTerms(q string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !(r == '_' || r == '*' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 0x80)
-	}) {
-		if f = strings.Trim(f, "*") + map[bool]string{true: "*"}[strings.HasSuffix(f, "*")]; f != "*" && f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // IssuePage is one issue with everything known of it.
