@@ -1,6 +1,10 @@
 package bugscope
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode"
+)
 
 // IssueQuery selects, sorts and pages classified issues for the web
 // dashboard's issue lists: the filters of a report plus the labels of one
@@ -99,4 +103,32 @@ type SearchStats struct {
 	Indexed int `json:"indexed"` // issues (re)indexed
 	Removed int `json:"removed"` // entries of issues gone or changed
 	Total   int `json:"total"`   // issues in the index now
+}
+
+// QueryTerms splits a text query into its words (letters, digits and
+// underscores, lower-cased): what the search index matches
+// (sqlite.FTSQuery) and a result's passage marks.
+// A word ending in * is a prefix.
+func QueryTerms(q string) []string {
+	var terms []string
+	seen := map[string]bool{}
+	for _, f := range strings.FieldsFunc(q, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '*')
+	}) {
+		prefix := strings.HasSuffix(f, "*")
+		w := strings.ToLower(strings.Trim(f, "*"))
+		if w == "" {
+			continue
+		}
+		// An underscore separates tokens for FTS5's unicode61: a_b is
+		// the phrase "a b"; keep it as one term for marking.
+		if prefix {
+			w += "*"
+		}
+		if !seen[w] {
+			seen[w] = true
+			terms = append(terms, w)
+		}
+	}
+	return terms
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -12,6 +13,11 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 )
+
+// errComputing answers a request whose figures are computed for the
+// first time and not ready within Options.FirstWait: the page says so and
+// reloads itself.
+var errComputing = bugscope.Errorf(bugscope.EUnavailable, "the figures of this filter are being computed for the first time: try again in a few seconds")
 
 // cache keeps one value per filter, computed from the database as it was
 // at one data version. A value whose version is no longer current is
@@ -94,10 +100,18 @@ func (c *cache[T]) getStale(ctx context.Context, f bugscope.IssueFilter) (T, boo
 	}
 	done := sl.done
 	c.mu.Unlock()
+	var wait <-chan time.Time
+	if c.s.opt.FirstWait > 0 {
+		t := time.NewTimer(c.s.opt.FirstWait)
+		defer t.Stop()
+		wait = t.C
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
 		return zero, false, ctx.Err()
+	case <-wait:
+		return zero, false, errComputing
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -131,6 +145,9 @@ func (c *cache[T]) start(sl *slot[T], v int64) {
 		}
 		sl.val, sl.have, sl.err, sl.version = val, true, nil, v
 		c.s.logf("%s of filter %s built in %v", c.what, filterKey(sl.filter), time.Since(t0).Round(time.Millisecond))
+		// Building held every issue's labels and evidence; what is kept
+		// is a small part of it: give the rest back to the system.
+		go debug.FreeOSMemory()
 	}()
 }
 

@@ -87,3 +87,33 @@ func TestCacheServesStaleWhileRebuilding(t *testing.T) {
 		t.Errorf("%d entries, the least recently used kept: %v", n, kept)
 	}
 }
+
+// Figures computed for the first time and not ready within FirstWait are
+// answered "being computed" (unavailable); the build goes on.
+func TestCacheFirstWait(t *testing.T) {
+	st := &versionStore{}
+	s := &Server{opt: Options{Store: st, FirstWait: 20 * time.Millisecond}, log: log.New(io.Discard, "", 0)}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	defer s.Close()
+	release := make(chan struct{})
+	c := newCache(s, "test", 2, func(ctx context.Context, f bugscope.IssueFilter) (int, error) {
+		<-release
+		return 7, nil
+	})
+	_, err := c.get(context.Background(), bugscope.IssueFilter{})
+	if !errors.Is(err, errComputing) || bugscope.ErrorCode(err) != bugscope.EUnavailable || StatusOf(err) != 503 {
+		t.Fatalf("not ready: %v", err)
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		v, err := c.get(context.Background(), bugscope.IssueFilter{})
+		if err == nil && v == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %v %v", v, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

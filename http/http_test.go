@@ -15,6 +15,7 @@ import (
 	"github.com/bugscope/bugscope"
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/study"
 )
 
 // pagePaths are every page of the fixture, with the text each must show.
@@ -109,6 +110,17 @@ func TestReadOnlyAndBounds(t *testing.T) {
 			if resp.StatusCode != http.StatusMethodNotAllowed {
 				t.Errorf("%s %s: %d, want 405", m, path, resp.StatusCode)
 			}
+		}
+	}
+	for _, path := range []string{"/", "/issues", "/api/overview"} {
+		req, _ := http.NewRequest(http.MethodHead, f.ts.URL+path, nil)
+		resp, err := f.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("HEAD %s: %d", path, resp.StatusCode)
 		}
 	}
 	after, _ := f.db.Counts(context.Background())
@@ -332,5 +344,60 @@ func TestReportFollowsTheDatabase(t *testing.T) {
 	}
 	if _, body := f.get("/", ""); strings.Contains(body, `id="stale"`) {
 		t.Error("a current page says it is stale")
+	}
+}
+
+// An issue page shows every classifier's labels and the hand labels of
+// the samples it is in: each rater's latest answer and the final decision.
+func TestIssuePageHandLabels(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ref := bugscope.IssueRef{Repo: "acme/infer", Number: 101}
+	other := bugscope.IssueRef{Repo: "acme/infer", Number: 102}
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := f.db.CreateSample(ctx, study.Sample{Name: "s1", Taxonomy: f.tax.Name, TaxonomyVersion: f.tax.Version, Method: "explicit", CreatedAt: now,
+		Items: []study.SampleItem{{Issue: ref, Stratum: "acme/infer", Position: 1, StratumPosition: 1, Half: 1},
+			{Issue: other, Stratum: "acme/infer", Position: 2, StratumPosition: 2, Half: 1}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oom := bugscope.Labels{"kind": {"bug"}, "category": {"memory.oom"}}
+	if _, err := f.db.SaveAnnotations(ctx, "s1", []study.Annotation{
+		{Issue: ref, Rater: "ann", Labels: bugscope.Labels{"kind": {"question"}}, CreatedAt: now},
+		{Issue: ref, Rater: "ann", Labels: oom, CreatedAt: now.Add(time.Hour)}, // her latest answer
+		{Issue: ref, Rater: "bob", ExcludeReason: "not an issue", CreatedAt: now},
+		{Issue: other, Rater: "ann", Labels: bugscope.Labels{"kind": {"feature"}}, CreatedAt: now},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SaveArbitrations(ctx, "s1", []study.Arbitration{{Issue: ref, Arbitrator: "carl", Labels: oom, CreatedAt: now}}); err != nil {
+		t.Fatal(err)
+	}
+	var p bhttp.IssuePage
+	f.getJSON("/issues/acme/infer/101", &p)
+	var got []string
+	for _, h := range p.HandLabels {
+		got = append(got, fmt.Sprintf("%s %s final=%v %s %s", h.Sample, h.Who, h.Final, strings.Join(h.Labels["category"], ","), h.Excluded))
+	}
+	want := []string{"s1 ann final=false memory.oom ", "s1 bob final=false  not an issue", "s1 carl final=true memory.oom "}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("hand labels %q, want %q", got, want)
+	}
+	if len(p.Classifications) != 1 || p.Classifications[0].Classifier != "rules" || p.GitHubURL != "https://github.com/acme/infer/issues/101" {
+		t.Errorf("classifications %+v, link %s", p.Classifications, p.GitHubURL)
+	}
+	if len(p.Similar) == 0 || p.Similar[0].Signature == "" {
+		t.Errorf("similar %+v", p.Similar)
+	}
+	for _, s := range p.Similar {
+		if s.Ref == ref {
+			t.Error("the issue is similar to itself")
+		}
+	}
+	_, body := f.get("/issues/acme/infer/101", "")
+	for _, w := range []string{"final: carl (s1)", "ann (s1)", "left out (not an issue)", "<mark title="} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the page lacks %q", w)
+		}
 	}
 }

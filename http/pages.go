@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/safetext"
@@ -47,7 +49,7 @@ func (s *Server) pages(r chi.Router) {
 
 func (s *Server) routes() {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, secure, bounded)
+	r.Use(s.recoverer, secure, bounded, middleware.GetHead)
 	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
 		s.fail(w, req, bugscope.Errorf(bugscope.ENotFound, "no page at %s", req.URL.Path))
 	})
@@ -92,7 +94,9 @@ type page struct {
 	Query  template.URL
 	Filter bugscope.IssueFilter
 	Stale  bool
-	Data   any
+	// Refresh: the page reloads itself (figures being computed).
+	Refresh bool
+	Data    any
 }
 
 // render writes data as JSON (the API) or as the named page.
@@ -148,10 +152,14 @@ type errorBody struct {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusOf(err)
 	msg := publicMessage(err, status)
-	if status >= 500 {
+	computing := errors.Is(err, errComputing)
+	if status >= 500 && !computing {
 		s.logf("%s %s: %v", r.Method, r.URL.Path, err)
 	}
 	body := errorBody{Error: msg, Kind: bugscope.ErrorCode(err), Status: status}
+	if computing {
+		w.Header().Set("Retry-After", "5")
+	}
 	if wantsJSON(r) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.WriteHeader(status)
@@ -159,7 +167,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	var buf bytes.Buffer
-	if t := s.tmpl.pages["error"]; t != nil && t.Execute(&buf, page{Title: http.StatusText(status), Data: body}) == nil {
+	if t := s.tmpl.pages["error"]; t != nil && t.Execute(&buf, page{Title: http.StatusText(status), Refresh: computing, Data: body}) == nil {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
 		w.Write(buf.Bytes())
@@ -579,7 +587,7 @@ func (s *Server) issueList(w http.ResponseWriter, r *http.Request, name, title s
 	}
 	p.Total = list.Total
 	p.Pages = (list.Total + s.opt.PageSize - 1) / s.opt.PageSize
-	terms := queryTerms(iq.Text)
+	terms := bugscope.QueryTerms(iq.Text)
 	for _, row := range list.Rows {
 		v := IssueRowView{IssueRow: row}
 		if iq.Text != "" {
@@ -638,19 +646,6 @@ func (s *Server) form(ctx context.Context, q url.Values) *issueForm {
 	}
 	f.Labels = s.labelNames(ctx)
 	return f
-}
-
-// queryTerms are the words of a text query, for marking passages.
-func queryTerms(q string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
-		return !(r == '_' || r == '*' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 0x80)
-	}) {
-		if f = strings.Trim(f, "*") + map[bool]string{true: "*"}[strings.HasSuffix(f, "*")]; f != "*" && f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // IssuePage is one issue with everything known of it.

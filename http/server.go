@@ -16,7 +16,6 @@ package http
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log"
 	"net"
@@ -76,6 +75,10 @@ type Options struct {
 	// PageSize: rows of a page of an issue list (default PageSize, at
 	// most sqlite's bound of 200).
 	PageSize int
+	// FirstWait is how long a request waits for figures computed for the
+	// first time before it is answered "being computed" (503, a page that
+	// reloads itself); 0 waits as long as it takes.
+	FirstWait time.Duration
 }
 
 // Server is the dashboard: an http.Handler with its caches.
@@ -144,9 +147,9 @@ func (s *Server) Warm() {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if _, err := s.reports.get(s.ctx, bugscope.IssueFilter{}); err != nil && s.ctx.Err() == nil {
-			s.logf("building the report: %v", err)
-		}
+		// The report goes on being built when it takes longer than
+		// FirstWait (and says what failed itself).
+		s.reports.get(s.ctx, bugscope.IssueFilter{})
 		if err := s.ensureIndexes(s.ctx); err != nil && s.ctx.Err() == nil {
 			s.logf("building the issue lists and the search index: %v", err)
 		}
@@ -159,34 +162,49 @@ func (s *Server) Close() {
 	s.wg.Wait()
 }
 
+// closeWithin is Close that waits at most d: a report being computed does
+// not look at its context while it adds up figures.
+func (s *Server) closeWithin(d time.Duration) {
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		s.logf("stopping without waiting for a report still being computed")
+	}
+}
+
 // Serve serves on ln until ctx ends, then shuts down gracefully: requests
-// in flight get up to grace to finish.
+// in flight get up to grace to finish, then are cut.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          s.log,
-		BaseContext:       func(net.Listener) context.Context { return s.ctx },
+		// The first visitor of a filter waits for its report: tens of
+		// seconds at 100,000 issues.
+		WriteTimeout:   5 * time.Minute,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       s.log,
+		BaseContext:    func(net.Listener) context.Context { return s.ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		s.Close()
+		s.closeWithin(grace)
 		return err
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	s.Close()
-	if err != nil {
-		return fmt.Errorf("shutting down: %w", err)
+	if err := hs.Shutdown(sctx); err != nil {
+		s.logf("requests still running after %v are cut", grace)
+		hs.Close()
 	}
+	s.closeWithin(grace)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

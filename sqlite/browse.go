@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -227,7 +228,9 @@ func (d *DB) BrowseIssues(ctx context.Context, q bugscope.IssueQuery) (bugscope.
 // RefreshBrowse rebuilds the table the issue lists read (serve_browse)
 // from the issues and their classifications, in one transaction on the
 // connection of DataVersion, so that it does not count as a change of the
-// data.
+// data; unless it was built from the same rows (a stamp of their counts,
+// largest ids, newest times and the classifications' summed confidence),
+// as after a restart.
 func (d *DB) RefreshBrowse(ctx context.Context) error {
 	if d.readOnly {
 		return bugscope.Errorf(bugscope.EUnavailable, "database %s is open read-only: the issue lists cannot be built", d.path)
@@ -243,6 +246,19 @@ func (d *DB) RefreshBrowse(ctx context.Context) error {
 		return d.classify(err)
 	}
 	defer tx.Rollback()
+	var stamp, built string
+	if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COUNT(*) || ' ' || COALESCE(MAX(id), 0) || ' ' || COALESCE(MAX(stored_at), '') FROM issues) || ' ' ||
+			(SELECT COUNT(*) || ' ' || COALESCE(MAX(id), 0) || ' ' || COALESCE(MAX(created_at), '') || ' ' || TOTAL(confidence) FROM classifications)`).Scan(&stamp); err != nil {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, `SELECT value FROM serve_state WHERE name = 'browse'`).Scan(&built)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if built == stamp {
+		return nil // built from these very rows
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM serve_browse`); err != nil {
 		return err
 	}
@@ -254,6 +270,10 @@ func (d *DB) RefreshBrowse(ctx context.Context) error {
 			'|' || COALESCE((SELECT group_concat(l.dimension || '=' || l.value, '|') FROM classification_labels l
 				WHERE l.classification_id = c.id), '') || '|'
 		FROM classifications c JOIN issues i ON i.id = c.issue_id WHERE i.is_pull_request = 0`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO serve_state (name, value) VALUES ('browse', ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, stamp); err != nil {
 		return err
 	}
 	return d.classify(tx.Commit())

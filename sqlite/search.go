@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"unicode"
 
 	"github.com/bugscope/bugscope"
 )
@@ -19,33 +18,6 @@ const (
 	searchBodyBytes = 256 << 10
 )
 
-// QueryTerms splits a text query into its words (letters, digits and
-// underscores, lower-cased): what FTSQuery matches and a passage marks.
-// A word ending in * is a prefix.
-func QueryTerms(q string) []string {
-	var terms []string
-	seen := map[string]bool{}
-	for _, f := range strings.FieldsFunc(q, func(r rune) bool {
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '*')
-	}) {
-		prefix := strings.HasSuffix(f, "*")
-		w := strings.ToLower(strings.Trim(f, "*"))
-		if w == "" {
-			continue
-		}
-		// An underscore separates tokens for FTS5's unicode61: a_b is
-		// the phrase "a b"; keep it as one term for marking.
-		if prefix {
-			w += "*"
-		}
-		if !seen[w] {
-			seen[w] = true
-			terms = append(terms, w)
-		}
-	}
-	return terms
-}
-
 // FTSQuery turns what a person typed into an FTS5 query: every word must
 // occur (each quoted, so FTS5's operators and column filters in the text
 // are words like any other). An EInvalid error for a query that is too
@@ -54,7 +26,7 @@ func FTSQuery(q string) (string, error) {
 	if len(q) > MaxQueryBytes {
 		return "", bugscope.Errorf(bugscope.EInvalid, "text query of %d bytes: at most %d", len(q), MaxQueryBytes)
 	}
-	terms := QueryTerms(q)
+	terms := bugscope.QueryTerms(q)
 	if len(terms) == 0 {
 		return "", bugscope.Errorf(bugscope.EInvalid, "text query %q has no word to search for", q)
 	}

@@ -118,3 +118,56 @@ func FuzzFTSQuery(f *testing.F) {
 		}
 	})
 }
+
+// serve_browse is rebuilt when the rows it is made of change, and only
+// then: a restarted server reuses it.
+func TestRefreshBrowseOnlyWhenChanged(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "b.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upsert(t, db, mk("a/b", 1, "one", "2024-01-01T00:00:00Z"))
+	c := bugscope.Classification{Issue: bugscope.IssueRef{Repo: "a/b", Number: 1}, Taxonomy: "t", Classifier: "rules", Confidence: 0.5,
+		Labels: bugscope.Labels{"kind": {"bug"}}}
+	if err := db.SaveClassifications(ctx, []bugscope.Classification{c}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RefreshBrowse(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A marker row shows whether the next refresh rebuilt the table.
+	mark := func() {
+		if _, err := db.db.Exec(`UPDATE serve_browse SET comments = -1`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rebuilt := func() bool {
+		var n int
+		db.db.QueryRow(`SELECT COUNT(*) FROM serve_browse WHERE comments = -1`).Scan(&n)
+		return n == 0
+	}
+	mark()
+	db.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.RefreshBrowse(ctx); err != nil || rebuilt() {
+		t.Fatalf("unchanged rows rebuilt after a restart (%v)", err)
+	}
+	c.Confidence, c.Labels = 0.9, bugscope.Labels{"kind": {"feature"}}
+	if err := db.SaveClassifications(ctx, []bugscope.Classification{c}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RefreshBrowse(ctx); err != nil || !rebuilt() {
+		t.Fatalf("a new classification not taken in (%v)", err)
+	}
+	var labels string
+	db.db.QueryRow(`SELECT labels FROM serve_browse`).Scan(&labels)
+	if labels != "|kind=feature|" {
+		t.Errorf("labels %q", labels)
+	}
+}

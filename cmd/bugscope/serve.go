@@ -149,6 +149,9 @@ func newServer(db *sqlite.DB, tax *taxonomy.Taxonomy, base pipeline.ReportOption
 		},
 		LinkHosts: base.LinkHosts,
 		Log:       logWriter{a},
+		// A report of 100,000 issues takes tens of seconds the first time:
+		// the page says so and reloads itself instead of hanging.
+		FirstWait: 5 * time.Second,
 	})
 }
 

@@ -65,14 +65,25 @@ func servingWith(t *testing.T, mod func(*app), args ...string) (string, func() (
 	return "", nil
 }
 
+// getJSON fetches url and decodes its JSON into v; figures still being
+// computed the first time (503 with Retry-After) are asked for again.
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	var resp *http.Response
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		var err error
+		resp, err = http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}

@@ -47,7 +47,16 @@ CREATE INDEX serve_browse_number ON serve_browse (taxonomy, best, repo, number);
 CREATE INDEX serve_browse_classifier ON serve_browse (taxonomy, classifier, created_at);
 CREATE INDEX serve_browse_issue ON serve_browse (issue_id);
 
+-- What serve_browse was built from: a stamp of the issues and the
+-- classifications (counts, largest ids, newest times), so that a restarted
+-- serve does not rebuild it for nothing.
+CREATE TABLE serve_state (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE serve_state;
 DROP TABLE serve_browse;
 DROP TABLE issues_fts_state;
 DROP TABLE issues_fts;
