@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/importer"
 	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/labelrec"
@@ -36,6 +37,15 @@ type Store interface {
 	// SaveClassifications stores classifications and the signals of their
 	// issues, replacing the same classifier's earlier ones.
 	SaveClassifications(ctx context.Context, cs []bugscope.Classification, sigs map[bugscope.IssueRef][]bugscope.Signal) error
+	// SaveCurrent stores them likewise but leaves out, in the same
+	// transaction, those of issues whose text changed after the
+	// classifier read it (Classification.InputHash), and returns those
+	// issues.
+	SaveCurrent(ctx context.Context, cs []bugscope.Classification, sigs map[bugscope.IssueRef][]bugscope.Signal) ([]bugscope.IssueRef, error)
+	// PlanClassify counts the issues a run would label, and why;
+	// ClassifyBatches hands them over a batch at a time, as IssueBatches.
+	PlanClassify(ctx context.Context, f bugscope.ClassifyFilter) (bugscope.ClassifyPlan, error)
+	ClassifyBatches(ctx context.Context, f bugscope.ClassifyFilter, size int, fn func([]bugscope.Issue) error) error
 	// Classifiers lists the classifiers that labelled issues in a
 	// taxonomy; Classified returns one classifier's labelled issues.
 	Classifiers(ctx context.Context, taxonomy string) ([]string, error)
@@ -132,6 +142,10 @@ func Import(ctx context.Context, db Store, files []string, opt ImportOptions) ([
 // ClassifyOptions control Classify.
 type ClassifyOptions struct {
 	Filter bugscope.IssueFilter
+	// All labels every selected issue; by default only those that lack a
+	// current classification by one of the run's classifiers: new issues,
+	// issues whose text changed, issues another version labelled.
+	All bool
 	// BatchSize issues are classified and stored at a time (default 2000),
 	// bounding memory on large databases.
 	BatchSize int
@@ -141,11 +155,24 @@ type ClassifyOptions struct {
 
 // ClassifyStats summarises a classification run.
 type ClassifyStats struct {
-	Issues   int            `json:"issues"`
+	Issues int `json:"issues"` // labelled
+	// Skipped issues had current classifications; Reasons says why the
+	// selected issues were labelled or skipped (with All, the Current
+	// ones were labelled too).
+	Skipped int                   `json:"skipped"`
+	Reasons bugscope.ClassifyPlan `json:"reasons"`
+	// Rejected counts classifications refused because their issue
+	// changed while they were computed; Classify labels those issues
+	// again from their new text, up to MaxRounds times.
+	Rejected int            `json:"rejected"`
 	ByKind   map[string]int `json:"by_kind"`
 	Signals  int            `json:"signals"`
 	Duration time.Duration  `json:"duration_ns"`
 }
+
+// MaxRounds bounds the passes of Classify over issues that changed while
+// they were classified.
+const MaxRounds = 3
 
 // Composite is a classifier made of others (the ensemble of the rules and
 // a model). Classify stores the parts' classifications beside the final
@@ -156,49 +183,102 @@ type Composite interface {
 	ClassifyWith(ctx context.Context, issues []bugscope.Issue, sigs map[bugscope.IssueRef][]bugscope.Signal) (final, parts []bugscope.Classification, err error)
 }
 
+// Versions are the classifiers c stores, by name, with their versions:
+// the ensemble's parts too.
+func Versions(c bugscope.Classifier) map[string]string {
+	v := map[string]string{c.Name(): c.Version()}
+	if e, ok := c.(*ensemble.Classifier); ok {
+		v[e.Rules.Name()] = e.Rules.Version()
+		v[learn.Name] = learn.ModelVersion(e.Model)
+	}
+	return v
+}
+
 // Classify labels the selected issues with c in taxonomy tax, extracts
-// their signals, and stores both, a batch per transaction. For a Composite
-// its parts' classifications are stored too; the statistics count the
-// final ones.
+// their signals, and stores both, a batch per transaction; by default only
+// the issues without a current classification by c (and its parts). For a
+// Composite its parts' classifications are stored too; the statistics
+// count the final ones. Each classification records the text it read: one
+// whose issue an import changed meanwhile is refused by the store, and the
+// issue labelled again in a further round; an issue still changing after
+// MaxRounds is an EConflict error.
 func Classify(ctx context.Context, db Store, tax *taxonomy.Taxonomy, c bugscope.Classifier, opt ClassifyOptions) (ClassifyStats, error) {
 	start := time.Now()
 	st := ClassifyStats{ByKind: map[string]int{}}
 	if opt.BatchSize <= 0 {
 		opt.BatchSize = 2000
 	}
+	f := bugscope.ClassifyFilter{IssueFilter: opt.Filter, Taxonomy: tax.Name, Current: Versions(c), All: opt.All}
+	var err error
+	if st.Reasons, err = db.PlanClassify(ctx, f); err != nil {
+		return st, err
+	}
+	if !opt.All {
+		st.Skipped = st.Reasons.Current
+	}
 	kindDim := tax.ByRole(taxonomy.RoleKind)
 	comp, isComposite := c.(Composite)
-	err := db.IssueBatches(ctx, opt.Filter, opt.BatchSize, func(batch []bugscope.Issue) error {
-		sigs := ExtractSignals(batch)
-		var final, parts []bugscope.Classification
-		var err error
-		if isComposite {
-			final, parts, err = comp.ClassifyWith(ctx, batch, sigs)
-		} else {
-			final, err = c.Classify(ctx, batch)
-		}
-		if err != nil {
-			return err
-		}
-		for _, s := range sigs {
-			st.Signals += len(s)
-		}
-		if err := db.SaveClassifications(ctx, append(parts, final...), sigs); err != nil {
-			return err
-		}
-		st.Issues += len(batch)
-		if kindDim != nil {
-			for _, cl := range final {
-				st.ByKind[cl.Labels.One(kindDim.ID)]++
+	var rejected []bugscope.IssueRef
+	for round := 0; ; round++ {
+		rejected = rejected[:0]
+		err := db.ClassifyBatches(ctx, f, opt.BatchSize, func(batch []bugscope.Issue) error {
+			sigs := ExtractSignals(batch)
+			var final, parts []bugscope.Classification
+			var err error
+			if isComposite {
+				final, parts, err = comp.ClassifyWith(ctx, batch, sigs)
+			} else {
+				final, err = c.Classify(ctx, batch)
 			}
+			if err != nil {
+				return err
+			}
+			all := append(parts, final...)
+			hashes := make(map[bugscope.IssueRef]string, len(batch))
+			for i := range batch {
+				hashes[batch[i].Ref()] = batch[i].TextHash()
+			}
+			for i := range all {
+				all[i].InputHash = hashes[all[i].Issue]
+			}
+			bad, err := db.SaveCurrent(ctx, all, sigs)
+			if err != nil {
+				return err
+			}
+			rejected = append(rejected, bad...)
+			refused := make(map[bugscope.IssueRef]bool, len(bad))
+			for _, r := range bad {
+				refused[r] = true
+			}
+			for _, s := range sigs {
+				st.Signals += len(s)
+			}
+			st.Issues += len(batch) - len(bad)
+			if kindDim != nil {
+				for _, cl := range final {
+					if !refused[cl.Issue] {
+						st.ByKind[cl.Labels.One(kindDim.ID)]++
+					}
+				}
+			}
+			if opt.Progress != nil {
+				opt.Progress(st.Issues)
+			}
+			return nil
+		})
+		st.Rejected += len(rejected)
+		if err != nil || len(rejected) == 0 {
+			st.Duration = time.Since(start)
+			return st, err
 		}
-		if opt.Progress != nil {
-			opt.Progress(st.Issues)
+		if round+1 == MaxRounds {
+			st.Duration = time.Since(start)
+			return st, bugscope.Errorf(bugscope.EConflict, "%d issues (%s, ...) kept changing while they were classified (an import running alongside?): their labels were not stored; run bugscope classify again", len(rejected), rejected[0])
 		}
-		return nil
-	})
-	st.Duration = time.Since(start)
-	return st, err
+		// The next round labels the issues that changed, from their new
+		// text: the others are current now.
+		f.All = false
+	}
 }
 
 // ExtractSignals extracts the signals of issues on all cores.

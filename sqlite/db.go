@@ -192,7 +192,22 @@ func (d *DB) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return d.backfillTextHash(ctx)
+}
+
+// MigrateDown undoes the newest applied migration, making the database an
+// older bugscope's: for tests of what happens to such databases.
+func (d *DB) MigrateDown(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return err
+	}
+	_, err = p.Down(ctx)
+	return err
 }
 
 // Migrate brings the database at path to the newest schema (OpenWith does

@@ -54,7 +54,7 @@ func TestOpenSchemaVersions(t *testing.T) {
 	upsert(t, db, mk("a/b", 1, "kept", "2024-01-01T00:00:00Z"))
 	latest := LatestSchema()
 	// An older bugscope's database: without the newest migration.
-	if _, err := db.db.Exec(`DROP TABLE classifier_models; DELETE FROM goose_db_version WHERE version_id = ?`, latest); err != nil {
+	if err := db.MigrateDown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -77,6 +77,10 @@ func TestOpenSchemaVersions(t *testing.T) {
 	}
 	if is, err := ro.Issue(ctx, bugscope.IssueRef{Repo: "a/b", Number: 1}); err != nil || is.Title != "kept" {
 		t.Fatalf("read %+v, %v", is, err)
+	}
+	// Migrating from before 00006 gives stored issues their text hash.
+	if _, rows, err := ro.Rows(ctx, `SELECT text_hash FROM issues`); err != nil || len(rows) != 1 || rows[0][0] == "" {
+		t.Fatalf("text hashes after the migration: %v, %v", rows, err)
 	}
 	if _, err := ro.UpsertIssues(ctx, []bugscope.Issue{mk("a/b", 2, "x", "")}, nil); bugscope.ErrorCode(err) != bugscope.EUnavailable {
 		t.Errorf("writing through a read-only handle: %v, want unavailable", err)

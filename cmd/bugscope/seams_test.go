@@ -508,10 +508,9 @@ func TestOldSchemaNamesMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	latest := sqlite.LatestSchema()
-	if _, _, err := d.Rows(context.Background(), `DELETE FROM goose_db_version WHERE version_id = ? RETURNING version_id`, latest); err != nil {
+	if err := d.MigrateDown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	d.Rows(context.Background(), `DROP TABLE classifier_models`)
 	d.Close()
 	if _, errOut, code := run(t, "--db", db, "status"); code != exitConflict || !strings.Contains(errOut, "run bugscope migrate --db "+db) {
 		t.Fatalf("status on an old schema: exit %d, want %d naming bugscope migrate; stderr: %s", code, exitConflict, errOut)
