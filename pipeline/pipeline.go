@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +30,10 @@ type Store interface {
 	// UpsertIssues stores issues, all or none; an issue replaces the
 	// stored one unless that one is newer.
 	UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (bugscope.UpsertStats, error)
+	// StoreIssues stores the issues fill puts, in one transaction that
+	// fill's error rolls back; dup marks a repeated copy, stored by the
+	// same rule and not counted again.
+	StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error, totals func() bugscope.UpsertStats) error) (bugscope.UpsertStats, error)
 	// IssueBatches calls fn with the selected issues, bodies included, a
 	// batch at a time; fn may write between batches. EachIssue streams
 	// them; CountIssues counts them per repository.
@@ -65,6 +71,9 @@ type ImportOptions struct {
 	Repo string
 	// Progress, when set, is called as issues of a file are stored.
 	Progress func(file string, done, total int)
+	// ProgressBytes, when set, is called as ImportFiles reads a file, with
+	// the bytes read and the file's size.
+	ProgressBytes func(file string, done, total int64)
 }
 
 // FileResult is what importing one file did.
@@ -128,15 +137,103 @@ func StoreDumps(ctx context.Context, db Store, dumps []Dump, opt ImportOptions) 
 	return results, nil
 }
 
-// Import reads every file first and stores nothing unless all of them
-// parse; then it stores each file in its own transaction (ReadDumps,
-// StoreDumps).
+// Import stores the files, each in one pass and one transaction
+// (ImportFiles).
 func Import(ctx context.Context, db Store, files []string, opt ImportOptions) ([]FileResult, error) {
-	dumps, err := ReadDumps(files, opt)
+	return ImportFiles(ctx, db, files, opt)
+}
+
+// CheckFiles checks that the files can be opened, before a database is
+// opened for them: a missing one is an ENotFound error.
+func CheckFiles(files []string) error {
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return err
+		}
+		fh.Close()
+	}
+	return nil
+}
+
+// ImportFiles stores the files in one pass each, parsing and storing their
+// issues one at a time inside one transaction, so that memory stays
+// bounded whatever their size. A malformed file rolls the transaction
+// back: the database is left as it was, and the error names file, line,
+// column and field (every bad object of the file, up to
+// importer.MaxErrors). Each file is thus all or nothing, and so is the
+// whole call, as when every file was read before anything was stored.
+func ImportFiles(ctx context.Context, db Store, files []string, opt ImportOptions) ([]FileResult, error) {
+	if opt.Repo != "" {
+		if err := bugscope.ValidateRepo(opt.Repo); err != nil {
+			return nil, fmt.Errorf("--repo: %w", err)
+		}
+	}
+	results := make([]FileResult, 0, len(files))
+	_, err := db.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, totals func() bugscope.UpsertStats) error {
+		for _, f := range files {
+			before := totals()
+			r, err := importFile(ctx, f, opt, put)
+			if err != nil {
+				return err
+			}
+			after := totals()
+			r.UpsertStats = bugscope.UpsertStats{Inserted: after.Inserted - before.Inserted, Updated: after.Updated - before.Updated,
+				Unchanged: after.Unchanged - before.Unchanged, Stale: after.Stale - before.Stale}
+			results = append(results, r)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return StoreDumps(ctx, db, dumps, opt)
+	return results, nil
+}
+
+func importFile(ctx context.Context, path string, opt ImportOptions, put func(*bugscope.Issue, bool) error) (FileResult, error) {
+	res := FileResult{File: path}
+	fh, err := os.Open(path)
+	if err != nil {
+		return res, err
+	}
+	defer fh.Close()
+	var size int64
+	if fi, err := fh.Stat(); err == nil {
+		size = fi.Size()
+	}
+	cr := &countingReader{r: fh}
+	err = importer.Stream(cr, path, importer.Options{Repo: opt.Repo}, func(is bugscope.Issue, dup bool) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch {
+		case dup:
+			res.Duplicates++
+		case is.IsPullRequest:
+			res.PullRequests++
+		default:
+			res.Issues++
+		}
+		if err := put(&is, dup); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if opt.ProgressBytes != nil {
+			opt.ProgressBytes(path, cr.n, size)
+		}
+		return nil
+	})
+	return res, err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // ClassifyOptions control Classify.

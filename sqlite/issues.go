@@ -20,7 +20,7 @@ import (
 // updated_at later than the incoming one, or set where the incoming one is
 // missing. progress, when not nil, is called after each issue.
 func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (bugscope.UpsertStats, error) {
-	return d.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error) error {
+	return d.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, _ func() bugscope.UpsertStats) error {
 		for i := range issues {
 			if err := put(&issues[i], false); err != nil {
 				return err
@@ -35,12 +35,13 @@ func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress
 
 // StoreIssues stores the issues fill hands to put, one at a time, in one
 // transaction: committed when fill returns nil, rolled back, with nothing
-// changed, when it or put fails. So a dump can be parsed and stored in one
+// changed, when it or put fails. So dumps can be parsed and stored in one
 // pass, in bounded memory. Each issue replaces the stored one as in
 // UpsertIssues. dup says that an earlier copy of the issue was put in
 // this transaction: it is stored by the same rule, and not counted again.
+// totals returns the counts so far (for the part of a caller's work).
 // The connection's page cache is enlarged for the bulk work (BulkCacheKiB).
-func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error) error) (bugscope.UpsertStats, error) {
+func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error, totals func() bugscope.UpsertStats) error) (bugscope.UpsertStats, error) {
 	var st bugscope.UpsertStats
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", BulkCacheKiB)); err != nil {
@@ -51,7 +52,7 @@ func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Is
 			return err
 		}
 		defer w.close()
-		if err := fill(w.put); err != nil {
+		if err := fill(w.put, func() bugscope.UpsertStats { return w.st }); err != nil {
 			return err
 		}
 		st = w.st
