@@ -24,6 +24,10 @@ type ClassifiedFilter struct {
 	WithBody bool
 	// WithSignals loads the issues' signals.
 	WithSignals bool
+	// Compact loads only what reports read, so that a report of a million
+	// issues fits in memory: no dimension confidences, and of the
+	// evidence only the first item for each labelled value.
+	Compact bool
 }
 
 // ClassifyFilter selects the issues a classification run labels: those

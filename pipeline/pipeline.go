@@ -313,56 +313,8 @@ func Classify(ctx context.Context, db Store, tax *taxonomy.Taxonomy, c bugscope.
 	if !opt.All {
 		st.Skipped = st.Reasons.Current
 	}
-	kindDim := tax.ByRole(taxonomy.RoleKind)
-	comp, isComposite := c.(Composite)
-	var rejected []bugscope.IssueRef
 	for round := 0; ; round++ {
-		rejected = rejected[:0]
-		err := db.ClassifyBatches(ctx, f, opt.BatchSize, func(batch []bugscope.Issue) error {
-			sigs := ExtractSignals(batch)
-			var final, parts []bugscope.Classification
-			var err error
-			if isComposite {
-				final, parts, err = comp.ClassifyWith(ctx, batch, sigs)
-			} else {
-				final, err = c.Classify(ctx, batch)
-			}
-			if err != nil {
-				return err
-			}
-			all := append(parts, final...)
-			hashes := make(map[bugscope.IssueRef]string, len(batch))
-			for i := range batch {
-				hashes[batch[i].Ref()] = batch[i].TextHash()
-			}
-			for i := range all {
-				all[i].InputHash = hashes[all[i].Issue]
-			}
-			bad, err := db.SaveCurrent(ctx, all, sigs)
-			if err != nil {
-				return err
-			}
-			rejected = append(rejected, bad...)
-			refused := make(map[bugscope.IssueRef]bool, len(bad))
-			for _, r := range bad {
-				refused[r] = true
-			}
-			for _, s := range sigs {
-				st.Signals += len(s)
-			}
-			st.Issues += len(batch) - len(bad)
-			if kindDim != nil {
-				for _, cl := range final {
-					if !refused[cl.Issue] {
-						st.ByKind[cl.Labels.One(kindDim.ID)]++
-					}
-				}
-			}
-			if opt.Progress != nil {
-				opt.Progress(st.Issues)
-			}
-			return nil
-		})
+		rejected, err := classifyPass(ctx, db, tax, c, f, opt, &st)
 		st.Rejected += len(rejected)
 		if err != nil || len(rejected) == 0 {
 			st.Duration = time.Since(start)
@@ -376,6 +328,96 @@ func Classify(ctx context.Context, db Store, tax *taxonomy.Taxonomy, c bugscope.
 		// text: the others are current now.
 		f.All = false
 	}
+}
+
+// labelledBatch is a batch classified, on its way to the store.
+type labelledBatch struct {
+	issues     int
+	all, final []bugscope.Classification
+	sigs       map[bugscope.IssueRef][]bugscope.Signal
+}
+
+// classifyPass labels the issues f selects once. Classifying a batch (on
+// all cores) and storing the one before overlap: a goroutine stores while
+// the next batch is read and classified. It returns the issues whose
+// classifications the store refused.
+func classifyPass(ctx context.Context, db Store, tax *taxonomy.Taxonomy, c bugscope.Classifier, f bugscope.ClassifyFilter, opt ClassifyOptions, st *ClassifyStats) ([]bugscope.IssueRef, error) {
+	kindDim := tax.ByRole(taxonomy.RoleKind)
+	comp, isComposite := c.(Composite)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	todo := make(chan labelledBatch, 1)
+	var rejected []bugscope.IssueRef
+	var werr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range todo {
+			if werr != nil {
+				continue // drain
+			}
+			bad, err := db.SaveCurrent(ctx, b.all, b.sigs)
+			if err != nil {
+				werr = err
+				cancel()
+				continue
+			}
+			rejected = append(rejected, bad...)
+			refused := make(map[bugscope.IssueRef]bool, len(bad))
+			for _, r := range bad {
+				refused[r] = true
+			}
+			for ref, s := range b.sigs {
+				if !refused[ref] {
+					st.Signals += len(s)
+				}
+			}
+			st.Issues += b.issues - len(bad)
+			if kindDim != nil {
+				for _, cl := range b.final {
+					if !refused[cl.Issue] {
+						st.ByKind[cl.Labels.One(kindDim.ID)]++
+					}
+				}
+			}
+			if opt.Progress != nil {
+				opt.Progress(st.Issues)
+			}
+		}
+	}()
+	err := db.ClassifyBatches(ctx, f, opt.BatchSize, func(batch []bugscope.Issue) error {
+		sigs := ExtractSignals(batch)
+		var final, parts []bugscope.Classification
+		var err error
+		if isComposite {
+			final, parts, err = comp.ClassifyWith(ctx, batch, sigs)
+		} else {
+			final, err = c.Classify(ctx, batch)
+		}
+		if err != nil {
+			return err
+		}
+		all := append(parts, final...)
+		hashes := make(map[bugscope.IssueRef]string, len(batch))
+		for i := range batch {
+			hashes[batch[i].Ref()] = batch[i].TextHash()
+		}
+		for i := range all {
+			all[i].InputHash = hashes[all[i].Issue]
+		}
+		select {
+		case todo <- labelledBatch{issues: len(batch), all: all, final: final, sigs: sigs}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(todo)
+	<-done
+	if werr != nil {
+		return rejected, werr
+	}
+	return rejected, err
 }
 
 // ExtractSignals extracts the signals of issues on all cores.

@@ -51,7 +51,7 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err := CheckRepos(ctx, db, opt.Filter.Repos); err != nil {
 		return nil, err
 	}
-	items, err := Labelled(ctx, db, tax, opt.Classifier, opt.Filter, true)
+	items, err := labelled(ctx, db, tax, opt.Classifier, opt.Filter, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +123,12 @@ func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy,
 // labelled are left out (a report says how many). With nothing labelled
 // at all (or nothing by name) it is an ENotFound error.
 func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool) ([]bugscope.Classified, error) {
+	return labelled(ctx, db, tax, name, f, withSignals, false)
+}
+
+// labelled is Labelled, loading only what reports read when compact
+// (bugscope.ClassifiedFilter.Compact).
+func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals, compact bool) ([]bugscope.Classified, error) {
 	have, err := db.Classifiers(ctx, tax.Name)
 	if err != nil {
 		return nil, err
@@ -150,7 +156,7 @@ func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 		if len(out) >= total {
 			break // every issue has the best labels already
 		}
-		items, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals})
+		items, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals, Compact: compact})
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -166,6 +167,22 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 	return rejected, err
 }
 
+// firstEvidence keeps, in order, the first item of ev for each value of
+// labels, in a slice of its own (the rest is left to the collector).
+func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Evidence {
+	var out []bugscope.Evidence
+	seen := map[[2]string]bool{}
+	for _, e := range ev {
+		k := [2]string{e.Dimension, e.Value}
+		if seen[k] || !slices.Contains(labels[e.Dimension], e.Value) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
+}
+
 func nonNilMap(m map[string]float64) map[string]float64 {
 	if m == nil {
 		return map[string]float64{}
@@ -215,6 +232,9 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, fmt.Errorf("issue %s: stored labels: %w", is.Ref(), err)
 		}
 		c.Issue, c.Taxonomy, c.Classifier = is.Ref(), f.Taxonomy, f.Classifier
+		if f.Compact {
+			dimConf = "null"
+		}
 		if err := json.Unmarshal([]byte(dimConf), &c.DimConfidence); err != nil {
 			return nil, fmt.Errorf("classification of %s: %w", is.Ref(), err)
 		}
@@ -259,6 +279,12 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, err
+	}
+	if f.Compact {
+		for i := range out {
+			c := &out[i].Classification
+			c.Evidence = firstEvidence(c.Evidence, c.Labels)
+		}
 	}
 	if f.WithSignals {
 		srows, err := d.db.QueryContext(ctx, `SELECT s.issue_id, s.kind, s.value, s.field, s.offset FROM signals s
