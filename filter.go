@@ -26,8 +26,11 @@ type ClassifiedFilter struct {
 	WithSignals bool
 	// Compact loads only what reports read, so that a report of a million
 	// issues fits in memory: no dimension confidences, and of the
-	// evidence only the first item for each labelled value.
-	Compact bool
+	// evidence only the first item for each labelled value (of dimension
+	// EvidenceOf alone, when set); repeated strings (repositories, states,
+	// versions, label values) are shared.
+	Compact    bool
+	EvidenceOf string
 }
 
 // ClassifyFilter selects the issues a classification run labels: those

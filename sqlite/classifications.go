@@ -44,12 +44,13 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 		}
 		defer find.Close()
 		up, err := tx.PrepareContext(ctx, `INSERT INTO classifications
-			(issue_id, taxonomy, taxonomy_version, classifier, classifier_version, confidence, dim_confidence, evidence, created_at, input_hash)
-			VALUES (?,?,?,?,?,?,?,?,?,?)
+			(issue_id, taxonomy, taxonomy_version, classifier, classifier_version, confidence, dim_confidence, evidence, created_at, input_hash, evidence_brief)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (issue_id, taxonomy, classifier) DO UPDATE SET
 			taxonomy_version = excluded.taxonomy_version, classifier_version = excluded.classifier_version,
 			confidence = excluded.confidence, dim_confidence = excluded.dim_confidence,
-			evidence = excluded.evidence, created_at = excluded.created_at, input_hash = excluded.input_hash
+			evidence = excluded.evidence, created_at = excluded.created_at, input_hash = excluded.input_hash,
+			evidence_brief = excluded.evidence_brief
 			RETURNING id`)
 		if err != nil {
 			return err
@@ -125,9 +126,15 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 				evidence = []bugscope.Evidence{}
 			}
 			evJSON, _ := json.Marshal(evidence)
+			brief := []byte("[]")
+			if b := firstEvidence(evidence, c.Labels); len(b) == len(evidence) {
+				brief = evJSON
+			} else if len(b) > 0 {
+				brief, _ = json.Marshal(b)
+			}
 			var cid int64
 			if err := up.QueryRowContext(ctx, id, c.Taxonomy, c.TaxonomyVersion, c.Classifier, c.ClassifierVersion,
-				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout), read).Scan(&cid); err != nil {
+				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout), read, string(brief)).Scan(&cid); err != nil {
 				return fmt.Errorf("store classification of %s: %w", c.Issue, err)
 			}
 			if _, err := delLabels.ExecContext(ctx, cid); err != nil {
@@ -167,6 +174,17 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 	return rejected, err
 }
 
+// interner shares repeated strings.
+type interner map[string]string
+
+func (in interner) of(s string) string {
+	if t, ok := in[s]; ok {
+		return t
+	}
+	in[s] = s
+	return s
+}
+
 // firstEvidence keeps, in order, the first item of ev for each value of
 // labels, in a slice of its own (the rest is left to the collector).
 func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Evidence {
@@ -198,9 +216,13 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	if f.WithBody {
 		body = "i.body"
 	}
+	evidence, dimConf := "c.evidence", "c.dim_confidence"
+	if f.Compact {
+		evidence, dimConf = "COALESCE(c.evidence_brief, c.evidence)", "'null'"
+	}
 	q := `SELECT i.id, i.repo, i.number, i.title, ` + body + `, i.labels, i.state, i.author_association, i.created_at,
 		i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request,
-		c.id, c.taxonomy_version, c.classifier_version, c.confidence, c.dim_confidence, c.evidence, c.created_at,
+		c.id, c.taxonomy_version, c.classifier_version, c.confidence, `+dimConf+`, `+evidence+`, c.created_at,
 		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
 		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
@@ -212,6 +234,7 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	var out []bugscope.Classified
 	byClass := map[int64]int{}
 	byIssue := map[int64]int{}
+	in := interner{}
 	for rows.Next() {
 		var (
 			ci                       bugscope.Classified
@@ -232,9 +255,6 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, fmt.Errorf("issue %s: stored labels: %w", is.Ref(), err)
 		}
 		c.Issue, c.Taxonomy, c.Classifier = is.Ref(), f.Taxonomy, f.Classifier
-		if f.Compact {
-			dimConf = "null"
-		}
 		if err := json.Unmarshal([]byte(dimConf), &c.DimConfidence); err != nil {
 			return nil, fmt.Errorf("classification of %s: %w", is.Ref(), err)
 		}
@@ -243,6 +263,25 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		}
 		if t, err := time.Parse(time.RFC3339, cAt); err == nil {
 			c.CreatedAt = t
+		}
+		if f.Compact {
+			is.Repo, is.State, is.AuthorAssociation = in.of(is.Repo), in.of(is.State), in.of(is.AuthorAssociation)
+			for i, l := range is.Labels {
+				is.Labels[i] = in.of(l)
+			}
+			c.Issue.Repo = is.Repo
+			c.TaxonomyVersion, c.ClassifierVersion, c.InputHash = in.of(c.TaxonomyVersion), in.of(c.ClassifierVersion), ""
+			kept := c.Evidence[:0]
+			for _, e := range c.Evidence {
+				if f.EvidenceOf == "" || e.Dimension == f.EvidenceOf {
+					e.Dimension, e.Value, e.Rule, e.Field = in.of(e.Dimension), in.of(e.Value), in.of(e.Rule), in.of(e.Field)
+					kept = append(kept, e)
+				}
+			}
+			c.Evidence = slices.Clip(kept)
+			if len(kept) == 0 {
+				c.Evidence = nil
+			}
 		}
 		c.Labels = bugscope.Labels{}
 		byClass[cid] = len(out)
@@ -273,6 +312,9 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, err
 		}
 		if i, ok := byClass[cid]; ok {
+			if f.Compact {
+				dim, val = in.of(dim), in.of(val)
+			}
 			l := out[i].Classification.Labels
 			l[dim] = append(l[dim], val)
 		}
@@ -300,6 +342,9 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 				return nil, err
 			}
 			if i, ok := byIssue[id]; ok {
+				if f.Compact {
+					s.Kind, s.Value, s.Field = in.of(s.Kind), in.of(s.Value), in.of(s.Field)
+				}
 				out[i].Signals = append(out[i].Signals, s)
 			}
 		}

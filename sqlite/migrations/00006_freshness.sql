@@ -9,7 +9,12 @@
 -- known.
 ALTER TABLE issues ADD COLUMN text_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE classifications ADD COLUMN input_hash TEXT NOT NULL DEFAULT '';
+-- The evidence reports quote: of classifications.evidence, the first item
+-- for each labelled value (JSON), so that a report of a million issues
+-- does not decode all of it. NULL in older rows: reports read evidence.
+ALTER TABLE classifications ADD COLUMN evidence_brief TEXT;
 
 -- +goose Down
+ALTER TABLE classifications DROP COLUMN evidence_brief;
 ALTER TABLE classifications DROP COLUMN input_hash;
 ALTER TABLE issues DROP COLUMN text_hash;
