@@ -1,13 +1,17 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
+	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -98,5 +102,55 @@ func TestClassifyConcurrentChange(t *testing.T) {
 			t.Fatalf("kept changing: %d stored, want the 29 others", len(items))
 		}
 		db.Close()
+	}
+}
+
+// A report built from the compact load (BuildReport) is the one built
+// from every stored field (Labelled): same figures, same examples, same
+// evidence quoted.
+func TestCompactReportIsTheFullOne(t *testing.T) {
+	ctx := context.Background()
+	tax, err := taxonomy.Builtin(taxonomy.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := classify.BuiltinRules(tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	files := []string{"../cmd/bugscope/testdata/issues.json", "../cmd/bugscope/testdata/other.jsonl"}
+	if _, err := ImportFiles(ctx, db, files, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Classify(ctx, db, tax, classify.New(rs), ClassifyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	compact, err := BuildReport(ctx, db, tax, ReportOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := Labelled(ctx, db, tax, "", bugscope.IssueFilter{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFilter, _ := db.CountIssues(ctx, bugscope.IssueFilter{})
+	full, err := report.Build(tax, items, report.Options{Now: now, InFilter: inFilter, Fixes: map[bugscope.IssueRef][]bugscope.Fix{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	compact.WriteJSON(&a)
+	full.WriteJSON(&b)
+	if a.String() != b.String() {
+		t.Fatalf("compact report differs:\n%s\nfull:\n%s", a.String(), b.String())
+	}
+	if !strings.Contains(a.String(), `"evidence"`) {
+		t.Fatalf("no examples with evidence in the report: %s", a.String())
 	}
 }

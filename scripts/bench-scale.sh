@@ -10,9 +10,11 @@
 #   change      an import of 0.1% of the issues with new text
 #   reclassify  the plain classify after that change (labels only those)
 #   report      the Markdown report of everything
-# and prints each step's wall time and peak memory (the maximum resident
-# set of the process, from getrusage: no /usr/bin/time needed). With RUNS
-# above 1 the whole sequence repeats and the medians are printed.
+# and prints each step's wall time, CPU time (user + system) and peak
+# memory (the maximum resident set of the process, from getrusage: no
+# /usr/bin/time needed), with the load average before and after. With RUNS
+# above 1 the whole sequence repeats and the medians (by wall time) are
+# printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?usage: bench-scale.sh N [RUNS]}
@@ -43,9 +45,9 @@ for r in $(seq "$runs"); do
 	fi
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-printf '%-11s %10s %12s\n' step "wall (s)" "peak (MiB)"
+printf '%-11s %10s %10s %12s\n' step "wall (s)" "CPU (s)" "peak (MiB)"
 for step in import classify change reclassify report; do
-	awk -v s="$step" '$1 == s {print $2, $3}' "$tmp/times" | sort -n | awk -v s="$step" '
-		{w[NR]=$1; m[NR]=$2} END {printf "%-11s %10.2f %12.0f\n", s, w[int((NR+1)/2)], m[int((NR+1)/2)]}'
+	awk -v s="$step" '$1 == s {print $2, $3, $4}' "$tmp/times" | sort -n | awk -v s="$step" '
+		{w[NR]=$1; m[NR]=$2; c[NR]=$3} END {k=int((NR+1)/2); printf "%-11s %10.2f %10.2f %12.0f\n", s, w[k], c[k], m[k]}'
 done
-awk '{t += $2} END {printf "total (median run: sum of medians above may differ): %.2f s over %d steps\n", t / '"$runs"', NR / '"$runs"'}' "$tmp/times"
+awk '{t += $2; c += $4} END {printf "all steps, per run: %.2f s wall, %.2f s CPU\n", t / '"$runs"', c / '"$runs"'}' "$tmp/times"
