@@ -226,14 +226,19 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
 		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
+	var n int
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM classifications c JOIN issues i ON i.id = c.issue_id
+		WHERE c.taxonomy = ? AND c.classifier = ? AND `+where, append([]any{f.Taxonomy, f.Classifier}, args...)...).Scan(&n); err != nil {
+		return nil, err
+	}
 	rows, err := d.db.QueryContext(ctx, q, append([]any{f.Taxonomy, f.Classifier}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bugscope.Classified
-	byClass := map[int64]int{}
-	byIssue := map[int64]int{}
+	out := make([]bugscope.Classified, 0, n) // sized once: a slice grown by doubling would hold twice as much at its peak
+	byClass := make(map[int64]int, n)
+	byIssue := make(map[int64]int, n)
 	in := interner{}
 	for rows.Next() {
 		var (
