@@ -205,7 +205,7 @@ func Stream(r io.Reader, name string, opt Options, emit func(is bugscope.Issue, 
 		case '{':
 			i, err = p.object(0)
 		default:
-			err = p.errAt(0, -1, "", fmt.Errorf("found %s where a JSON array or object should start", snippet(p.data, 0)))
+			err = p.errAt(0, -1, "", fmt.Errorf("found %s where a JSON array or object should start", p.snippet(0)))
 		}
 		if err != nil {
 			var e *Error
@@ -397,7 +397,7 @@ func (p *parser) array(s int) (int, error) {
 			return 0, p.eof(p.obj)
 		}
 		if p.data[i] != '{' {
-			return 0, p.errAt(i, p.obj, "", fmt.Errorf("found %s, want an issue object", snippet(p.data, i)))
+			return 0, p.errAt(i, p.obj, "", fmt.Errorf("found %s, want an issue object", p.snippet(i)))
 		}
 		p.discard(i)
 		end, err := p.issue(0)
@@ -414,7 +414,7 @@ func (p *parser) array(s int) (int, error) {
 		case ']':
 			return i + 1, nil
 		default:
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an array element, want , or ]", snippet(p.data, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an array element, want , or ]", p.snippet(i)))
 		}
 	}
 }
@@ -431,7 +431,7 @@ func (p *parser) wrapper(s, issuesAt int) (int, error) {
 			return 0, p.eof(-1)
 		}
 		if p.data[i] != '"' {
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s, want an object key", snippet(p.data, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s, want an object key", p.snippet(i)))
 		}
 		end, err := p.skipChecked(i)
 		if err != nil {
@@ -442,7 +442,7 @@ func (p *parser) wrapper(s, issuesAt int) (int, error) {
 			return 0, p.eof(-1)
 		}
 		if p.data[i] != ':' {
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object key, want :", snippet(p.data, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object key, want :", p.snippet(i)))
 		}
 		i = p.skipSpace(i + 1)
 		if i >= len(p.data) {
@@ -450,7 +450,7 @@ func (p *parser) wrapper(s, issuesAt int) (int, error) {
 		}
 		if i == issuesAt && !inArray {
 			if p.data[i] != '[' {
-				return 0, p.errAt(i, -1, "issues", fmt.Errorf("found %s, want an array of issues", snippet(p.data, i)))
+				return 0, p.errAt(i, -1, "issues", fmt.Errorf("found %s, want an array of issues", p.snippet(i)))
 			}
 			inArray = true
 			end, err = p.array(i)
@@ -470,7 +470,7 @@ func (p *parser) wrapper(s, issuesAt int) (int, error) {
 		case '}':
 			return i + 1, nil
 		default:
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object value, want , or }", snippet(p.data, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object value, want , or }", p.snippet(i)))
 		}
 	}
 }
@@ -527,7 +527,7 @@ func keyHash(repo string, number int) uint64 {
 func (p *parser) skipChecked(s int) (int, error) {
 	end, complete := p.value(s)
 	if end == s {
-		return 0, p.errAt(s, -1, "", fmt.Errorf("found %s, want a JSON value", snippet(p.data, s)))
+		return 0, p.errAt(s, -1, "", fmt.Errorf("found %s, want a JSON value", p.snippet(s)))
 	}
 	if err := json.Unmarshal(p.data[s:end], new(json.RawMessage)); err != nil {
 		return 0, p.jsonErr(err, s, end, complete, -1)
@@ -731,11 +731,20 @@ func skipString(d []byte, i int) (int, bool) {
 	}
 }
 
+// snippet is snippet of the value at data[i], read far enough ahead that
+// it does not depend on where the window ends.
+func (p *parser) snippet(i int) string {
+	p.need(i + snippetLen + 1)
+	return snippet(p.data, i)
+}
+
+const snippetLen = 24
+
 // snippet shows the value (or the stray byte) at d[i] in an error message.
 func snippet(d []byte, i int) string {
 	end, _ := skipValue(d, i)
 	end = max(end, i+1)
-	s := d[i:min(end, i+24)]
+	s := d[i:min(end, i+snippetLen)]
 	if k := bytes.IndexAny(s, "\r\n"); k >= 0 {
 		s = s[:k]
 	}
