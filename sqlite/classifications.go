@@ -222,7 +222,7 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	}
 	q := `SELECT i.id, i.repo, i.number, i.title, ` + body + `, i.labels, i.state, i.author_association, i.created_at,
 		i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request,
-		c.id, c.taxonomy_version, c.classifier_version, c.confidence, `+dimConf+`, `+evidence+`, c.created_at,
+		c.id, c.taxonomy_version, c.classifier_version, c.confidence, ` + dimConf + `, ` + evidence + `, c.created_at,
 		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
 		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
