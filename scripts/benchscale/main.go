@@ -8,7 +8,7 @@
 //
 // gen writes N issues made by replicating the source dumps (default: the
 // repository's own test fixtures) with new numbers: copy k of issue #n is
-// issue #(k*10,000,000 + n) of the same repository, its html_url to match.
+// issue #(k*1,000,000 + n) of the same repository, its html_url to match.
 // change writes M of those N issues, spread evenly, with a new title
 // suffix, a changed body and a later updated_at: an import of it replaces
 // exactly M issues' text. Output is a JSON array with one object per line.
@@ -66,7 +66,7 @@ func usage() {
 }
 
 // Copies of one source issue are numbered k*stride + n.
-const stride = 10_000_000
+const stride = 1_000_000
 
 var numberInURL = regexp.MustCompile(`/(issues|pull)/[0-9]+$`)
 
