@@ -16,6 +16,20 @@ import (
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
+// builtinRules returns the default taxonomy and its built-in rules.
+func builtinRules(t testing.TB) (*taxonomy.Taxonomy, *classify.RuleSet) {
+	t.Helper()
+	tax, err := taxonomy.Builtin(taxonomy.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := classify.BuiltinRules(tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tax, rs
+}
+
 // changingStore changes an issue's text just before classifications of
 // it are stored (the first changes times), as an import running
 // alongside would.
@@ -46,14 +60,7 @@ func (s *changingStore) SaveCurrent(ctx context.Context, cs []bugscope.Classific
 // labels nothing, and one after a change only the changed issue.
 func TestClassifyConcurrentChange(t *testing.T) {
 	ctx := context.Background()
-	tax, err := taxonomy.Builtin(taxonomy.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := classify.BuiltinRules(tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tax, rs := builtinRules(t)
 	for _, tc := range []struct {
 		changes      int
 		wantRejected int
@@ -110,14 +117,7 @@ func TestClassifyConcurrentChange(t *testing.T) {
 // evidence quoted.
 func TestCompactReportIsTheFullOne(t *testing.T) {
 	ctx := context.Background()
-	tax, err := taxonomy.Builtin(taxonomy.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := classify.BuiltinRules(tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tax, rs := builtinRules(t)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "b.db"))
 	if err != nil {
 		t.Fatal(err)

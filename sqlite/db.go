@@ -181,13 +181,9 @@ func (d *DB) prepare(ctx context.Context, o Options) error {
 // (open), so two processes never migrate one database at once; the second
 // finds the work done.
 func (d *DB) migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
+	p, err := d.migrations()
 	if err != nil {
 		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -195,14 +191,23 @@ func (d *DB) migrate(ctx context.Context) error {
 	return d.backfillTextHash(ctx)
 }
 
+// migrations is the goose provider of the embedded migrations.
+func (d *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
 // MigrateDown undoes the newest applied migration, making the database an
 // older bugscope's: for tests of what happens to such databases.
 func (d *DB) MigrateDown(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, d.db, sub, goose.WithDisableGlobalRegistry(true))
+	p, err := d.migrations()
 	if err != nil {
 		return err
 	}
