@@ -181,7 +181,7 @@ func appendJSONStrings(b []byte, ss []string) ([]byte, error) {
 }
 
 // backfillTextHash gives the issues of a database made before text
-// hashes were stored (migration 00006) theirs, in one transaction.
+// hashes were stored (migration 00009) theirs, in one transaction.
 func (d *DB) backfillTextHash(ctx context.Context) error {
 	return d.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, title, body, labels FROM issues WHERE text_hash = ''`)
