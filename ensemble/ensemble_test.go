@@ -145,7 +145,7 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 	if !ok {
 		t.Fatalf("no kind gate: %+v", m.Gates)
 	}
-	preds, err := m.Predict(context.Background(), docs[:3], 2)
+	preds, err := m.Learned.Predict(context.Background(), docs[:3], 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 		t.Errorf("a category for a question: %v", q.Labels)
 	}
 
-	res, err := CrossValidate(context.Background(), c, 3, opt, nil)
+	res, err := CrossValidate(context.Background(), c, 3, opt, CVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +194,10 @@ func TestTrainCombineAndCrossValidate(t *testing.T) {
 		t.Errorf("kind accuracy: rules %.3f (want 2/3), ensemble %.3f", rulesAcc, ensAcc)
 	}
 	sum := res.Summary()
-	if sum.Folds != 3 || len(sum.Figures) != 3*len(res.Ensemble.Dimensions) {
+	if sum.Folds != 3 || len(sum.Figures) != 4*len(res.Ensemble.Dimensions) {
 		t.Errorf("summary %+v", sum)
 	}
-	if _, err := CrossValidate(context.Background(), c, 1, opt, nil); err == nil {
+	if _, err := CrossValidate(context.Background(), c, 1, opt, CVOptions{}); err == nil {
 		t.Error("one fold accepted")
 	}
 }
@@ -261,4 +261,102 @@ func (f *fixedRules) Classify(_ context.Context, issues []bugscope.Issue) ([]bug
 		out[i] = *f.docs[is.Number-1].Rules
 	}
 	return out, nil
+}
+
+// Cross-validation lets the model take part only where it beats the rules
+// out of fold on the held-out source: on the synthetic labels the rules
+// call every question a feature, so the kind goes to the gates; where the
+// rules are always right, no dimension does, and the final ensemble is
+// the rules. Figures come per source, and the final ensemble is never
+// below the rules on the judged labels.
+func TestCrossValidateChoices(t *testing.T) {
+	tax := mustTax(t)
+	for _, tc := range []struct {
+		name      string
+		perfect   bool
+		wantModel bool
+	}{{"rules wrong on questions", false, true}, {"rules always right", true, false}} {
+		docs, gold := synthetic(90)
+		if tc.perfect {
+			for i := range docs {
+				docs[i].Rules.Labels = gold[i]
+			}
+		}
+		c, err := learn.NewCorpus(tax, learn.DefaultFeatures(), docs, gold, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Source = make([]string, c.Len())
+		for i := range c.Source {
+			c.Source[i] = []string{"tuned.jsonl", "held.jsonl"}[i/45]
+		}
+		res, err := CrossValidate(context.Background(), c, 3, learn.DefaultTrainOptions(), CVOptions{HeldOut: "held.jsonl"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Subsets) != 2 || res.Subsets[1].Source != "held.jsonl" || res.Subsets[1].Examples != 45 || res.HeldOut != "held.jsonl" {
+			t.Fatalf("%s: subsets %+v", tc.name, res.Subsets)
+		}
+		var kind GateChoice
+		for _, ch := range res.Choices {
+			if ch.Dimension == "kind" {
+				kind = ch
+			}
+			if tc.perfect && ch.UseModel {
+				t.Errorf("%s: the model takes part in %s: %s", tc.name, ch.Dimension, ch.Why)
+			}
+		}
+		if kind.UseModel != tc.wantModel || kind.Why == "" {
+			t.Errorf("%s: kind choice %+v", tc.name, kind)
+		}
+		for _, g := range res.Gains {
+			switch {
+			case tc.perfect && g.Gain.Defined() && (g.Gain != 0 || g.Lo != 0 || g.Hi != 0):
+				t.Errorf("%s: %s gains %v [%v, %v] where the ensemble is the rules", tc.name, g.Dimension, g.Gain, g.Lo, g.Hi)
+			case !tc.perfect && g.Dimension == "kind" && !(g.Gain > 0 && g.Lo > 0 && g.Hi >= g.Gain):
+				t.Errorf("%s: the kind gains %v [%v, %v], want a gain with an interval above 0", tc.name, g.Gain, g.Lo, g.Hi)
+			}
+		}
+		held := res.Subsets[1]
+		if fell := lower(held.Rules, held.Final); fell != "" {
+			t.Errorf("%s: the final ensemble is below the rules on the held-out labels: %s", tc.name, fell)
+		}
+		m, err := Train(context.Background(), c, learn.Complement(c.Len(), nil), learn.DefaultTrainOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Apply(m)
+		if g := m.Gates["kind"]; (g.Mode == GateRules) == tc.wantModel || g.Why != kind.Why || m.CV == nil || m.CV.HeldOut != "held.jsonl" {
+			t.Errorf("%s: applied kind gate %+v, cv %+v", tc.name, g, m.CV)
+		}
+		if tc.perfect {
+			for i := range docs {
+				p, err := m.Learned.Predict(context.Background(), docs[i:i+1], 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := Combine(m, docs[i].Rules, p[0]).Labels; !sameLabels(got, gold[i]) {
+					t.Errorf("%s: issue %d: ensemble %v, rules %v", tc.name, i, got, gold[i])
+					break
+				}
+			}
+		}
+	}
+	// The held-out source must exist.
+	docs, gold := synthetic(30)
+	c, _ := learn.NewCorpus(tax, learn.DefaultFeatures(), docs, gold, nil)
+	if _, err := CrossValidate(context.Background(), c, 3, learn.DefaultTrainOptions(), CVOptions{HeldOut: "nope.jsonl"}); err == nil || !strings.Contains(err.Error(), "nope.jsonl") {
+		t.Errorf("an unknown held-out source: %v", err)
+	}
+}
+
+func sameLabels(a, b bugscope.Labels) bool {
+	for _, l := range []bugscope.Labels{a, b} {
+		for d := range l {
+			if !sameSet(a[d], b[d]) {
+				return false
+			}
+		}
+	}
+	return true
 }

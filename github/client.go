@@ -109,6 +109,10 @@ type Options struct {
 	Jitter func() float64
 	// UserAgent defaults to "bugscope".
 	UserAgent string
+	// TokenSource, when set, gives each request its token instead of
+	// Token: a GitHub App's installation token (App), renewed as it
+	// nears its end.
+	TokenSource TokenSource
 }
 
 // Client is a go-github client behind bugscope's transport.
@@ -126,6 +130,14 @@ func New(opt Options) (*Client, error) {
 	base, err := APIURL(opt.BaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if opt.TokenSource != nil {
+		base := opt.Transport
+		if base == nil {
+			base = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		opt.Transport = &tokenTransport{base: base, src: opt.TokenSource}
+		opt.Token = ""
 	}
 	t := newTransport(opt)
 	ua := opt.UserAgent
@@ -148,7 +160,7 @@ func New(opt Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("github client: %w", err)
 	}
-	return &Client{GH: c, transport: t, token: opt.Token != "", base: base}, nil
+	return &Client{GH: c, transport: t, token: opt.Token != "" || opt.TokenSource != nil, base: base}, nil
 }
 
 // APIURL resolves the --api-url value: "" is github.com; a bare host (no

@@ -23,6 +23,10 @@ type Corpus struct {
 	Cfg  FeatureConfig
 	Docs []Doc
 	Gold []bugscope.Labels
+	// Source, when set, names where each doc's labels came from (a gold
+	// file), aligned with Docs: cross-validation reports its figures per
+	// source too, and may judge the ensemble on one of them.
+	Source []string
 
 	raw   []rawDoc
 	names map[uint64]string

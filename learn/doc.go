@@ -29,6 +29,12 @@
 // best value inside it.
 //
 // A Model is saved as gzip'd JSON that describes itself: format version,
-// taxonomy, feature configuration, training data hash and, when trained
-// with cross-validation, its figures, before the weights and vocabulary.
+// taxonomy, feature configuration and training data (its hash and the
+// labelled issues' ids) before the weights and vocabulary. The file bugscope
+// train writes is package ensemble's Model, which wraps this one with the
+// gates and the cross-validated figures.
+//
+// The code is split by concern: model.go the format, train.go training,
+// predict.go prediction, evidence.go the evidence of a decision, file.go
+// reading and writing.
 package learn

@@ -7,7 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/bugscope/bugscope/internal/atomic"
 
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -17,50 +18,60 @@ import (
 const maxModelBytes = 512 << 20
 
 // Write writes the model as gzip'd JSON. The JSON describes itself: its
-// format and version, taxonomy, feature configuration, training data and,
-// when cross-validated, its figures come before the vocabulary and weights.
-func (m *Model) Write(w io.Writer) error {
+// format and version, taxonomy, feature configuration and training data
+// come before the vocabulary and weights.
+func (m *Model) Write(w io.Writer) error { return WriteGzipJSON(w, m) }
+
+// Save writes the model to a file atomically: a crash leaves the old file
+// or the new one, never half of one.
+func (m *Model) Save(path string) error { return SaveGzipJSON(path, m) }
+
+// WriteGzipJSON writes v as gzip'd JSON, the encoding of model files
+// (package ensemble writes its wrapper with it).
+func WriteGzipJSON(w io.Writer, v any) error {
 	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(zw)
-	if err := enc.Encode(m); err != nil {
+	if err := json.NewEncoder(zw).Encode(v); err != nil {
 		return err
 	}
 	return zw.Close()
 }
 
-// Save writes the model to a file atomically: a crash leaves the old file
-// or the new one, never half of one.
-func (m *Model) Save(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".model-*")
+// SaveGzipJSON writes v as gzip'd JSON to path atomically.
+func SaveGzipJSON(path string, v any) error {
+	err := atomic.WriteFile(path, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		if err := WriteGzipJSON(bw, v); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if f, ok := w.(*os.File); ok {
+			return f.Sync()
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriter(tmp)
-	if err := m.Write(bw); err != nil {
-		tmp.Close()
 		return fmt.Errorf("write model %s: %w", path, err)
 	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write model %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 // Read reads a model written by Write and binds it to tax, which must be
 // the taxonomy (name and version) it was trained on.
 func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
+	data, err := ReadGzip(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(data, name, tax)
+}
+
+// ReadGzip decompresses a model file, at most maxModelBytes of it.
+func ReadGzip(r io.Reader, name string) ([]byte, error) {
 	zr, err := gzip.NewReader(bufio.NewReader(r))
 	if err != nil {
 		return nil, fmt.Errorf("model %s: not a bugscope model (gzip: %w)", name, err)
@@ -74,12 +85,14 @@ func Read(r io.Reader, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 	if lr.N <= 0 {
 		return nil, fmt.Errorf("model %s: larger than %d MB uncompressed", name, maxModelBytes>>20)
 	}
-	return decode(data, name, tax)
+	return data, nil
 }
 
-// decode reads the JSON of a model file (Read's part after decompression,
-// which FuzzRead fuzzes directly).
-func decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
+// Decode reads the JSON of a learned model (Read's part after
+// decompression, which FuzzRead fuzzes directly). Fields it does not know
+// are ignored: a model file of format version 1 carried the ensemble's
+// gates and cross-validation too, which package ensemble reads.
+func Decode(data []byte, name string, tax *taxonomy.Taxonomy) (*Model, error) {
 	var head struct {
 		Format        string `json:"format"`
 		FormatVersion int    `json:"format_version"`

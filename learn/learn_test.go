@@ -439,7 +439,7 @@ func FuzzRead(f *testing.F) {
 		if len(data) > 16<<10 {
 			return
 		}
-		m, err := decode(data, "fuzz", tax)
+		m, err := Decode(data, "fuzz", tax)
 		if err != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package learn
 import (
 	"math"
 	"math/rand/v2"
+	"sort"
 	"testing"
 )
 
@@ -245,6 +246,52 @@ func TestSoftmaxDualMatchesPrimal(t *testing.T) {
 			dp := primal.W[j*K+k] - primal.W[j*K]
 			if math.Abs(dd-dp) > 1e-3 {
 				t.Errorf("feature %d class %d: dual %.5f, primal %.5f", j, k, dd, dp)
+			}
+		}
+	}
+}
+
+// contributions keeps the n largest positive contributions, largest first,
+// as sorting them all would.
+func TestContributionsTopN(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for trial := 0; trial < 200; trial++ {
+		K, D := 2+r.IntN(3), 5+r.IntN(60)
+		h := &Head{Classes: make([]string, K), Temperature: 0.5 + r.Float64(), dense: make([]float32, D*K)}
+		for i := range h.dense {
+			h.dense[i] = float32(r.NormFloat64())
+		}
+		var x SparseVec
+		for j := 0; j < D; j++ {
+			if r.IntN(2) == 0 {
+				x.Idx = append(x.Idx, int32(j))
+				x.Val = append(x.Val, float32(r.Float64()))
+			}
+		}
+		k, n := r.IntN(K), r.IntN(5)
+		var all []contribution
+		for i, j := range x.Idx {
+			row := h.dense[int(j)*K : int(j)*K+K]
+			mean := 0.0
+			for _, w := range row {
+				mean += float64(w)
+			}
+			mean /= float64(K)
+			if c := float64(x.Val[i]) * (float64(row[k]) - mean) / h.Temperature; c > 0 {
+				all = append(all, contribution{feature: j, weight: c})
+			}
+		}
+		sort.SliceStable(all, func(a, b int) bool { return all[a].weight > all[b].weight })
+		if len(all) > n {
+			all = all[:n]
+		}
+		got := h.contributions(x, k, n)
+		if len(got) != len(all) {
+			t.Fatalf("trial %d: %d contributions, want %d", trial, len(got), len(all))
+		}
+		for i := range got {
+			if got[i] != all[i] {
+				t.Fatalf("trial %d: contribution %d is %+v, want %+v", trial, i, got[i], all[i])
 			}
 		}
 	}

@@ -29,7 +29,7 @@ type ClassifierOptions struct {
 type ModelFile struct {
 	Path  string
 	Data  []byte
-	Model *learn.Model
+	Model *ensemble.Model
 }
 
 // ReadModelFile reads a model file for taxonomy tax: a missing file is an
@@ -40,7 +40,7 @@ func ReadModelFile(path string, tax *taxonomy.Taxonomy) (*ModelFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	m, err := learn.Read(bytes.NewReader(data), path, tax)
+	m, err := ensemble.Read(bytes.NewReader(data), path, tax)
 	if err != nil {
 		return nil, bugscope.WithKind(bugscope.EInvalid, err)
 	}
@@ -52,7 +52,7 @@ type Classifiers struct {
 	// Classifier is the rule classifier, or the ensemble of the rules and
 	// the model (a Composite: all three are stored).
 	Classifier bugscope.Classifier
-	Model      *learn.Model
+	Model      *ensemble.Model
 	// ModelSource names where the model came from: its file, or the
 	// store that remembered it.
 	ModelSource string
@@ -67,11 +67,11 @@ type Classifiers struct {
 func LoadClassifiers(ctx context.Context, db Store, tax *taxonomy.Taxonomy, o ClassifierOptions) (*Classifiers, error) {
 	rc := classify.New(o.Rules)
 	out := &Classifiers{Classifier: rc, Names: "rules " + o.Rules.Version()}
-	var m *learn.Model
+	var m *ensemble.Model
 	switch {
 	case o.Model != nil:
 		m = o.Model.Model
-		if err := db.SaveModel(ctx, bugscope.StoredModel{Taxonomy: tax.Name, Version: learn.ModelVersion(m), Source: o.Model.Path, Data: o.Model.Data}); err != nil {
+		if err := db.SaveModel(ctx, bugscope.StoredModel{Taxonomy: tax.Name, Version: learn.ModelVersion(m.Learned), Source: o.Model.Path, Data: o.Model.Data}); err != nil {
 			return nil, err
 		}
 		out.ModelSource = o.Model.Path
@@ -85,19 +85,36 @@ func LoadClassifiers(ctx context.Context, db Store, tax *taxonomy.Taxonomy, o Cl
 		if err != nil {
 			return nil, err
 		}
-		if m, err = learn.Read(bytes.NewReader(sm.Data), sm.Source, tax); err != nil {
+		if m, err = ensemble.Read(bytes.NewReader(sm.Data), sm.Source, tax); err != nil {
 			return nil, bugscope.Errorf(bugscope.EConflict, "the model remembered for taxonomy %s (from %s) cannot be used: %v; classify --model FILE with a new one, or --rules-only", tax.Name, sm.Source, err)
 		}
 		out.ModelSource = "the model remembered from " + sm.Source
 	}
-	if m.Features.RuleFeatures && m.Training.Rules != "" && m.Training.Rules != o.Rules.Version() {
-		out.Notes = append(out.Notes, fmt.Sprintf("the model learned from rules %s; the rules now are %s", m.Training.Rules, o.Rules.Version()))
+	if lm := m.Learned; lm.Features.RuleFeatures && lm.Training.Rules != "" && lm.Training.Rules != o.Rules.Version() {
+		out.Notes = append(out.Notes, fmt.Sprintf("the model learned from rules %s; the rules now are %s", lm.Training.Rules, o.Rules.Version()))
 	}
 	out.Model = m
 	out.Classifier = &ensemble.Classifier{Model: m, Rules: rc}
-	out.Names = fmt.Sprintf("rules %s, model %s (%s) and the ensemble", o.Rules.Version(), learn.ModelVersion(m), out.ModelSource)
+	out.Names = fmt.Sprintf("rules %s, model %s (%s) and the ensemble", o.Rules.Version(), learn.ModelVersion(m.Learned), out.ModelSource)
 	return out, nil
 }
 
 // The ensemble is stored with its parts by Classify.
 var _ Composite = (*ensemble.Classifier)(nil)
+
+// RememberedModel returns the model the store remembers for taxonomy tax
+// (classify --model), or nil when it remembers none.
+func RememberedModel(ctx context.Context, db Store, tax *taxonomy.Taxonomy) (*ensemble.Model, error) {
+	sm, err := db.Model(ctx, tax.Name)
+	if bugscope.ErrorCode(err) == bugscope.ENotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := ensemble.Read(bytes.NewReader(sm.Data), sm.Source, tax)
+	if err != nil {
+		return nil, bugscope.Errorf(bugscope.EConflict, "the model remembered for taxonomy %s (from %s) cannot be used: %v", tax.Name, sm.Source, err)
+	}
+	return m, nil
+}

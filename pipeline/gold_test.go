@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -79,6 +80,51 @@ func TestCheckIndependent(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
 			t.Errorf("%s: %v, want %q", c.name, err, c.wantErr)
+		}
+	}
+}
+
+// A model that learned from some of the hand labels can still be corrected
+// with them when its file has their out-of-fold predictions: every one of
+// them, for the classifier and model version whose labels are reported.
+func TestCrossPredictions(t *testing.T) {
+	lm := &learn.Model{Training: learn.TrainingInfo{Examples: 2, DataHash: "sha256:0123456789abcdef", Issues: []string{"o/r#1", "o/r#2"}}}
+	m := ensemble.Wrap(lm)
+	m.CrossPredictions = map[string]map[string]bugscope.Labels{
+		"ensemble": {"o/r#1": {"kind": {"bug"}}, "o/r#2": {"kind": {"feature"}}},
+		"model":    {"o/r#1": {"kind": {"docs"}}},
+	}
+	version := learn.ModelVersion(lm)
+	gold := func(refs ...int) *report.Gold {
+		g := &report.Gold{Labels: map[bugscope.IssueRef]bugscope.Labels{}}
+		for _, n := range refs {
+			g.Labels[bugscope.IssueRef{Repo: "o/r", Number: n}] = bugscope.Labels{}
+		}
+		return g
+	}
+	for _, c := range []struct {
+		name     string
+		cls, ver string
+		model    *ensemble.Model
+		gold     *report.Gold
+		want     map[int]string // issue number: predicted kind
+	}{
+		{"every trained issue predicted", "ensemble", version + "+rules 1", m, gold(1, 2, 3), map[int]string{1: "bug", 2: "feature"}},
+		{"the model's own", "model", version, m, gold(1, 3), map[int]string{1: "docs"}},
+		{"one missing", "model", version, m, gold(1, 2), nil},
+		{"another version", "ensemble", "v1+sha256:ffffffffffff", m, gold(1), nil},
+		{"no overlap", "ensemble", version, m, gold(3), nil},
+		{"no model", "ensemble", version, nil, gold(1), nil},
+	} {
+		got, ok := CrossPredictions(c.cls, c.ver, c.model, c.gold)
+		if ok != (c.want != nil) || len(got) != len(c.want) {
+			t.Errorf("%s: %v %v, want %v", c.name, got, ok, c.want)
+			continue
+		}
+		for n, kind := range c.want {
+			if l := got[bugscope.IssueRef{Repo: "o/r", Number: n}]; l.One("kind") != kind {
+				t.Errorf("%s: o/r#%d predicted %v, want %s", c.name, n, l, kind)
+			}
 		}
 	}
 }

@@ -10,15 +10,17 @@ import (
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/review"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // Corpus is what 'bugscope train' learns from: it joins the label records
 // with the stored issues, runs the rules and extracts signals for them,
 // and lends every stored issue's text to the document frequencies. It also
-// returns the labelled issues missing from the database.
+// returns the labelled issues missing from the database. sources, when not
+// nil, names the file of each record (ReadGold), for figures per file.
 func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscope.Classifier,
-	recs []labelrec.Record, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
+	recs []labelrec.Record, sources map[bugscope.IssueRef]string, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
 	var pool []bugscope.Issue
 	byRef := map[bugscope.IssueRef]int{}
 	if err := db.EachIssue(ctx, bugscope.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
@@ -54,7 +56,16 @@ func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscop
 		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
 	}
 	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
-	return c, missing, err
+	if err != nil {
+		return nil, missing, err
+	}
+	if sources != nil {
+		c.Source = make([]string, len(docs))
+		for i := range docs {
+			c.Source[i] = sources[docs[i].Issue.Ref()]
+		}
+	}
+	return c, missing, nil
 }
 
 // ReviewQueue builds the queue of stored decisions a human should check
@@ -89,27 +100,100 @@ func ReviewQueue(ctx context.Context, db Store, tax *taxonomy.Taxonomy, f bugsco
 // ReadGold reads the label-record files training learns from: an issue
 // labelled in two files must not be, and every record must label every
 // dimension that applies to it (EInvalid errors naming the file and issue).
-func ReadGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, error) {
+// It also says which file labelled each issue.
+func ReadGold(files []string, tax *taxonomy.Taxonomy) ([]labelrec.Record, map[bugscope.IssueRef]string, error) {
 	var out []labelrec.Record
 	seen := map[bugscope.IssueRef]string{}
 	for _, f := range files {
 		recs, err := labelrec.ReadFile(f, tax)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, r := range recs {
 			if prev, ok := seen[r.Issue]; ok {
-				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too; give each issue once", f, r.Issue, prev)
+				return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too; give each issue once", f, r.Issue, prev)
 			}
 			seen[r.Issue] = f
 			if miss := labelrec.Unlabelled(tax, r.Labels); len(miss) > 0 {
-				return nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s has no %s; training needs complete labels", f, r.Issue, strings.Join(miss, ", "))
+				return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: %s has no %s; training needs complete labels", f, r.Issue, strings.Join(miss, ", "))
 			}
 			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
-		return nil, bugscope.Errorf(bugscope.EInvalid, "%s: no label records", strings.Join(files, ", "))
+		return nil, nil, bugscope.Errorf(bugscope.EInvalid, "%s: no label records", strings.Join(files, ", "))
 	}
-	return out, nil
+	return out, seen, nil
+}
+
+// SamplePriorities ranks the stored issues for the labelling loop
+// (bugscope sample --strategy): for study.StrategyUncertain, 1 - the final
+// decision's confidence; for study.StrategyDisagree, the weight of the
+// dimensions the rules and the model disagree on (review's weights), the
+// uncertainty breaking ties. It names the classifier whose decisions are
+// final. Disagreements need the model's labels: without them it is an
+// ENotFound error.
+func SamplePriorities(ctx context.Context, db Store, tax *taxonomy.Taxonomy, strategy string, f bugscope.IssueFilter) (map[bugscope.IssueRef]float64, string, error) {
+	items, final, err := ReviewQueue(ctx, db, tax, f)
+	if err != nil {
+		return nil, "", err
+	}
+	prio := make(map[bugscope.IssueRef]float64, len(items))
+	anyModel := false
+	for _, it := range items {
+		ref, err := bugscope.ParseIssueRef(it.Issue)
+		if err != nil {
+			return nil, "", err
+		}
+		uncertain := 1 - it.Confidence
+		switch strategy {
+		case study.StrategyDisagree:
+			anyModel = anyModel || it.Model != nil
+			// Score is the uncertainty plus the disagreements' weights.
+			prio[ref] = (it.Score - uncertain) + uncertain/100
+		default:
+			prio[ref] = uncertain
+		}
+	}
+	if strategy == study.StrategyDisagree && !anyModel {
+		return nil, "", bugscope.Errorf(bugscope.ENotFound, "strategy %s needs the learned model's labels beside the rules': bugscope classify --model MODEL first", strategy)
+	}
+	if strategy == study.StrategyDisagree {
+		final = "rules and model (final: " + final + ")"
+	}
+	return prio, final, nil
+}
+
+// AddSampleLabels adds the final labels of a sample (its raters' answers:
+// review corrections, a labelling loop's round) to the records training
+// learns from, as the label records of source "sample NAME": the resolved
+// items that are not left out. An issue already labelled elsewhere, or an
+// answer that leaves a dimension unlabelled, is an EInvalid error naming
+// the sample and issue.
+func AddSampleLabels(ctx context.Context, svc *study.Service, name string, recs []labelrec.Record, sources map[bugscope.IssueRef]string) ([]labelrec.Record, int, error) {
+	finals, err := svc.Finals(ctx, name, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	src := "sample " + name
+	added := 0
+	for _, f := range finals {
+		if !f.Resolved() || f.Excluded() {
+			continue
+		}
+		ref := f.Item.Issue
+		if prev, ok := sources[ref]; ok {
+			return nil, 0, bugscope.Errorf(bugscope.EInvalid, "%s: %s is labelled in %s too; give each issue once", src, ref, prev)
+		}
+		if miss := labelrec.Unlabelled(svc.Tax, f.Labels); len(miss) > 0 {
+			return nil, 0, bugscope.Errorf(bugscope.EInvalid, "%s: the answer on %s has no %s; training needs complete labels", src, ref, strings.Join(miss, ", "))
+		}
+		sources[ref] = src
+		recs = append(recs, labelrec.Record{Issue: ref, Labels: f.Labels})
+		added++
+	}
+	if added == 0 {
+		return nil, 0, bugscope.Errorf(bugscope.EInvalid, "%s has no final labels yet (annotate it first)", src)
+	}
+	return recs, added, nil
 }

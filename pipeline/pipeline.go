@@ -286,7 +286,7 @@ func Versions(c bugscope.Classifier) map[string]string {
 	v := map[string]string{c.Name(): c.Version()}
 	if e, ok := c.(*ensemble.Classifier); ok {
 		v[e.Rules.Name()] = e.Rules.Version()
-		v[learn.Name] = learn.ModelVersion(e.Model)
+		v[learn.Name] = learn.ModelVersion(e.Model.Learned)
 	}
 	return v
 }

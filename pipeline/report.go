@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/report"
@@ -34,9 +34,10 @@ type ReportOptions struct {
 	// Gold corrects the shares with hand labels (GoldFiles, or a
 	// sample's final labels); Model is the learned model the labels come
 	// from (default: the one the store remembers), for checking that it
-	// did not learn from the hand labels.
+	// did not learn from the hand labels, or, where it did, for its
+	// out-of-fold predictions of them (cross-prediction).
 	Gold  *report.Gold
-	Model *learn.Model
+	Model *ensemble.Model
 	// Period of the trends; AsOf the snapshot time (zero: the data's).
 	Period string
 	AsOf   time.Time
@@ -60,8 +61,19 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 		return nil, err
 	}
 	if opt.Gold != nil && !opt.Gold.NotRandom {
-		if err := checkGoldIndependent(ctx, db, tax, items, opt); err != nil {
+		cross, err := checkGoldIndependent(ctx, db, tax, items, opt)
+		if err != nil {
 			return nil, err
+		}
+		if len(cross) > 0 {
+			g := *opt.Gold
+			opt.Gold = &g
+			for i := range items {
+				if l, ok := cross[items[i].Issue.Ref()]; ok {
+					items[i].Classification.Labels = l
+					g.CrossPredicted++
+				}
+			}
 		}
 	}
 	inFilter, err := db.CountIssues(ctx, opt.Filter)
@@ -95,9 +107,15 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 
 // checkGoldIndependent applies CheckIndependent to every learned
 // classifier whose labels the report uses: the model is opt.Model, else
-// the one the store remembers.
-func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) error {
+// the one the store remembers. Where the model learned from some of the
+// hand labels and its file has its out-of-fold predictions of every one of
+// them (train's cross-validation), it returns those predictions instead
+// of an error: the report labels those issues with them, so that the
+// correction compares the hand labels with predictions made without them
+// (cross-prediction-powered inference, Zrnic and Candès, PNAS 2024).
+func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
 	seen := map[[2]string]bool{}
+	var cross map[bugscope.IssueRef]bugscope.Labels
 	for _, it := range items {
 		c := it.Classification
 		k := [2]string{c.Classifier, c.ClassifierVersion}
@@ -107,18 +125,60 @@ func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy,
 		seen[k] = true
 		m := opt.Model
 		if m == nil {
-			sm, err := db.Model(ctx, tax.Name)
-			if err == nil {
-				m, _ = learn.Read(bytes.NewReader(sm.Data), sm.Source, tax)
-			} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
-				return err
+			var err error
+			if m, err = RememberedModel(ctx, db, tax); err != nil && bugscope.ErrorCode(err) != bugscope.EConflict {
+				return nil, err
 			}
 		}
-		if err := CheckIndependent(c.Classifier, c.ClassifierVersion, m, opt.Gold); err != nil {
-			return err
+		var lm *learn.Model
+		if m != nil {
+			lm = m.Learned
+		}
+		err := CheckIndependent(c.Classifier, c.ClassifierVersion, lm, opt.Gold)
+		if err == nil {
+			continue
+		}
+		cp, ok := CrossPredictions(c.Classifier, c.ClassifierVersion, m, opt.Gold)
+		if !ok {
+			if m != nil && lm.Training.Examples > 0 && len(m.CrossPredictions) == 0 && strings.Contains(err.Error(), "were used to train") {
+				return nil, bugscope.Errorf(bugscope.EInvalid, "%v (a model trained with cross-validation, train --cv K, keeps its out-of-fold predictions of them, which a report can use instead)", err)
+			}
+			return nil, err
+		}
+		if cross == nil {
+			cross = map[bugscope.IssueRef]bugscope.Labels{}
+		}
+		for ref, l := range cp {
+			cross[ref] = l
 		}
 	}
-	return nil
+	return cross, nil
+}
+
+// CrossPredictions returns the out-of-fold predictions of classifier cls
+// (of model version version) for the hand labels of g the model learned
+// from, when its file has one for every such issue.
+func CrossPredictions(cls, version string, m *ensemble.Model, g *report.Gold) (map[bugscope.IssueRef]bugscope.Labels, bool) {
+	if m == nil || !strings.HasPrefix(version, learn.ModelVersion(m.Learned)) {
+		return nil, false
+	}
+	preds := m.CrossPredictions[cls]
+	trained := map[string]bool{}
+	for _, id := range m.Learned.Training.Issues {
+		trained[id] = true
+	}
+	out := map[bugscope.IssueRef]bugscope.Labels{}
+	for ref := range g.Labels {
+		if !trained[ref.String()] {
+			continue
+		}
+		l, ok := preds[ref.String()]
+		if !ok {
+			return nil, false
+		}
+		out[ref] = l
+	}
+	return out, len(out) > 0
 }
 
 // Labelled returns the selected issues with their labels in the taxonomy,

@@ -33,6 +33,10 @@ type Gold struct {
 	// NotRandom says the labels are not a random sample of the reported
 	// issues: they measure the labels' accuracy but correct nothing.
 	NotRandom bool
+	// CrossPredicted counts the hand-labelled issues a learned classifier
+	// was trained on whose labels in the report are its out-of-fold
+	// predictions (cross-prediction): the estimation says so.
+	CrossPredicted int
 }
 
 // Estimate is a share with its 95% interval: the corrected share when the
@@ -261,6 +265,9 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	sum.Corrected = true
 	est.Method = MethodPPI
 	est.Note = fmt.Sprintf("Shares are corrected for the classifier's errors with %d hand labels (%d bugs) of a random sample, %s: prediction-powered inference (Angelopoulos et al., Science 2023) with power tuning, per stratum, weighted by the strata's populations; shares of bugs are ratios (bugs of a value over bugs), so the classifier's kind errors are corrected too. Intervals cover sampling noise and labelling error.", sum.Used, sum.Bugs, strataText(sum.Strata))
+	if g.CrossPredicted > 0 {
+		est.Note += fmt.Sprintf(" The learned model was trained on %d of these hand-labelled issues: their labels here are its out-of-fold predictions from train's cross-validation, each made by a model that did not learn from it (cross-prediction-powered inference, Zrnic and Candès, PNAS 2024); the model trained on every label labels the other issues, where the paper averages the fold models.", g.CrossPredicted)
+	}
 	return e, est
 }
 

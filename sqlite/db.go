@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -37,6 +39,10 @@ type DB struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	// watch is the connection of DataVersion and RefreshSearch (search.go).
+	watchMu     sync.Mutex
+	watch       *sql.Conn
+	lastVersion atomic.Int64
 	// now is the clock used for stored times; tests replace it.
 	now func() time.Time
 }
@@ -191,7 +197,19 @@ func (d *DB) migrate(ctx context.Context) error {
 	return d.backfillTextHash(ctx)
 }
 
-// migrations is the goose provider of the embedded migrations.
+// UndoLatestMigration runs the Down part of the newest migration, making
+// the database one of the bugscope before it: for tests of older
+// databases.
+func (d *DB) UndoLatestMigration(ctx context.Context) error {
+	p, err := d.migrations()
+	if err != nil {
+		return err
+	}
+	_, err = p.Down(ctx)
+	return err
+}
+
+// migrations is goose's provider of the embedded migrations over d.
 func (d *DB) migrations() (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
@@ -202,17 +220,6 @@ func (d *DB) migrations() (*goose.Provider, error) {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	return p, nil
-}
-
-// MigrateDown undoes the newest applied migration, making the database an
-// older bugscope's: for tests of what happens to such databases.
-func (d *DB) MigrateDown(ctx context.Context) error {
-	p, err := d.migrations()
-	if err != nil {
-		return err
-	}
-	_, err = p.Down(ctx)
-	return err
 }
 
 // Migrate brings the database at path to the newest schema (OpenWith does
@@ -325,7 +332,15 @@ func (d *DB) classify(err error) error {
 }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *DB) Close() error {
+	d.watchMu.Lock()
+	if d.watch != nil {
+		d.watch.Close()
+		d.watch = nil
+	}
+	d.watchMu.Unlock()
+	return d.db.Close()
+}
 
 // Path returns the file the database lives in.
 func (d *DB) Path() string { return d.path }

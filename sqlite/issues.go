@@ -279,35 +279,49 @@ func (d *DB) Issue(ctx context.Context, ref bugscope.IssueRef) (bugscope.Issue, 
 // issueWhere is the SQL condition on issues i (and its arguments) that
 // selects what f selects.
 func issueWhere(f bugscope.IssueFilter) (string, []any) {
+	return filterWhere(f, issueCols)
+}
+
+// filterCols names the columns a filter's conditions test.
+type filterCols struct {
+	id, pulls, repo, number, state, created string
+}
+
+var issueCols = filterCols{id: "i.id", pulls: "i.is_pull_request", repo: "i.repo", number: "i.number", state: "i.state", created: "i.created_at"}
+
+// filterWhere is the SQL condition (and its arguments) that selects what f
+// selects, on the columns c; without c.pulls, pull requests are not there
+// to leave out.
+func filterWhere(f bugscope.IssueFilter, c filterCols) (string, []any) {
 	var conds []string
 	var args []any
-	if !f.IncludePulls {
-		conds = append(conds, "i.is_pull_request = 0")
+	if !f.IncludePulls && c.pulls != "" {
+		conds = append(conds, c.pulls+" = 0")
 	}
 	if len(f.Repos) > 0 {
-		conds = append(conds, "i.repo IN ("+placeholders(len(f.Repos))+")")
+		conds = append(conds, c.repo+" IN ("+placeholders(len(f.Repos))+")")
 		for _, r := range f.Repos {
 			args = append(args, r)
 		}
 	}
 	if f.Number != 0 {
-		conds = append(conds, "i.number = ?")
+		conds = append(conds, c.number+" = ?")
 		args = append(args, f.Number)
 	}
 	if f.State != "" {
-		conds = append(conds, "i.state = ?")
+		conds = append(conds, c.state+" = ?")
 		args = append(args, f.State)
 	}
 	if f.Since != nil {
-		conds = append(conds, "i.created_at >= ?")
+		conds = append(conds, c.created+" >= ?")
 		args = append(args, formatTime(f.Since))
 	}
 	if f.Until != nil {
-		conds = append(conds, "i.created_at < ?")
+		conds = append(conds, c.created+" < ?")
 		args = append(args, formatTime(f.Until))
 	}
 	if len(f.Labels) > 0 {
-		conds = append(conds, "EXISTS (SELECT 1 FROM issue_labels l WHERE l.issue_id = i.id AND l.label IN ("+placeholders(len(f.Labels))+"))")
+		conds = append(conds, c.id+" IN (SELECT l.issue_id FROM issue_labels l WHERE l.label IN ("+placeholders(len(f.Labels))+"))")
 		for _, l := range f.Labels {
 			args = append(args, l)
 		}

@@ -54,7 +54,7 @@ func TestOpenSchemaVersions(t *testing.T) {
 	upsert(t, db, mk("a/b", 1, "kept", "2024-01-01T00:00:00Z"))
 	latest := LatestSchema()
 	// An older bugscope's database: without the newest migration.
-	if err := db.MigrateDown(ctx); err != nil {
+	if err := db.UndoLatestMigration(ctx); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

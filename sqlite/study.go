@@ -258,18 +258,24 @@ func labelsJSON(l bugscope.Labels) string {
 // SaveAnnotations stores answers on issues of a sample in one transaction
 // and returns their ids. An answer on an issue outside the sample fails
 // the whole call.
-func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []study.Annotation) ([]int64, error) {
+// A row with a Submission key that the rater used before is not stored
+// again (the unique index annotations_submission backs the check).
+func (d *DB) SaveAnnotations(ctx context.Context, sample string, anns []study.Annotation) ([]study.Saved, error) {
 	return d.insertOnSample(ctx, sample, `INSERT INTO annotations
-			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?)`, len(anns), func(i int) sampleRow {
-		a := &anns[i]
-		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
-			values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source}, created: a.CreatedAt}
-		if strings.TrimSpace(a.Rater) == "" {
-			r.invalid = bugscope.Errorf(bugscope.EInvalid, "answer on %s: no rater", a.Issue)
-		}
-		return r
-	})
+			(sample_id, issue_id, rater, labels, confidence, note, exclude_reason, source, submission, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		`SELECT id FROM annotations WHERE sample_id = ? AND rater = ? AND submission = ?`, len(anns), func(i int) sampleRow {
+			a := &anns[i]
+			r := sampleRow{issue: a.Issue, what: fmt.Sprintf("answer of %s on %s", a.Rater, a.Issue),
+				values: []any{a.Rater, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, a.Source, nullable(a.Submission)}, created: a.CreatedAt}
+			if a.Submission != "" {
+				r.key = []any{a.Rater, a.Submission}
+			}
+			if strings.TrimSpace(a.Rater) == "" {
+				r.invalid = bugscope.Errorf(bugscope.EInvalid, "answer on %s: no rater", a.Issue)
+			}
+			return r
+		})
 }
 
 // sampleRow is a row to insert on an issue of a sample.
@@ -279,15 +285,27 @@ type sampleRow struct {
 	created time.Time // the last value, stored as stamp does
 	what    string    // names the row in errors
 	invalid error     // what is wrong with the row, if anything
+	// key, when set, are the arguments after the sample's row id of the
+	// query that finds a row stored before with the same submission key.
+	key []any
+}
+
+// nullable stores "" as NULL: a row without a submission key.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // insertOnSample inserts n rows, row(0) to row(n-1), on issues of a
 // sample in one transaction with stmt, whose values are the sample's and
 // the issue's row ids, the row's values and its time, and returns their
-// ids. A row on an
+// ids. A row with a key that find (given the sample's row id and the key)
+// finds is not inserted: its id is the found row's. A row on an
 // issue outside the sample, or an invalid one, fails the whole call.
-func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row func(i int) sampleRow) ([]int64, error) {
-	ids := make([]int64, 0, n)
+func (d *DB) insertOnSample(ctx context.Context, sample, stmt, find string, n int, row func(i int) sampleRow) ([]study.Saved, error) {
+	ids := make([]study.Saved, 0, n)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
 		_, sid, err := getSample(ctx, tx, sample)
 		if err != nil {
@@ -311,6 +329,17 @@ func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row
 			if r.invalid != nil {
 				return r.invalid
 			}
+			if r.key != nil {
+				var id int64
+				err := tx.QueryRowContext(ctx, find, append([]any{sid}, r.key...)...).Scan(&id)
+				if err == nil {
+					ids = append(ids, study.Saved{ID: id})
+					continue
+				}
+				if !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+			}
 			res, err := ins.ExecContext(ctx, append(append([]any{sid, iid}, r.values...), d.stamp(r.created))...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.what, err)
@@ -319,7 +348,7 @@ func (d *DB) insertOnSample(ctx context.Context, sample, stmt string, n int, row
 			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
+			ids = append(ids, study.Saved{ID: id, Stored: true})
 		}
 		return nil
 	})
@@ -365,23 +394,27 @@ func (d *DB) Annotations(ctx context.Context, sample string, q study.AnnotationQ
 
 // SaveArbitrations stores decisions on issues of a sample in one
 // transaction and returns their ids.
-func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []study.Arbitration) ([]int64, error) {
+func (d *DB) SaveArbitrations(ctx context.Context, sample string, arbs []study.Arbitration) ([]study.Saved, error) {
 	return d.insertOnSample(ctx, sample, `INSERT INTO arbitrations
-			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, len(arbs), func(i int) sampleRow {
-		a := &arbs[i]
-		settled := a.Settled
-		if settled == nil {
-			settled = []int64{}
-		}
-		sj, _ := json.Marshal(settled)
-		r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
-			values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source}, created: a.CreatedAt}
-		if strings.TrimSpace(a.Arbitrator) == "" {
-			r.invalid = bugscope.Errorf(bugscope.EInvalid, "decision on %s: no arbitrator", a.Issue)
-		}
-		return r
-	})
+			(sample_id, issue_id, arbitrator, labels, confidence, note, exclude_reason, settled, source, submission, created_at)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		`SELECT id FROM arbitrations WHERE sample_id = ? AND arbitrator = ? AND submission = ?`, len(arbs), func(i int) sampleRow {
+			a := &arbs[i]
+			settled := a.Settled
+			if settled == nil {
+				settled = []int64{}
+			}
+			sj, _ := json.Marshal(settled)
+			r := sampleRow{issue: a.Issue, what: fmt.Sprintf("decision of %s on %s", a.Arbitrator, a.Issue),
+				values: []any{a.Arbitrator, labelsJSON(a.Labels), a.Confidence, a.Note, a.ExcludeReason, string(sj), a.Source, nullable(a.Submission)}, created: a.CreatedAt}
+			if a.Submission != "" {
+				r.key = []any{a.Arbitrator, a.Submission}
+			}
+			if strings.TrimSpace(a.Arbitrator) == "" {
+				r.invalid = bugscope.Errorf(bugscope.EInvalid, "decision on %s: no arbitrator", a.Issue)
+			}
+			return r
+		})
 }
 
 // Arbitrations returns a sample's decisions in item order: the latest per

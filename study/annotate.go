@@ -154,6 +154,35 @@ type SaveResult struct {
 // issue (labels, confidence, note, exclusion) is not stored again, so
 // importing the same file twice changes nothing.
 func (s *Service) Annotate(ctx context.Context, sample, rater string, answers []Answer, source string) (SaveResult, error) {
+	return s.annotate(ctx, sample, rater, answers, source, "")
+}
+
+// Submit stores one answer of a form (the browser's): as Annotate does,
+// and at most once per submission key, however often the form is sent,
+// even at the same moment. The key is a random token the form carries
+// (CheckSubmission).
+func (s *Service) Submit(ctx context.Context, sample, rater string, a Answer, source, key string) (SaveResult, error) {
+	if err := CheckSubmission(key); err != nil {
+		return SaveResult{}, err
+	}
+	return s.annotate(ctx, sample, rater, []Answer{a}, source, key)
+}
+
+// CheckSubmission validates a form's submission key: 16 to 64 URL-safe
+// characters (NewToken makes one).
+func CheckSubmission(key string) error {
+	if len(key) < 16 || len(key) > 64 {
+		return bugscope.Errorf(bugscope.EInvalid, "submission key: want 16 to 64 characters, got %d", len(key))
+	}
+	for _, r := range key {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return bugscope.Errorf(bugscope.EInvalid, "submission key: only letters, digits, - and _")
+		}
+	}
+	return nil
+}
+
+func (s *Service) annotate(ctx context.Context, sample, rater string, answers []Answer, source, key string) (SaveResult, error) {
 	var res SaveResult
 	if err := CheckName("rater", rater); err != nil {
 		return res, err
@@ -186,15 +215,27 @@ func (s *Service) Annotate(ctx context.Context, sample, rater string, answers []
 			continue
 		}
 		store = append(store, Annotation{Issue: a.Issue, Rater: rater, Labels: s.Prune(a.Labels), Confidence: a.Confidence,
-			Note: a.Note, ExcludeReason: a.ExcludeReason, Source: source, CreatedAt: now})
+			Note: a.Note, ExcludeReason: a.ExcludeReason, Source: source, CreatedAt: now, Submission: key})
 	}
 	if len(store) > 0 {
-		if _, err := s.Store.SaveAnnotations(ctx, sample, store); err != nil {
+		saved, err := s.Store.SaveAnnotations(ctx, sample, store)
+		if err != nil {
 			return res, err
 		}
+		res.count(saved)
 	}
-	res.Saved = len(store)
 	return res, nil
+}
+
+// count adds what the store did to the result.
+func (r *SaveResult) count(saved []Saved) {
+	for _, sv := range saved {
+		if sv.Stored {
+			r.Saved++
+		} else {
+			r.Unchanged++
+		}
+	}
 }
 
 func answerOf(a Annotation) Answer {

@@ -219,6 +219,19 @@ func (s *Service) agreed(as []Annotation) bugscope.Labels {
 // A decision equal to the latest on the item, over the same answers, is
 // not stored again.
 func (s *Service) Arbitrate(ctx context.Context, sample, arbitrator string, decisions []Answer, source string) (SaveResult, error) {
+	return s.arbitrate(ctx, sample, arbitrator, decisions, source, "")
+}
+
+// SubmitDecision stores one decision of a form, as Arbitrate does, at
+// most once per submission key (see Submit).
+func (s *Service) SubmitDecision(ctx context.Context, sample, arbitrator string, d Answer, source, key string) (SaveResult, error) {
+	if err := CheckSubmission(key); err != nil {
+		return SaveResult{}, err
+	}
+	return s.arbitrate(ctx, sample, arbitrator, []Answer{d}, source, key)
+}
+
+func (s *Service) arbitrate(ctx context.Context, sample, arbitrator string, decisions []Answer, source, key string) (SaveResult, error) {
 	var res SaveResult
 	if err := CheckName("arbitrator", arbitrator); err != nil {
 		return res, err
@@ -265,14 +278,16 @@ func (s *Service) Arbitrate(ctx context.Context, sample, arbitrator string, deci
 			continue
 		}
 		store = append(store, Arbitration{Issue: d.Issue, Arbitrator: arbitrator, Labels: s.Prune(d.Labels),
-			Confidence: d.Confidence, Note: d.Note, ExcludeReason: d.ExcludeReason, Settled: settled, Source: source, CreatedAt: now})
+			Confidence: d.Confidence, Note: d.Note, ExcludeReason: d.ExcludeReason, Settled: settled, Source: source, CreatedAt: now,
+			Submission: key})
 	}
 	if len(store) > 0 {
-		if _, err := s.Store.SaveArbitrations(ctx, sample, store); err != nil {
+		saved, err := s.Store.SaveArbitrations(ctx, sample, store)
+		if err != nil {
 			return res, err
 		}
+		res.count(saved)
 	}
-	res.Saved = len(store)
 	return res, nil
 }
 

@@ -20,6 +20,15 @@ const (
 	MethodExplicit = "explicit" // a given list of issues
 )
 
+// Strategies of a sample: a random draw, or the issues whose labels would
+// teach the classifier most (the labelling loop). Only a random sample
+// estimates shares; the others measure and teach.
+const (
+	StrategyRandom    = "random"    // a seeded simple random sample per stratum
+	StrategyUncertain = "uncertain" // the least confident classifications first
+	StrategyDisagree  = "disagree"  // rules-versus-model disagreements first
+)
+
 // Stratification of a sample.
 const (
 	StratifyRepo = "repo" // one stratum per repository (engine), as the source study
@@ -76,6 +85,14 @@ type Design struct {
 	Size       int
 	Seed       uint64
 	Stratify   string // StratifyRepo (default) or StratifyNone
+	// Strategy is StrategyRandom (default), or StrategyUncertain or
+	// StrategyDisagree, which take each stratum's issues of highest
+	// Priority (the caller's measure of what a label would teach: 1 -
+	// confidence, or the weight of the disagreements), ties in seeded
+	// random order; issues without a priority come last.
+	Strategy string
+	Priority map[bugscope.IssueRef]float64
+	RankedBy string // the classifier(s) whose decisions gave the priorities
 }
 
 // Stratum is one stratum of a sample: its population, the size the
@@ -106,6 +123,12 @@ type Params struct {
 	Origin string `json:"origin,omitempty"`
 	// ClassifierUsed is the classifier whose kinds filtered the population.
 	ClassifierUsed string `json:"classifier_used,omitempty"`
+	// Strategy is how the issues were chosen: StrategyRandom (also when
+	// empty, in samples drawn before strategies), StrategyUncertain or
+	// StrategyDisagree; Ranked names the classifier whose decisions ranked
+	// them.
+	Strategy string `json:"strategy,omitempty"`
+	Ranked   string `json:"ranked_by,omitempty"`
 }
 
 // Sample is a named sample with its items in annotation order.
@@ -117,6 +140,14 @@ type Sample struct {
 	Params          Params       `json:"params"`
 	CreatedAt       time.Time    `json:"created_at"`
 	Items           []SampleItem `json:"items,omitempty"`
+}
+
+// Random reports whether the sample may be taken for a random draw, the
+// kind whose labels can correct a report's shares: not one of the
+// labelling loop's strategies. (A given list is taken at its word: the
+// list may be a random sample drawn elsewhere.)
+func (s *Sample) Random() bool {
+	return s.Params.Strategy == "" || s.Params.Strategy == StrategyRandom
 }
 
 // Size is the number of issues drawn.
@@ -208,6 +239,13 @@ func ParseQuery(q string) (terms, without []string, err error) {
 // the strata in proportion to their sizes, half 1 first, so that raters
 // meet every engine from the start.
 func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint64) []SampleItem {
+	return drawRanked(strata, sizes, seed, nil)
+}
+
+// drawRanked is Draw, or with prio not nil, each stratum's issues of
+// highest priority, ties (and issues without one, after the rest) in the
+// seeded random order.
+func drawRanked(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint64, prio map[bugscope.IssueRef]float64) []SampleItem {
 	type drawn struct {
 		item SampleItem
 		key  float64
@@ -218,9 +256,23 @@ func Draw(strata map[string][]bugscope.IssueRef, sizes map[string]int, seed uint
 		sortRefs(pool)
 		n := min(sizes[name], len(pool))
 		rng := rand.New(rand.NewPCG(seed, stratumKey(name)))
-		for i := 0; i < n; i++ { // partial Fisher–Yates
+		shuffle := n
+		if prio != nil {
+			shuffle = len(pool)
+		}
+		for i := 0; i < shuffle && i < len(pool); i++ { // (partial) Fisher–Yates
 			j := i + rng.IntN(len(pool)-i)
 			pool[i], pool[j] = pool[j], pool[i]
+		}
+		if prio != nil {
+			sort.SliceStable(pool, func(i, j int) bool {
+				pi, oki := prio[pool[i]]
+				pj, okj := prio[pool[j]]
+				if oki != okj {
+					return oki
+				}
+				return pi > pj
+			})
 		}
 		first := (n + 1) / 2
 		for i := 0; i < n; i++ {
@@ -301,6 +353,17 @@ func (s *Service) Draft(ctx context.Context, d Design) (*Sample, error) {
 	if p.Stratify != StratifyRepo && p.Stratify != StratifyNone {
 		return nil, bugscope.Errorf(bugscope.EInvalid, "stratify %q: want %s or %s", p.Stratify, StratifyRepo, StratifyNone)
 	}
+	switch d.Strategy {
+	case "", StrategyRandom:
+		p.Strategy = StrategyRandom
+	case StrategyUncertain, StrategyDisagree:
+		p.Strategy, p.Ranked = d.Strategy, d.RankedBy
+		if len(d.Priority) == 0 {
+			return nil, bugscope.Errorf(bugscope.EInvalid, "strategy %s: no classified issue to rank (bugscope classify first)", d.Strategy)
+		}
+	default:
+		return nil, bugscope.Errorf(bugscope.EInvalid, "strategy %q: want %s, %s or %s", d.Strategy, StrategyRandom, StrategyUncertain, StrategyDisagree)
+	}
 	cf, err := s.candidateFilter(ctx, &p)
 	if err != nil {
 		return nil, err
@@ -341,7 +404,7 @@ func (s *Service) Draft(ctx context.Context, d Design) (*Sample, error) {
 	}
 	return &Sample{
 		Name: d.Name, Taxonomy: s.Tax.Name, TaxonomyVersion: s.Tax.Version, Method: method,
-		Params: p, CreatedAt: s.now().UTC(), Items: Draw(strata, sizes, d.Seed),
+		Params: p, CreatedAt: s.now().UTC(), Items: drawRanked(strata, sizes, d.Seed, priority(p.Strategy, d.Priority)),
 	}, nil
 }
 
@@ -470,4 +533,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// priority is the ranking of a strategy: none for a random draw.
+func priority(strategy string, prio map[bugscope.IssueRef]float64) map[bugscope.IssueRef]float64 {
+	if strategy == StrategyRandom {
+		return nil
+	}
+	return prio
 }

@@ -313,3 +313,73 @@ func TestFromRefs(t *testing.T) {
 		t.Fatalf("an issue not in the database: %v", err)
 	}
 }
+
+// The labelling loop's strategies take each stratum's issues of highest
+// priority (ties in the seeded order, unranked issues last), record the
+// strategy, and make a sample that is not random: its final labels cannot
+// correct shares (Gold sets NotRandom).
+func TestDraftStrategies(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, append(fixtureIssues("acme/big", 10), fixtureIssues("acme/small", 5)...))
+	s := newService(t, db, defaultTax(t))
+	prio := map[bugscope.IssueRef]float64{}
+	for n := 1; n <= 10; n++ {
+		prio[ref("acme/big", n)] = float64(n) / 10 // 10 most uncertain
+	}
+	prio[ref("acme/small", 4)] = 0.9
+	prio[ref("acme/small", 2)] = 0.9 // a tie with #4
+	// acme/small 1, 3 and 5 have no priority: last.
+	sm, err := s.Draft(ctx, study.Design{Name: "loop", Size: 3, Seed: 7, Strategy: study.StrategyUncertain, Priority: prio, RankedBy: "ensemble"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]int{}
+	for _, it := range sm.Items {
+		got[it.Stratum] = append(got[it.Stratum], it.Issue.Number)
+	}
+	if len(got["acme/big"]) != 3 || !containsAll(got["acme/big"], 10, 9, 8) {
+		t.Errorf("acme/big drew %v, want the three of highest priority (10, 9, 8)", got["acme/big"])
+	}
+	if len(got["acme/small"]) != 3 || !containsAll(got["acme/small"], 4, 2) {
+		t.Errorf("acme/small drew %v, want 4 and 2 and one unranked", got["acme/small"])
+	}
+	if sm.Params.Strategy != study.StrategyUncertain || sm.Params.Ranked != "ensemble" || sm.Random() {
+		t.Errorf("strategy recorded as %q by %q, random %v", sm.Params.Strategy, sm.Params.Ranked, sm.Random())
+	}
+	again, _ := s.Draft(ctx, study.Design{Name: "loop", Size: 3, Seed: 7, Strategy: study.StrategyUncertain, Priority: prio})
+	for i := range sm.Items {
+		if again.Items[i].Issue != sm.Items[i].Issue {
+			t.Fatalf("the same design drew %v then %v", sm.Items[i].Issue, again.Items[i].Issue)
+		}
+	}
+	// Stored, it reads back with its strategy; its gold is not random.
+	if err := s.Save(ctx, sm, false); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(ctx, "loop")
+	if err != nil || back.Params.Strategy != study.StrategyUncertain || back.Random() {
+		t.Fatalf("stored sample: %+v, %v", back, err)
+	}
+	rnd, err := s.Draft(ctx, study.Design{Name: "rnd", Size: 3, Seed: 7})
+	if err != nil || rnd.Params.Strategy != study.StrategyRandom || !rnd.Random() {
+		t.Errorf("a random draw: %+v %v", rnd.Params, err)
+	}
+	for _, d := range []study.Design{{Name: "x", Size: 2, Strategy: "greedy", Priority: prio}, {Name: "x", Size: 2, Strategy: study.StrategyDisagree}} {
+		if _, err := s.Draft(ctx, d); bugscope.ErrorCode(err) != bugscope.EInvalid {
+			t.Errorf("design %s accepted: %v", d.Strategy, err)
+		}
+	}
+}
+
+func containsAll(have []int, want ...int) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			found = found || h == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

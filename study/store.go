@@ -37,13 +37,23 @@ type Store interface {
 
 	// SaveAnnotations and SaveArbitrations store answers and decisions on
 	// issues of a sample, all or none, and return their ids; an issue
-	// outside the sample is ENotFound.
-	SaveAnnotations(ctx context.Context, sample string, anns []Annotation) ([]int64, error)
+	// outside the sample is ENotFound. A row whose Submission key the
+	// rater (arbitrator) used already is not stored again: its id is the
+	// stored row's, and stored is false for it.
+	SaveAnnotations(ctx context.Context, sample string, anns []Annotation) ([]Saved, error)
 	Annotations(ctx context.Context, sample string, q AnnotationQuery) ([]Annotation, error)
-	SaveArbitrations(ctx context.Context, sample string, arbs []Arbitration) ([]int64, error)
+	SaveArbitrations(ctx context.Context, sample string, arbs []Arbitration) ([]Saved, error)
 	// Arbitrations returns the latest decision per issue, or every one
 	// with history, in item order.
 	Arbitrations(ctx context.Context, sample string, history bool) ([]Arbitration, error)
+}
+
+// Saved is what the store did with one answer or decision: its row id,
+// and whether it was stored now (false: its submission key was used
+// before, and ID is that row's).
+type Saved struct {
+	ID     int64
+	Stored bool
 }
 
 // SampleItem is one issue of a sample.
@@ -88,6 +98,10 @@ type Annotation struct {
 	ExcludeReason string            `json:"exclude_reason,omitempty"`
 	Source        string            `json:"source,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// Submission, when set, is the key of the form that sent the answer:
+	// the store keeps one answer per rater and key, so that a form sent
+	// twice stores one answer.
+	Submission string `json:"-"`
 }
 
 // Arbitration is the arbitrator's final word on one issue of a sample.
@@ -104,6 +118,8 @@ type Arbitration struct {
 	Settled       []int64           `json:"settled"`
 	Source        string            `json:"source,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// Submission is the form's key, as for an Annotation.
+	Submission string `json:"-"`
 }
 
 // AnnotationQuery selects annotations.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
+	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/internal/atomic"
 	"github.com/bugscope/bugscope/internal/safetext"
 	"github.com/bugscope/bugscope/mine"
@@ -38,6 +39,7 @@ var (
 	_ study.Store    = (*sqlite.DB)(nil)
 	_ mine.Store     = (*sqlite.DB)(nil)
 	_ pipeline.Store = (*sqlite.DB)(nil)
+	_ bhttp.Store    = (*sqlite.DB)(nil)
 )
 
 // Exit codes. They are part of the interface: scripts test them, and
@@ -205,8 +207,12 @@ expression over that JSON: strings print raw, other values as compact JSON).
 		a.labelsCmd(),
 		a.agreementCmd(),
 		a.arbitrateCmd(),
+		a.raterCmd(),
 		a.trainCmd(),
 		a.reviewCmd(),
+		a.triageCmd(),
+		a.listCmd(),
+		a.serveCmd(),
 		a.versionCmd(),
 	)
 	usageArgs(root)

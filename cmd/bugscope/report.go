@@ -11,12 +11,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/chart"
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/study"
+	"github.com/bugscope/bugscope/taxonomy"
 )
 
 type reportOptions struct {
@@ -79,6 +81,13 @@ the same figures as the Markdown.`,
 	o.filter.register(c)
 	c.Flags().StringVar(&o.format, "format", "markdown", "markdown, json or csv")
 	outputFlag(c, &o.out)
+	o.registerStudy(c)
+	return c
+}
+
+// registerStudy registers the flags that say how the study's figures are
+// computed, which report and serve share.
+func (o *reportOptions) registerStudy(c *cobra.Command) {
 	c.Flags().StringVar(&o.classifier, "classifier", "", "whose labels to report (default: per issue the best that labelled it: ensemble, model, llm, rules)")
 	c.Flags().StringVar(&o.title, "title", "", "report title")
 	c.Flags().StringVar(&o.apiURL, "api-url", os.Getenv("GITHUB_API_URL"), "GitHub Enterprise API address whose issue pages the report may link to (env GITHUB_API_URL; links go to github.com otherwise)")
@@ -88,7 +97,6 @@ the same figures as the Markdown.`,
 	c.Flags().StringVar(&o.model, "model", "", "the model file the learned labels come from (default: the one classify remembered), checked against the hand labels")
 	c.Flags().StringVar(&o.period, "period", report.PeriodQuarter, "period of the trends: "+strings.Join(report.Periods, ", "))
 	c.Flags().StringVar(&o.asOf, "as-of", "", "snapshot time open bugs are censored at (default: the data's newest update)")
-	return c
 }
 
 // linkHosts are the hosts a report may link issues to besides github.com:
@@ -114,54 +122,18 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 	default:
 		return usageError("--format %q: want markdown, json or csv", o.format)
 	}
-	if len(o.gold) > 0 && o.sample != "" {
-		return usageError("--gold and --sample both give hand labels: give one")
-	}
-	if !slices.Contains(report.Periods, o.period) {
-		return usageError("--period %q: want one of %s", o.period, strings.Join(report.Periods, ", "))
-	}
-	when, err := parseDate("--as-of", o.asOf)
-	if err != nil {
-		return err
-	}
-	hosts, err := linkHosts(o.apiURL)
-	if err != nil {
-		return err
-	}
 	tax, err := a.loadTaxonomy()
 	if err != nil {
 		return err
 	}
-	opt := pipeline.ReportOptions{Filter: f, Classifier: o.classifier, Title: o.title, Now: a.now(),
-		LinkHosts: hosts, Period: o.period}
-	if when != nil {
-		opt.AsOf = *when
+	opt, err := o.studyOptions(a, tax)
+	if err != nil {
+		return err
 	}
-	// Files are read before the database is opened: bad input never
-	// creates one.
-	if len(o.gold) > 0 {
-		if opt.Gold, err = pipeline.GoldFiles(o.gold, tax, o.notRandom); err != nil {
-			return err
-		}
-	}
-	if o.model != "" {
-		mf, err := pipeline.ReadModelFile(o.model, tax)
-		if err != nil {
-			return err
-		}
-		opt.Model = mf.Model
-	}
+	opt.Filter = f
 	return a.withDB(ctx, readDB, func(db *sqlite.DB) error {
-		if o.sample != "" {
-			g, skipped, err := study.New(db, tax).Gold(ctx, o.sample)
-			if err != nil {
-				return err
-			}
-			if skipped > 0 {
-				a.logf("sample %s: %d items without final labels or left out are not used; the rest may no longer be a random sample", o.sample, skipped)
-			}
-			g.NotRandom = o.notRandom
-			opt.Gold = g
+		if err := o.sampleGold(ctx, a, db, tax, &opt); err != nil {
+			return err
 		}
 		r, err := pipeline.BuildReport(ctx, db, tax, opt)
 		if err != nil {
@@ -172,6 +144,64 @@ func (a *app) runReport(ctx context.Context, o reportOptions) error {
 		}
 		return a.writeReport(r, o.out, o.format)
 	})
+}
+
+// studyOptions checks the study flags and reads the files they name (hand
+// labels, a model), before any database is opened: bad input never
+// creates one.
+func (o *reportOptions) studyOptions(a *app, tax *taxonomy.Taxonomy) (pipeline.ReportOptions, error) {
+	var opt pipeline.ReportOptions
+	if len(o.gold) > 0 && o.sample != "" {
+		return opt, usageError("--gold and --sample both give hand labels: give one")
+	}
+	if !slices.Contains(report.Periods, o.period) {
+		return opt, usageError("--period %q: want one of %s", o.period, strings.Join(report.Periods, ", "))
+	}
+	when, err := parseDate("--as-of", o.asOf)
+	if err != nil {
+		return opt, err
+	}
+	hosts, err := linkHosts(o.apiURL)
+	if err != nil {
+		return opt, err
+	}
+	opt = pipeline.ReportOptions{Classifier: o.classifier, Title: o.title, Now: a.now(), LinkHosts: hosts, Period: o.period}
+	if when != nil {
+		opt.AsOf = *when
+	}
+	if len(o.gold) > 0 {
+		if opt.Gold, err = pipeline.GoldFiles(o.gold, tax, o.notRandom); err != nil {
+			return opt, err
+		}
+	}
+	if o.model != "" {
+		mf, err := pipeline.ReadModelFile(o.model, tax)
+		if err != nil {
+			return opt, err
+		}
+		opt.Model = mf.Model
+	}
+	return opt, nil
+}
+
+// sampleGold sets opt's hand labels to --sample's final labels, if given.
+func (o *reportOptions) sampleGold(ctx context.Context, a *app, db *sqlite.DB, tax *taxonomy.Taxonomy, opt *pipeline.ReportOptions) error {
+	if o.sample == "" {
+		return nil
+	}
+	g, skipped, err := study.New(db, tax).Gold(ctx, o.sample)
+	if err != nil {
+		return err
+	}
+	if skipped > 0 {
+		a.logf("sample %s: %d items without final labels or left out are not used; the rest may no longer be a random sample", o.sample, skipped)
+	}
+	if g.NotRandom && !o.notRandom {
+		return bugscope.Errorf(bugscope.EInvalid, "sample %s was drawn by a labelling loop's strategy, not at random: its labels cannot correct the shares (give --gold-not-random to measure the labels' accuracy on it)", o.sample)
+	}
+	g.NotRandom = g.NotRandom || o.notRandom
+	opt.Gold = g
+	return nil
 }
 
 // writeReport writes the report to a file or standard output, or, when out

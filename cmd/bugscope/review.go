@@ -7,18 +7,22 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
 type reviewOptions struct {
-	filter filterFlags
-	limit  int
-	all    bool
-	json   jsonFlags
+	filter  filterFlags
+	limit   int
+	all     bool
+	correct string
+	rater   string
+	json    jsonFlags
 }
 
 func (a *app) reviewCmd() *cobra.Command {
@@ -38,17 +42,34 @@ root cause and severity 0.3, patterns 0.2). Below a disputed kind, the
 other dimensions count only where both classifiers decided them.
 
 Run 'bugscope classify --model MODEL' first; without a model the queue is
-ordered by the rules' confidence alone.`,
+ordered by the rules' confidence alone.
+
+--correct NAME --rater R turns the head of the queue (--limit issues) into
+a review sample NAME (strategy disagree, or uncertain without a model,
+recorded in the sample: it is not a random sample; issues the model learned
+from come last) and opens the
+annotator on it: each correction is stored at once, as the rater's answer.
+Run it again to resume. Without a terminal it stores the sample and says
+how to answer from a file (bugscope labels import). 'bugscope train
+--sample NAME' then learns from the corrections, beside the --gold files.`,
 		Example: `  bugscope review
   bugscope review --limit 50 --repo vllm-project/vllm
   bugscope review --json --limit 0 > queue.json
-  bugscope review --jq '.items[].issue'`,
+  bugscope review --jq '.items[].issue'
+  bugscope review --correct review-1 --rater alice --limit 30`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runReview(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.correct != "" || o.rater != "" {
+				return a.runReviewCorrect(cmd, o)
+			}
+			return a.runReview(cmd.Context(), o)
+		},
 	}
 	o.filter.register(c)
 	c.Flags().IntVar(&o.limit, "limit", 20, "show this many issues (0: all)")
 	c.Flags().BoolVar(&o.all, "all-dimensions", false, "show every dimension, not only the disputed ones")
+	c.Flags().StringVar(&o.correct, "correct", "", "correct the head of the queue as review sample NAME, in the annotator")
+	c.Flags().StringVar(&o.rater, "rater", "", "with --correct: your name, stored with every correction")
 	o.json.register(c, "the queue")
 	return c
 }
@@ -157,4 +178,78 @@ func clip(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// runReviewCorrect makes (or resumes) the review sample of the queue's head
+// and opens the annotator on it.
+func (a *app) runReviewCorrect(cmd *cobra.Command, o reviewOptions) error {
+	ctx := cmd.Context()
+	if o.correct == "" || o.rater == "" {
+		return usageError("--correct NAME and --rater NAME go together")
+	}
+	if err := checkName("--correct", o.correct); err != nil {
+		return err
+	}
+	if err := checkRater(o.rater); err != nil {
+		return err
+	}
+	if o.limit <= 0 {
+		return usageError("--limit %d: --correct takes the head of the queue, want 1 or more", o.limit)
+	}
+	f, err := o.filter.filter()
+	if err != nil {
+		return err
+	}
+	err = a.withSession(ctx, writeDB, func(tax *taxonomy.Taxonomy, db *sqlite.DB) error {
+		svc := a.studyService(db, tax)
+		if _, err := db.GetSample(ctx, o.correct); err == nil {
+			a.logf("resuming review sample %q", o.correct)
+			return nil
+		} else if bugscope.ErrorCode(err) != bugscope.ENotFound {
+			return err
+		}
+		strategy := study.StrategyDisagree
+		prio, by, err := pipeline.SamplePriorities(ctx, db, tax, strategy, f)
+		if bugscope.ErrorCode(err) == bugscope.ENotFound {
+			strategy = study.StrategyUncertain
+			prio, by, err = pipeline.SamplePriorities(ctx, db, tax, strategy, f)
+		}
+		if err != nil {
+			return err
+		}
+		// Issues the model already learned from are hand-labelled: last.
+		m, err := pipeline.RememberedModel(ctx, db, tax)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			for _, id := range m.Learned.Training.Issues {
+				if ref, err := bugscope.ParseIssueRef(id); err == nil {
+					if _, ok := prio[ref]; ok {
+						prio[ref] = -1
+					}
+				}
+			}
+		}
+		d := study.Design{Name: o.correct, Size: o.limit, Seed: 1, Stratify: study.StratifyNone, Strategy: strategy, Priority: prio, RankedBy: by,
+			Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until}}
+		sm, err := svc.Draft(ctx, d)
+		if err != nil {
+			return err
+		}
+		if err := svc.Save(ctx, sm, false); err != nil {
+			return err
+		}
+		a.logf("review sample %q: the %d issues at the head of the queue (strategy %s)", o.correct, sm.Size(), strategy)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if _, _, ok := a.terminal(); !ok {
+		fmt.Fprintf(a.stdout, "review sample %s stored; correct it with bugscope annotate --sample %s --rater %s in a terminal, or bugscope labels import FILE --sample %s --rater %s; then bugscope train --gold ... --sample %s\n",
+			o.correct, o.correct, o.rater, o.correct, o.rater, o.correct)
+		return nil
+	}
+	return a.runAnnotate(cmd, annotateOptions{sample: o.correct, rater: o.rater})
 }

@@ -31,6 +31,7 @@ type sampleOptions struct {
 	ids        string
 	replace    bool
 	dryRun     bool
+	strategy   string
 	json       jsonFlags
 }
 
@@ -62,6 +63,16 @@ Without --seed a random seed is chosen and printed. Each stratum's draw is
 split into two random halves (half 1 to settle the codebook, half 2 to
 measure agreement, as in the source study); raters see half 1 first.
 
+--strategy picks the issues (the labelling loop): random (the default),
+uncertain (each stratum's least confident classifications first, by the
+best classifier that labelled them) or disagree (the issues where the
+rules and the learned model disagree most, by review's weights: kind 1,
+category 0.6, root cause and severity 0.3, patterns 0.2). Those teach the
+classifier most for the next round of hand labels ('bugscope train' takes
+their final labels, 'bugscope export --sample'), but they are not a random
+sample: the sample records its strategy, and 'report --sample' refuses to
+correct shares with it (--gold-not-random measures accuracy on it).
+
 --from-labels FILE makes the sample of the issues of a label-record file
 (e.g. existing hand labels), --ids FILE of a list of owner/repo#number
 lines, in their order.
@@ -70,7 +81,8 @@ Subcommands: sample list, sample show NAME, sample delete NAME.`,
 		Example: `  bugscope sample --name engines-2025 --state closed --label bug --seed 20250601
   bugscope sample --name perf --query '"tokens/s" -docs' --size 50 --seed 7
   bugscope sample --name oom --kind bug --query "out of memory" --confidence 0.9 --margin 0.1 --dry-run
-  bugscope sample --name dev --from-labels gold/dev.jsonl`,
+  bugscope sample --name dev --from-labels gold/dev.jsonl
+  bugscope sample --name round2 --strategy disagree --size 40 --seed 2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.seedGiven = cmd.Flags().Changed("seed")
@@ -95,6 +107,7 @@ Subcommands: sample list, sample show NAME, sample delete NAME.`,
 	c.Flags().StringVar(&o.ids, "ids", "", "make the sample of the owner/repo#number lines of this file")
 	c.Flags().BoolVar(&o.replace, "replace", false, "replace a sample of the same name that has no annotations yet")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "print the sizes and the draw without storing the sample")
+	c.Flags().StringVar(&o.strategy, "strategy", study.StrategyRandom, "random, uncertain (least confident first) or disagree (rules versus model)")
 	o.json.register(c, "the sample (strata, parameters, items)")
 	c.AddCommand(a.sampleListCmd(), a.sampleShowCmd(), a.sampleDeleteCmd())
 	return c
@@ -122,6 +135,14 @@ func (o *sampleOptions) check(cmd *cobra.Command) error {
 	}
 	if o.size < 0 {
 		return usageError("--size %d: want a positive number", o.size)
+	}
+	switch o.strategy {
+	case study.StrategyRandom, study.StrategyUncertain, study.StrategyDisagree:
+	default:
+		return usageError("--strategy %q: want %s, %s or %s", o.strategy, study.StrategyRandom, study.StrategyUncertain, study.StrategyDisagree)
+	}
+	if o.explicit() && o.strategy != study.StrategyRandom {
+		return usageError("--from-labels and --ids take the listed issues: --strategy does not apply")
 	}
 	if err := study.CheckLevels(o.confidence, o.margin); err != nil {
 		return &usageErr{err}
@@ -164,7 +185,12 @@ func (a *app) runSample(ctx context.Context, o sampleOptions) error {
 			}
 			d := study.Design{Name: o.name, Confidence: o.confidence, Margin: o.margin, Size: o.size, Seed: o.seed, Stratify: o.stratify,
 				Filter: study.Filter{Repos: f.Repos, Labels: f.Labels, State: f.State, Since: f.Since, Until: f.Until,
-					Kinds: o.kinds, Classifier: o.classifier, Query: o.query}}
+					Kinds: o.kinds, Classifier: o.classifier, Query: o.query}, Strategy: o.strategy}
+			if o.strategy != study.StrategyRandom {
+				if d.Priority, d.RankedBy, err = pipeline.SamplePriorities(ctx, db, tax, o.strategy, f); err != nil {
+					return err
+				}
+			}
 			if sm, err = svc.Draft(ctx, d); bugscope.ErrorCode(err) == bugscope.EInvalid {
 				return &usageErr{err} // the design is the command line's
 			}
@@ -212,6 +238,10 @@ func (a *app) writeSample(sm *study.Sample, dryRun, hint bool) {
 		fmt.Fprintf(w, "size per stratum: fixed at %d\n", p.Size)
 	case study.MethodExplicit:
 		fmt.Fprintf(w, "issues listed in %s, in their order\n", p.Origin)
+	}
+	if !sm.Random() {
+		fmt.Fprintf(w, "strategy %s: the issues whose labels would teach the classifier most, ranked by %s; NOT a random sample (report --sample will not correct shares with it)\n",
+			p.Strategy, p.Ranked)
 	}
 	if sm.Method != study.MethodExplicit {
 		fmt.Fprintf(w, "seed %d (--seed %d draws the same sample from the same issues); strata: %s\n", p.Seed, p.Seed, p.Stratify)

@@ -508,7 +508,7 @@ func TestOldSchemaNamesMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	latest := sqlite.LatestSchema()
-	if err := d.MigrateDown(context.Background()); err != nil {
+	if err := d.UndoLatestMigration(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	d.Close()

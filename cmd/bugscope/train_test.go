@@ -12,13 +12,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/ensemble"
 	"github.com/bugscope/bugscope/importer"
 	"github.com/bugscope/bugscope/internal/testshared"
-	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/learn"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/pipeline"
@@ -96,13 +96,13 @@ func TestTrainClassifyReview(t *testing.T) {
 		t.Fatalf("model file: %v %v", st, err)
 	}
 	tax, _ := taxonomy.Builtin(taxonomy.Default)
-	m, err := learn.Load(model, tax)
+	m, err := ensemble.Load(model, tax)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.CV == nil || m.CV.Folds != 4 || len(m.CV.Figures) == 0 || m.Training.Examples != 80 || m.Training.Gold[0] != gold ||
-		m.Training.PoolDocs != 120 || len(m.Gates) == 0 {
-		t.Errorf("model description: cv %+v training %+v gates %v", m.CV, m.Training, m.Gates)
+	if tr := m.Learned.Training; m.CV == nil || m.CV.Folds != 4 || len(m.CV.Figures) == 0 || tr.Examples != 80 || tr.Gold[0] != gold ||
+		tr.PoolDocs != 120 || len(m.Gates) == 0 {
+		t.Errorf("model description: cv %+v training %+v gates %v", m.CV, tr, m.Gates)
 	}
 
 	// --json has the three classifiers' figures.
@@ -136,6 +136,47 @@ func TestTrainClassifyReview(t *testing.T) {
 	evalOut := mustRun(t, "--db", db, "eval", "--gold", gold)
 	if !strings.HasPrefix(evalOut, "ensemble against") {
 		t.Errorf("eval does not pick the ensemble: %s", evalOut[:min(80, len(evalOut))])
+	}
+	// eval refuses to flatter: the 80 issues the model learned from are
+	// scored apart, in-sample, and said to be; the main figures are those
+	// of the 40 it never saw.
+	_, all := learnFixture(t, 120, 120) // the same issues, every one labelled
+	evalOut, evalErr, code := run(t, "--db", db, "eval", "--gold", all)
+	if code != 0 || !strings.Contains(evalErr, "80 of the 120 gold issues were used to train the model") ||
+		!strings.Contains(evalOut, "ensemble against "+all+": 40 issues scored, those the model did not learn from") ||
+		!strings.Contains(evalOut, "80 issues scored, IN-SAMPLE") || !strings.Contains(evalOut, "the estimate instead: the model file's out-of-fold figures") {
+		t.Errorf("eval on overlapping gold: exit %d\nstdout:\n%s\nstderr:\n%s", code, evalOut, evalErr)
+	}
+	var ev struct {
+		Common    int `json:"common"`
+		TrainedOn int `json:"trained_on"`
+		Overlap   *struct {
+			Common int `json:"common"`
+		} `json:"overlap"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "eval", "--gold", all, "--json")), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Common != 40 || ev.TrainedOn != 80 || ev.Overlap == nil || ev.Overlap.Common != 80 {
+		t.Errorf("eval --json on overlapping gold: %+v", ev)
+	}
+	// A report corrected with the same gold uses the model file's
+	// out-of-fold predictions of the 80 issues it learned from
+	// (cross-prediction) and says so.
+	repOut, repErr, code := run(t, "--db", db, "report", "--gold", all, "--format", "json")
+	if code != 0 || !strings.Contains(repOut, "trained on 80 of these hand-labelled issues") || !strings.Contains(repOut, "cross-prediction") {
+		t.Errorf("report --gold with training labels: exit %d\n%s\n%.600s", code, repErr, repOut)
+	}
+	// The same training data without cross-validation (so the same model
+	// version) has no out-of-fold predictions: refused, with the way out.
+	bare := filepath.Join(t.TempDir(), "bare.json.gz")
+	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "--cv", "0", "-o", bare)
+	if _, errOut, code := run(t, "--db", db, "report", "--gold", all, "--model", bare); code != 3 || !strings.Contains(errOut, "were used to train") || !strings.Contains(errOut, "train --cv K") {
+		t.Errorf("report with a model file without cross-predictions: exit %d %s", code, errOut)
+	}
+	// The rules learned from nothing recorded: no overlap.
+	if _, evalErr, _ := run(t, "--db", db, "eval", "--gold", all, "--classifier", "rules"); strings.Contains(evalErr, "used to train") {
+		t.Errorf("eval of the rules warns of training labels: %s", evalErr)
 	}
 	showOut := mustRun(t, "--db", db, "show", "o/engine#1000")
 	if !strings.Contains(showOut, "ensemble") {
@@ -328,64 +369,106 @@ func TestClassifyWithLLM(t *testing.T) {
 }
 
 // TestSharedCrossValidation runs 5-fold cross-validation on the real
-// issues and the dev labels and logs the ensemble's, the rules' and the
-// model's figures on the same held-out folds. Part 3 asked for kind
-// macro-F1 0.85, top-level category macro-F1 0.65 and severity
-// quadratic-weighted kappa 0.45, each above the rules: with 380 labels the
-// learned model does not get there (README, "Learned classifier"). What the
-// test holds the ensemble to is what its gates promise: never follow the
-// model into doing worse than the rules by more than noise.
+// issues with both sets of hand labels (dev.jsonl, on which the rules were
+// tuned, and random-300.jsonl, held out from rule tuning) and logs the
+// rules', the model's and the final ensemble's figures on the held-out
+// file's labels, out of fold. Part 6 asks that the ensemble be below the
+// rules on no dimension there: the test holds the final ensemble (the
+// gates train writes) to that on every figure, and logs part 6's targets.
+// Then a report corrected with random-300 uses the ensemble's out-of-fold
+// predictions of those issues (cross-prediction): its corrected category
+// shares must agree with the rules' corrected shares within their
+// intervals, both estimating the same population.
 func TestSharedCrossValidation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: the real data")
 	}
-	gold, dumps := testshared.Gold(t), testshared.DataFiles(t)
+	dev, random, dumps := testshared.Gold(t), testshared.RandomGold(t), testshared.DataFiles(t)
 	db := tempDB(t)
 	mustRun(t, append([]string{"--db", db, "-q", "import"}, dumps...)...)
-	mustRun(t, "--db", db, "-q", "classify")
 	var res struct {
 		CV *ensemble.CVResult `json:"cv"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", gold, "--json")), &res); err != nil {
+	model := filepath.Join(t.TempDir(), "model.json.gz")
+	if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "train", "--cv", "5", "--gold", dev, "--gold", random, "--held-out", random, "-o", model, "--json")), &res); err != nil {
 		t.Fatal(err)
 	}
-	row := func(c metrics.Comparison, dim, level string) metrics.DimensionScores {
-		for _, d := range c.Dimensions {
-			if d.Dimension == dim && d.Level == level {
-				return d
-			}
+	var held *ensemble.CVSubset
+	for i := range res.CV.Subsets {
+		if res.CV.Subsets[i].Source == random {
+			held = &res.CV.Subsets[i]
 		}
-		t.Fatalf("no %s/%s row", dim, level)
-		return metrics.DimensionScores{}
+	}
+	if held == nil || held.Examples != 300 {
+		t.Fatalf("no figures on %s: %+v", random, res.CV.Subsets)
+	}
+	targets := map[string]float64{"kind": 0.85, "category": 0.65, "category/group": 0.65, "root_cause": 0.50, "severity": 0.45}
+	for i, r := range held.Rules.Dimensions {
+		f, m := held.Final.Dimensions[i], held.Model.Dimensions[i]
+		name := r.Dimension
+		if r.Level == metrics.LevelGroup {
+			name += "/group"
+		}
+		t.Logf("%-15s rules F1 %.3f κ %.3f | model F1 %.3f κ %.3f | final F1 %.3f κ %.3f (target %.2f)", name,
+			float64(r.MacroF1), float64(r.Kappa), float64(m.MacroF1), float64(m.Kappa), float64(f.MacroF1), float64(f.Kappa), targets[name])
+		if float64(f.MacroF1) < float64(r.MacroF1)-1e-9 || float64(f.Kappa) < float64(r.Kappa)-1e-9 {
+			t.Errorf("%s: the final ensemble (F1 %.3f, κ %.3f) is below the rules (F1 %.3f, κ %.3f) on the held-out labels",
+				name, float64(f.MacroF1), float64(f.Kappa), float64(r.MacroF1), float64(r.Kappa))
+		}
+	}
+	for _, ch := range res.CV.Choices {
+		t.Logf("%s: %s", ch.Dimension, ch.Why)
+	}
+
+	mustRun(t, "--db", db, "-q", "classify", "--model", model)
+	type share struct {
+		ID       string `json:"id"`
+		Estimate struct {
+			Share, Lo, Hi float64
+			Method        string
+		} `json:"estimate"`
+	}
+	var ens, rules struct {
+		Estimation struct {
+			Note string `json:"note"`
+		} `json:"estimation"`
+		Categories []share `json:"categories"`
 	}
 	for _, x := range []struct {
-		name, dim, level string
-		figure           func(metrics.DimensionScores) float64
-		want             float64
-	}{
-		{"kind macro-F1", "kind", metrics.LevelValue, func(d metrics.DimensionScores) float64 { return float64(d.MacroF1) }, 0.85},
-		{"top-level category macro-F1", "category", metrics.LevelGroup, func(d metrics.DimensionScores) float64 { return float64(d.MacroF1) }, 0.65},
-		{"severity quadratic-weighted kappa", "severity", metrics.LevelValue, func(d metrics.DimensionScores) float64 { return float64(d.Kappa) }, 0.45},
-	} {
-		ens, rules := x.figure(row(res.CV.Ensemble, x.dim, x.level)), x.figure(row(res.CV.Rules, x.dim, x.level))
-		t.Logf("%s: ensemble %.3f, rules alone %.3f, model alone %.3f", x.name, ens, rules, x.figure(row(res.CV.Model, x.dim, x.level)))
-		if ens < x.want {
-			t.Logf("%s of the ensemble %.3f is below part 3's target %.2f", x.name, ens, x.want)
+		cls string
+		out any
+	}{{"ensemble", &ens}, {"rules", &rules}} {
+		if err := json.Unmarshal([]byte(mustRun(t, "--db", db, "-q", "report", "--classifier", x.cls, "--gold", random, "--format", "json")), x.out); err != nil {
+			t.Fatal(err)
 		}
-		if ens < rules-0.02 {
-			t.Errorf("%s: the ensemble's %.3f is worse than the rules' %.3f", x.name, ens, rules)
+	}
+	if !strings.Contains(ens.Estimation.Note, "cross-prediction") || strings.Contains(rules.Estimation.Note, "cross-prediction") {
+		t.Errorf("estimation notes:\nensemble: %s\nrules: %s", ens.Estimation.Note, rules.Estimation.Note)
+	}
+	if len(ens.Categories) == 0 || len(ens.Categories) != len(rules.Categories) {
+		t.Fatalf("categories: %d and %d", len(ens.Categories), len(rules.Categories))
+	}
+	for i, e := range ens.Categories {
+		r := rules.Categories[i]
+		t.Logf("%-12s corrected share: ensemble %.3f [%.3f, %.3f], rules %.3f [%.3f, %.3f]", e.ID,
+			e.Estimate.Share, e.Estimate.Lo, e.Estimate.Hi, r.Estimate.Share, r.Estimate.Lo, r.Estimate.Hi)
+		if e.Estimate.Method != "ppi" || e.ID != r.ID || e.Estimate.Share < r.Estimate.Lo || e.Estimate.Share > r.Estimate.Hi ||
+			r.Estimate.Share < e.Estimate.Lo || r.Estimate.Share > e.Estimate.Hi {
+			t.Errorf("%s: the corrected shares of the ensemble (%+v) and the rules (%+v) disagree", e.ID, e.Estimate, r.Estimate)
 		}
 	}
 }
 
 // BenchmarkTrainAndClassify measures what 'bugscope train -o' and
-// 'bugscope classify --model' do on the real data: train on the dev labels
-// (the corpus with document frequencies over all issues, the model with
+// 'bugscope classify --model' do on the real data: train on the 680 hand
+// labels of dev.jsonl and random-300.jsonl (the corpus with document frequencies over all issues, the model with
 // its calibration and the ensemble's gates) and classify all 4,019 issues
 // with rules, model and ensemble, storing them. The import is outside the
-// timer. scripts/bench-learn.sh prints the median of a few runs.
+// timer (cross-validation too: train --cv 5 adds about 10 s). It reports
+// the classification alone as classify-s. scripts/bench-learn.sh prints the
+// medians of a few runs.
 func BenchmarkTrainAndClassify(b *testing.B) {
-	gold, dumps := testshared.Gold(b), testshared.DataFiles(b)
+	dev, random, dumps := testshared.Gold(b), testshared.RandomGold(b), testshared.DataFiles(b)
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "b.db")
 	db, err := sqlite.Open(ctx, path)
@@ -403,7 +486,7 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	recs, err := labelrec.ReadFile(gold, tax)
+	recs, _, err := pipeline.ReadGold([]string{dev, random}, tax)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -412,10 +495,11 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 		b.Fatal(err)
 	}
 	model := filepath.Join(b.TempDir(), "model.json.gz")
+	var classifying time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rules := classify.New(rs)
-		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, learn.DefaultFeatures())
+		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, nil, learn.DefaultFeatures())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -426,14 +510,16 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 		if err := m.Save(model); err != nil {
 			b.Fatal(err)
 		}
-		m, err = learn.Load(model, tax)
+		m, err = ensemble.Load(model, tax)
 		if err != nil {
 			b.Fatal(err)
 		}
+		start := time.Now()
 		st, err := pipeline.Classify(ctx, db, tax, &ensemble.Classifier{Model: m, Rules: rules}, pipeline.ClassifyOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		classifying += time.Since(start)
 		if st.Issues != 4019 {
 			b.Fatalf("classified %d issues", st.Issues)
 		}
@@ -442,4 +528,5 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 	if st, err := os.Stat(model); err == nil {
 		b.ReportMetric(float64(st.Size())/1e6, "model-MB")
 	}
+	b.ReportMetric(classifying.Seconds()/float64(b.N), "classify-s")
 }

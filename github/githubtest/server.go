@@ -2,6 +2,7 @@ package githubtest
 
 import (
 	"bufio"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,6 +45,15 @@ type Server struct {
 	onRequest func(n int, r *http.Request)
 	inFlight  atomic.Int64
 	maxFlight atomic.Int64
+
+	// triage's writes and the App token exchange (writes.go)
+	calls       []Call
+	nextComment int
+	appID       int64
+	appKey      *rsa.PublicKey
+	tokenLife   time.Duration
+	appTokens   map[string]time.Time
+	nextToken   int
 }
 
 // Repo is one repository's data. Tests may change it between syncs
@@ -111,6 +121,8 @@ func New(clock *Clock) *Server {
 		tokenRate: 5000,
 		anonRate:  60,
 		rng:       rand.New(rand.NewPCG(1, 2)),
+		appTokens: map[string]time.Time{},
+		tokenLife: time.Hour,
 	}
 	s.stats = newStats()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -264,7 +276,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kind, handler := s.route(strings.TrimPrefix(r.URL.Path, "/api/v3"))
+	kind, handler, ok := s.writeRoute(r.Method, strings.TrimPrefix(r.URL.Path, "/api/v3"))
+	if !ok {
+		kind, handler = s.route(strings.TrimPrefix(r.URL.Path, "/api/v3"))
+	}
 	s.stats.ByKind[kind]++
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
@@ -293,6 +308,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		h.Set("X-RateLimit-Used", strconv.Itoa(win.limit-win.remaining))
 		h.Set("X-RateLimit-Reset", strconv.FormatInt(win.reset.Unix(), 10))
 		h.Set("X-RateLimit-Resource", "core")
+	}
+	if kind != "app_token" && !s.tokenValid(auth, now) {
+		s.writeStatus(w, http.StatusUnauthorized, `{"message":"Bad credentials","status":"401"}`)
+		return
 	}
 	if kind != "rate_limit" && win.remaining == 0 {
 		setRate()
