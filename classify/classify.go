@@ -137,7 +137,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		region     int
 	}
 	var cands []cand
-	var guards []cand // except matches: pattern is the rule index
+	var guards []cand            // except matches: pattern is the rule index
 	var lowTitle, lowBody string // the fields ASCII-lowered, made when a regex first needs them
 	lowered := func(field, text string) string {
 		p := &lowBody

@@ -135,7 +135,7 @@ type compiledRule struct {
 	Rule
 	index    int
 	re       *regexp.Regexp
-	reLower  *regexp.Regexp // re for ASCII-lowered text (lowerRegex), or nil
+	reLower  *regexp.Regexp      // re for ASCII-lowered text (lowerRegex), or nil
 	regions  [numRegions]float64 // weight per region; body expanded to text and log
 	labels   []string            // lower case
 	unless   []int
