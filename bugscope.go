@@ -7,7 +7,11 @@ package bugscope
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +37,28 @@ type Issue struct {
 
 // Ref returns the issue's reference, owner/repo#number.
 func (i *Issue) Ref() IssueRef { return IssueRef{Repo: i.Repo, Number: i.Number} }
+
+// TextHash is the content hash of what classifiers read of an issue: its
+// title, body and labels (32 hex digits of SHA-256, each part length-
+// prefixed). A classification records the hash it read
+// (Classification.InputHash); the stored issue's hash differing from it
+// makes the classification stale.
+func (i *Issue) TextHash() string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	part := func(s string) {
+		h.Write(n[:binary.PutUvarint(n[:], uint64(len(s)))])
+		io.WriteString(h, s)
+	}
+	part(i.Title)
+	part(i.Body)
+	h.Write(n[:binary.PutUvarint(n[:], uint64(len(i.Labels)))])
+	for _, l := range i.Labels {
+		part(l)
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
 
 // IssueRef names one issue: owner/repo#number.
 type IssueRef struct {
@@ -150,6 +176,15 @@ type Classification struct {
 	DimConfidence map[string]float64 `json:"dim_confidence,omitempty"`
 	Evidence      []Evidence         `json:"evidence"`
 	CreatedAt     time.Time          `json:"created_at"`
+	// InputHash is the TextHash of the issue as the classifier read it.
+	// Storing a classification whose issue no longer has that text is
+	// refused; empty, the issue's current text is taken as read.
+	InputHash string `json:"input_hash,omitempty"`
+	// Stale is set, when loaded, for a classification of text the issue
+	// no longer has (an import changed it since, or it was made by a
+	// bugscope that did not record what it read): bugscope classify
+	// labels it again.
+	Stale bool `json:"stale,omitempty"`
 }
 
 // Classified is one issue with one classifier's classification of it and

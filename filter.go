@@ -24,4 +24,37 @@ type ClassifiedFilter struct {
 	WithBody bool
 	// WithSignals loads the issues' signals.
 	WithSignals bool
+	// Compact loads only what reports read, so that a report of a million
+	// issues fits in memory: no dimension confidences, and of the
+	// evidence only the first item for each labelled value (of dimension
+	// EvidenceOf alone, when set); repeated strings (repositories, states,
+	// versions, label values) are shared.
+	Compact    bool
+	EvidenceOf string
+}
+
+// ClassifyFilter selects the issues a classification run labels: those
+// of the IssueFilter that lack a current classification in Taxonomy by one
+// of the Current classifiers (name: version), or all of them with All. A
+// classification is current when the classifier's version made it from
+// the text the issue has now (Classification.InputHash).
+type ClassifyFilter struct {
+	IssueFilter
+	Taxonomy string
+	Current  map[string]string
+	All      bool
+}
+
+// ClassifyPlan counts the issues a ClassifyFilter's IssueFilter selects by
+// why a run labels them: no classification by one of the classifiers
+// (New); one made from other text, the issue having changed since, or by a
+// bugscope that did not record what it read (Changed); one made by another
+// version of a classifier (OtherVersion); or every classification current
+// (Current: skipped, unless All). An issue counts once, under the first of
+// these reasons that applies to one of its classifiers.
+type ClassifyPlan struct {
+	New          int `json:"new"`
+	Changed      int `json:"changed"`
+	OtherVersion int `json:"other_version"`
+	Current      int `json:"current"`
 }

@@ -137,7 +137,18 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		region     int
 	}
 	var cands []cand
-	var guards []cand // except matches: pattern is the rule index
+	var guards []cand            // except matches: pattern is the rule index
+	var lowTitle, lowBody string // the fields ASCII-lowered, made when a regex first needs them
+	lowered := func(field, text string) string {
+		p := &lowBody
+		if field == "title" {
+			p = &lowTitle
+		}
+		if *p == "" && text != "" {
+			*p = asciiLower(text)
+		}
+		return *p
+	}
 	scan := func(field, text string, s span, region int) {
 		seg := text[s.start:s.end]
 		var near []int // prefilter hits: rule index, then byte offset
@@ -203,7 +214,13 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
 				return
 			}
-			if loc := r.re.FindStringIndex(text[a:b]); loc != nil {
+			var loc []int
+			if r.reLower != nil {
+				loc = r.reLower.FindStringIndex(lowered(field, text)[a:b])
+			} else {
+				loc = r.re.FindStringIndex(text[a:b])
+			}
+			if loc != nil {
 				a, b := a+loc[0], a+loc[1]
 				if other[r.index].rule == nil {
 					sc.touchedOther = append(sc.touchedOther, r.index)

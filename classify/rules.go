@@ -135,6 +135,7 @@ type compiledRule struct {
 	Rule
 	index    int
 	re       *regexp.Regexp
+	reLower  *regexp.Regexp      // re for ASCII-lowered text (lowerRegex), or nil
 	regions  [numRegions]float64 // weight per region; body expanded to text and log
 	labels   []string            // lower case
 	unless   []int
@@ -408,6 +409,7 @@ func (rs *RuleSet) compile() error {
 				bad("%s: regex: %v", where, err)
 			}
 			r.re = re
+			r.reLower = lowerRegex(r.Regex)
 			bodyRegions := false
 			for i, w := range r.regions {
 				bodyRegions = bodyRegions || i != regTitle && w > 0

@@ -20,9 +20,11 @@ package importer
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"strconv"
@@ -120,11 +122,12 @@ func (e *Errors) Unwrap() []error {
 
 // ParseFile reads the issue dump at path.
 func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, path, opt)
+	defer f.Close()
+	return collect(f, path, opt)
 }
 
 // Parse reads an issue dump held in data; name stands for it in errors.
@@ -133,47 +136,97 @@ func ParseFile(path string, opt Options) ([]bugscope.Issue, error) {
 // and reported together (up to MaxErrors), and a syntax error ends the
 // reading. With any error it returns no issues.
 func Parse(data []byte, name string, opt Options) ([]bugscope.Issue, error) {
+	return collect(bytes.NewReader(data), name, opt)
+}
+
+// collect reads a whole dump into memory, two copies of an issue making
+// one in the first one's place.
+func collect(r io.Reader, name string, opt Options) ([]bugscope.Issue, error) {
+	var issues []bugscope.Issue
+	at := map[issueKey]int{}
+	err := Stream(r, name, opt, func(is bugscope.Issue, dup bool) error {
+		k := issueKey{strings.ToLower(is.Repo), is.Number}
+		if j, ok := at[k]; ok {
+			if bugscope.Replaces(is.UpdatedAt, issues[j].UpdatedAt) {
+				issues[j] = is
+			}
+			return nil
+		}
+		at[k] = len(issues)
+		issues = append(issues, is)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return issues, nil
+}
+
+// Stream reads an issue dump from r in one pass and hands each good issue
+// to emit as soon as it is read, in the order of the file; dup says that
+// the file held an issue with the same repository and number before (the
+// caller applies bugscope.Replaces, as a store does). Memory stays bounded
+// by the largest issue object, whatever the size of the dump: an array is
+// read element by element. Errors are Parse's; once one is found, emit is
+// no longer called, but the reading goes on to find the others. An error
+// from emit ends the reading and is returned as it is.
+//
+// A top-level object is a wrapper when its "issues" member holds an array
+// and comes before any "number" member (or it has no "number" at all), and
+// one issue otherwise.
+func Stream(r io.Reader, name string, opt Options, emit func(is bugscope.Issue, dup bool) error) error {
 	if opt.Repo != "" {
 		if err := validRepo(opt.Repo); err != nil {
-			return nil, fmt.Errorf("--repo: %w", err)
+			return fmt.Errorf("--repo: %w", err)
 		}
 	}
-	p := &parser{data: data, name: name, opt: opt, seen: map[issueKey]int{}}
+	p := &parser{src: r, name: name, opt: opt, emit: emit, line: 1, seen: map[uint64]struct{}{}}
+	p.need(len(bom))
+	if bytes.HasPrefix(p.data, bom) {
+		p.bom = true
+	}
 	i := 0
-	if bytes.HasPrefix(data, bom) {
+	if p.bom {
 		i = len(bom)
 	}
-	i = skipSpace(data, i)
-	if i == len(data) {
-		return nil, p.errAt(i, -1, "", errors.New("no JSON data"))
+	i = p.skipSpace(i)
+	if i == len(p.data) {
+		if p.rerr != nil {
+			return p.rerr
+		}
+		return p.errAt(i, -1, "", errors.New("no JSON data"))
 	}
-	for i < len(data) {
+	for i < len(p.data) {
+		p.discard(i)
 		var err error
-		switch data[i] {
+		switch p.data[0] {
 		case '[':
-			i, err = p.array(i)
+			i, err = p.array(0)
 		case '{':
-			i, err = p.object(i)
+			i, err = p.object(0)
 		default:
-			err = p.errAt(i, -1, "", fmt.Errorf("found %s where a JSON array or object should start", snippet(data, i)))
+			err = p.errAt(0, -1, "", fmt.Errorf("found %s where a JSON array or object should start", p.snippet(0)))
 		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
-				return nil, err
+				return err
 			}
 			p.fail(e)
 			break
 		}
-		i = skipSpace(data, i)
+		i = p.skipSpace(i)
+	}
+	if p.rerr != nil {
+		return p.rerr
 	}
 	switch {
 	case p.total == 1:
-		return nil, p.errs[0]
+		return p.errs[0]
 	case p.total > 1:
-		return nil, &Errors{File: name, List: p.errs, Total: p.total}
+		return &Errors{File: name, List: p.errs, Total: p.total}
 	}
-	return p.issues, nil
+	return nil
 }
 
 // fail records an error, keeping the first MaxErrors.
@@ -191,99 +244,215 @@ type issueKey struct {
 	number int
 }
 
+// parser reads a dump through a window: data holds the input from file
+// offset base on, read ahead as far as the value being looked at ends.
+// Offsets inside the parser are indices into data; discard drops the
+// bytes before a value once nothing refers to them.
 type parser struct {
-	data   []byte
-	name   string
-	opt    Options
-	issues []bugscope.Issue
-	seen   map[issueKey]int // index in issues
-	obj    int              // index of the next issue object
-	errs   []*Error         // the first MaxErrors errors
-	total  int              // errors found
+	src   io.Reader
+	data  []byte
+	base  int64 // file offset of data[0]
+	line  int   // line of data[0], from 1
+	col0  int64 // file offset of the start of that line
+	done  bool  // src is exhausted: data holds the rest of the input
+	rerr  error // reading src failed
+	bom   bool
+	name  string
+	opt   Options
+	emit  func(bugscope.Issue, bool) error
+	seen  map[uint64]struct{} // hashes of the (repo, number) keys read
+	obj   int                 // index of the next issue object
+	errs  []*Error            // the first MaxErrors errors
+	total int                 // errors found
+}
+
+// readSize is how much more of the input a read asks for, at least.
+const readSize = 256 << 10
+
+// more reads more input into the window; false at the end of it.
+func (p *parser) more() bool {
+	if p.done {
+		return false
+	}
+	if cap(p.data)-len(p.data) < readSize {
+		grown := make([]byte, len(p.data), max(2*cap(p.data), len(p.data)+readSize))
+		copy(grown, p.data)
+		p.data = grown
+	}
+	n, err := p.src.Read(p.data[len(p.data):cap(p.data)])
+	p.data = p.data[:len(p.data)+n]
+	if err != nil {
+		p.done = true
+		if err != io.EOF {
+			p.rerr = err
+		}
+	}
+	return n > 0 || !p.done
+}
+
+// need reads until data holds at least n bytes or the input ends.
+func (p *parser) need(n int) {
+	for len(p.data) < n && p.more() {
+	}
+}
+
+// discard drops data[:n], keeping the line count.
+func (p *parser) discard(n int) {
+	if n == 0 {
+		return
+	}
+	gone := p.data[:n]
+	if k := bytes.Count(gone, []byte{'\n'}); k > 0 {
+		p.line += k
+		p.col0 = p.base + int64(bytes.LastIndexByte(gone, '\n')) + 1
+	}
+	p.base += int64(n)
+	// Move what is left to the front when that is cheap, so that the
+	// window does not grow with the file.
+	rest := p.data[n:]
+	if len(rest) <= cap(p.data)/2 {
+		p.data = append(p.data[:0], rest...)
+	} else {
+		p.data = rest
+	}
+}
+
+// value returns the end of the JSON value at data[s], reading on until
+// it is complete or the input ends (complete false).
+func (p *parser) value(s int) (end int, complete bool) {
+	for {
+		end, complete = skipValue(p.data, s)
+		if complete && end < len(p.data) || p.done {
+			return end, complete
+		}
+		p.more()
+	}
+}
+
+// skipSpace skips white space from data[i], reading on as needed; at the
+// end of the input it returns len(data).
+func (p *parser) skipSpace(i int) int {
+	for {
+		i = skipSpace(p.data, i)
+		if i < len(p.data) || !p.more() {
+			return i
+		}
+	}
 }
 
 // object handles a top-level object: a wrapper with an "issues" array, or
-// one issue.
+// one issue. Its members are looked at in turn, the object kept whole in
+// the window, until an "issues" array comes before any "number": then it
+// is a wrapper, and its array is read element by element.
 func (p *parser) object(s int) (int, error) {
 	issues, number := -1, false
-	members(p.data, s, func(k []byte, start, _ int) {
-		switch key := unquote(k); {
+	i := p.skipSpace(s + 1)
+	for i < len(p.data) && p.data[i] == '"' {
+		kend, ok := p.value(i)
+		if !ok {
+			break
+		}
+		key := unquote(p.data[i:kend])
+		i = p.skipSpace(kend)
+		if i >= len(p.data) || p.data[i] != ':' {
+			break
+		}
+		i = p.skipSpace(i + 1)
+		if i >= len(p.data) {
+			break
+		}
+		switch {
 		case strings.EqualFold(key, "issues"):
-			issues = start
+			issues = i
+			if !number && p.data[i] == '[' {
+				return p.wrapper(s, issues)
+			}
 		case strings.EqualFold(key, "number"):
 			number = true
 		}
-	})
+		end, ok := p.value(i)
+		if !ok {
+			break
+		}
+		i = p.skipSpace(end)
+		if i >= len(p.data) || p.data[i] != ',' {
+			break
+		}
+		i = p.skipSpace(i + 1)
+	}
 	if issues >= 0 && !number {
 		return p.wrapper(s, issues)
 	}
 	return p.issue(s)
 }
 
-// array reads an array of issue objects starting at d[s] == '['.
+// array reads an array of issue objects starting at data[s] == '['.
 func (p *parser) array(s int) (int, error) {
-	d := p.data
-	i := skipSpace(d, s+1)
-	if i < len(d) && d[i] == ']' {
+	i := p.skipSpace(s + 1)
+	if i < len(p.data) && p.data[i] == ']' {
 		return i + 1, nil
 	}
 	for {
-		if i >= len(d) {
+		if i >= len(p.data) {
 			return 0, p.eof(p.obj)
 		}
-		if d[i] != '{' {
-			return 0, p.errAt(i, p.obj, "", fmt.Errorf("found %s, want an issue object", snippet(d, i)))
+		if p.data[i] != '{' {
+			return 0, p.errAt(i, p.obj, "", fmt.Errorf("found %s, want an issue object", p.snippet(i)))
 		}
-		end, err := p.issue(i)
+		p.discard(i)
+		end, err := p.issue(0)
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(d, end)
-		if i >= len(d) {
+		i = p.skipSpace(end)
+		if i >= len(p.data) {
 			return 0, p.eof(-1)
 		}
-		switch d[i] {
+		switch p.data[i] {
 		case ',':
-			i = skipSpace(d, i+1)
+			i = p.skipSpace(i + 1)
 		case ']':
 			return i + 1, nil
 		default:
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an array element, want , or ]", snippet(d, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an array element, want , or ]", p.snippet(i)))
 		}
 	}
 }
 
 // wrapper reads an object whose value at issuesAt is the array of issues;
-// the values of its other keys are only checked for syntax.
+// the values of its other keys are only checked for syntax. Positions
+// move as the array's elements are discarded: the members after it are
+// found from where it ends.
 func (p *parser) wrapper(s, issuesAt int) (int, error) {
-	d := p.data
-	i := skipSpace(d, s+1)
+	i := p.skipSpace(s + 1)
+	inArray := false
 	for {
-		if i >= len(d) {
+		if i >= len(p.data) {
 			return 0, p.eof(-1)
 		}
-		if d[i] != '"' {
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s, want an object key", snippet(d, i)))
+		if p.data[i] != '"' {
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s, want an object key", p.snippet(i)))
 		}
 		end, err := p.skipChecked(i)
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(d, end)
-		if i >= len(d) {
+		i = p.skipSpace(end)
+		if i >= len(p.data) {
 			return 0, p.eof(-1)
 		}
-		if d[i] != ':' {
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object key, want :", snippet(d, i)))
+		if p.data[i] != ':' {
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object key, want :", p.snippet(i)))
 		}
-		i = skipSpace(d, i+1)
-		if i >= len(d) {
+		i = p.skipSpace(i + 1)
+		if i >= len(p.data) {
 			return 0, p.eof(-1)
 		}
-		if i == issuesAt {
-			if d[i] != '[' {
-				return 0, p.errAt(i, -1, "issues", fmt.Errorf("found %s, want an array of issues", snippet(d, i)))
+		if i == issuesAt && !inArray {
+			if p.data[i] != '[' {
+				return 0, p.errAt(i, -1, "issues", fmt.Errorf("found %s, want an array of issues", p.snippet(i)))
 			}
+			inArray = true
 			end, err = p.array(i)
 		} else {
 			end, err = p.skipChecked(i)
@@ -291,26 +460,27 @@ func (p *parser) wrapper(s, issuesAt int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		i = skipSpace(d, end)
-		if i >= len(d) {
+		i = p.skipSpace(end)
+		if i >= len(p.data) {
 			return 0, p.eof(-1)
 		}
-		switch d[i] {
+		switch p.data[i] {
 		case ',':
-			i = skipSpace(d, i+1)
+			i = p.skipSpace(i + 1)
 		case '}':
 			return i + 1, nil
 		default:
-			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object value, want , or }", snippet(d, i)))
+			return 0, p.errAt(i, -1, "", fmt.Errorf("found %s after an object value, want , or }", p.snippet(i)))
 		}
 	}
 }
 
-// issue reads the issue object at d[s] == '{' and returns where it ends.
+// issue reads the issue object at data[s] == '{' and returns where it
+// ends.
 func (p *parser) issue(s int) (int, error) {
 	idx := p.obj
 	p.obj++
-	end, complete := skipValue(p.data, s)
+	end, complete := p.value(s)
 	if !json.Valid(p.data[s:end]) {
 		// Valid says only whether; Unmarshal says where.
 		return 0, p.jsonErr(json.Unmarshal(p.data[s:end], new(json.RawMessage)), s, end, complete, idx)
@@ -326,26 +496,38 @@ func (p *parser) issue(s int) (int, error) {
 		p.fail(p.errAt(p.locate(s, ferr.path), idx, ferr.name(), ferr.err))
 		return end, nil
 	}
-	k := issueKey{strings.ToLower(is.Repo), is.Number}
-	if j, dup := p.seen[k]; dup {
-		if bugscope.Replaces(is.UpdatedAt, p.issues[j].UpdatedAt) {
-			p.issues[j] = is
+	k := keyHash(is.Repo, is.Number)
+	_, dup := p.seen[k]
+	p.seen[k] = struct{}{}
+	if dup && p.opt.OnDuplicate != nil {
+		p.opt.OnDuplicate(is.Ref())
+	}
+	if p.total == 0 {
+		if err := p.emit(is, dup); err != nil {
+			return 0, err
 		}
-		if p.opt.OnDuplicate != nil {
-			p.opt.OnDuplicate(is.Ref())
-		}
-	} else {
-		p.seen[k] = len(p.issues)
-		p.issues = append(p.issues, is)
 	}
 	return end, nil
 }
 
+// keyHash identifies an issue by repository (without regard to case, as
+// GitHub names are) and number in 8 bytes: a million issues' keys take
+// some 20 MB. Two keys sharing a hash (odds of about 1 in 10^7 at a
+// million issues) would count one duplicate too many.
+func keyHash(repo string, number int) uint64 {
+	h := fnv.New64a()
+	io.WriteString(h, strings.ToLower(repo))
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], uint64(number))
+	h.Write(b[:])
+	return h.Sum64()
+}
+
 // skipChecked skips the value at d[s] after checking its syntax.
 func (p *parser) skipChecked(s int) (int, error) {
-	end, complete := skipValue(p.data, s)
+	end, complete := p.value(s)
 	if end == s {
-		return 0, p.errAt(s, -1, "", fmt.Errorf("found %s, want a JSON value", snippet(p.data, s)))
+		return 0, p.errAt(s, -1, "", fmt.Errorf("found %s, want a JSON value", p.snippet(s)))
 	}
 	if err := json.Unmarshal(p.data[s:end], new(json.RawMessage)); err != nil {
 		return 0, p.jsonErr(err, s, end, complete, -1)
@@ -375,12 +557,17 @@ func (p *parser) eof(obj int) error {
 
 func (p *parser) errAt(off, obj int, field string, err error) *Error {
 	before := p.data[:off]
-	line := 1 + bytes.Count(before, []byte{'\n'})
-	col := off - bytes.LastIndexByte(before, '\n')
-	if line == 1 && bytes.HasPrefix(p.data, bom) {
+	line := p.line + bytes.Count(before, []byte{'\n'})
+	var col int
+	if k := bytes.LastIndexByte(before, '\n'); k >= 0 {
+		col = off - k
+	} else {
+		col = int(p.base+int64(off)-p.col0) + 1
+	}
+	if line == 1 && p.bom {
 		col = max(col-len(bom), 1)
 	}
-	return &Error{File: p.name, Line: line, Column: col, Offset: int64(off), Object: obj, Field: field, Err: err}
+	return &Error{File: p.name, Line: line, Column: col, Offset: p.base + int64(off), Object: obj, Field: field, Err: err}
 }
 
 // locate returns the offset of the value at path (keys and array indices)
@@ -544,11 +731,20 @@ func skipString(d []byte, i int) (int, bool) {
 	}
 }
 
+// snippet is snippet of the value at data[i], read far enough ahead that
+// it does not depend on where the window ends.
+func (p *parser) snippet(i int) string {
+	p.need(i + snippetLen + 1)
+	return snippet(p.data, i)
+}
+
+const snippetLen = 24
+
 // snippet shows the value (or the stray byte) at d[i] in an error message.
 func snippet(d []byte, i int) string {
 	end, _ := skipValue(d, i)
 	end = max(end, i+1)
-	s := d[i:min(end, i+24)]
+	s := d[i:min(end, i+snippetLen)]
 	if k := bytes.IndexAny(s, "\r\n"); k >= 0 {
 		s = s[:k]
 	}

@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -664,6 +666,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		issues, err := importer.Parse(data, "fuzz.json", importer.Options{Repo: "acme/engine"})
+		checkStreamed(t, data, issues, err)
 		if err != nil {
 			var e *importer.Error
 			if !errors.As(err, &e) {
@@ -684,4 +687,101 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkStreamed checks that reading data a byte at a time (the window of
+// the streaming parser moving at every byte) gives what Parse gave, and
+// that every error's line and column agree with its byte offset.
+func checkStreamed(t *testing.T, data []byte, want []bugscope.Issue, wantErr error) {
+	t.Helper()
+	var got []bugscope.Issue
+	err := importer.Stream(iotest.OneByteReader(bytes.NewReader(data)), "fuzz.json", importer.Options{Repo: "acme/engine"},
+		func(is bugscope.Issue, dup bool) error {
+			if !dup {
+				got = append(got, is)
+			}
+			return nil
+		})
+	if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+		t.Fatalf("streamed a byte at a time: %v\nwhole: %v", err, wantErr)
+	}
+	if err == nil && len(got) != len(want) {
+		t.Fatalf("streamed a byte at a time: %d issues, whole: %d", len(got), len(want))
+	}
+	for _, x := range errorList(err) {
+		before := data[:min(int(x.Offset), len(data))]
+		line := 1 + bytes.Count(before, []byte("\n"))
+		col := int(x.Offset) - bytes.LastIndexByte(before, '\n')
+		if line == 1 && bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+			col = max(col-3, 1)
+		}
+		if x.Line != line || x.Column != col {
+			t.Fatalf("%v: line %d column %d, the offset says %d:%d", x, x.Line, x.Column, line, col)
+		}
+	}
+}
+
+func errorList(err error) []*importer.Error {
+	var es *importer.Errors
+	if errors.As(err, &es) {
+		return es.List
+	}
+	var e *importer.Error
+	if errors.As(err, &e) {
+		return []*importer.Error{e}
+	}
+	return nil
+}
+
+// The streaming parser reads a dump in one pass through a small window:
+// a byte at a time it finds what the whole-buffer reading finds, errors on
+// later lines included, and emit sees each issue once, in order, with
+// duplicates marked.
+func TestStreamWindow(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[\n")
+	for i := 1; i <= 50; i++ {
+		if i > 1 {
+			b.WriteString(",\n")
+		}
+		b.WriteString(issueDoc(i))
+	}
+	b.WriteString(",\n" + issueDoc(7) + "\n]\n")
+	good := b.String()
+	for _, data := range []string{
+		good,
+		`{"total": 2, "issues": [` + "\n" + issueDoc(1) + ",\n" + issueDoc(2) + "], \"next\": {\"a\": [1]}}",
+		strings.Replace(good, `"title"`, `"title": 5, "x"`, 1),
+		strings.Replace(good, issueDoc(40), `{"number": 40, "title": "t", "created_at": "soon"}`, 1),
+		good[:len(good)-40],
+		good + "{",
+		issueDoc(1) + "\n" + issueDoc(2) + "\n\n" + `{"number": 3, "title": [}`,
+	} {
+		want, err := importer.Parse([]byte(data), "fuzz.json", importer.Options{Repo: "acme/engine"})
+		checkStreamed(t, []byte(data), want, err)
+	}
+	var nums []int
+	var dups int
+	err := importer.Stream(iotest.HalfReader(strings.NewReader(good)), "d.json", importer.Options{Repo: "acme/engine"}, func(is bugscope.Issue, dup bool) error {
+		nums = append(nums, is.Number)
+		if dup {
+			dups++
+		}
+		return nil
+	})
+	if err != nil || len(nums) != 51 || nums[50] != 7 || dups != 1 {
+		t.Fatalf("emitted %d issues (last %v), %d duplicates, %v; want 51, the last #7, 1 duplicate", len(nums), nums[len(nums)-1:], dups, err)
+	}
+	// An error from emit ends the reading and is returned as it is.
+	stop := errors.New("disk full")
+	n := 0
+	err = importer.Stream(strings.NewReader(good), "d.json", importer.Options{Repo: "acme/engine"}, func(bugscope.Issue, bool) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 3 {
+		t.Fatalf("emit error: %v after %d issues", err, n)
+	}
 }

@@ -52,7 +52,11 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err := CheckRepos(ctx, db, opt.Filter.Repos); err != nil {
 		return nil, err
 	}
-	items, err := Labelled(ctx, db, tax, opt.Classifier, opt.Filter, true)
+	evidenceOf := ""
+	if d := tax.ByRole(taxonomy.RoleCategory); d != nil {
+		evidenceOf = d.ID // the report quotes evidence in its categories' examples alone
+	}
+	items, err := labelled(ctx, db, tax, opt.Classifier, opt.Filter, true, &evidenceOf)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +187,12 @@ func CrossPredictions(cls, version string, m *ensemble.Model, g *report.Gold) (m
 // labelled are left out (a report says how many). With nothing labelled
 // at all (or nothing by name) it is an ENotFound error.
 func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool) ([]bugscope.Classified, error) {
+	return labelled(ctx, db, tax, name, f, withSignals, nil)
+}
+
+// labelled is Labelled, loading only what reports read when compactFor is
+// set (bugscope.ClassifiedFilter.Compact, EvidenceOf *compactFor).
+func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool, compactFor *string) ([]bugscope.Classified, error) {
 	have, err := db.Classifiers(ctx, tax.Name)
 	if err != nil {
 		return nil, err
@@ -210,9 +220,17 @@ func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 		if len(out) >= total {
 			break // every issue has the best labels already
 		}
-		items, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals})
+		cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals}
+		if compactFor != nil {
+			cf.Compact, cf.EvidenceOf = true, *compactFor
+		}
+		items, err := db.Classified(ctx, cf)
 		if err != nil {
 			return nil, err
+		}
+		if out == nil && len(items) >= total {
+			out = items // the best classifier labelled every issue: no copy
+			break
 		}
 		for _, it := range items {
 			if ref := it.Issue.Ref(); !seen[ref] {

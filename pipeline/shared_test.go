@@ -13,7 +13,6 @@ import (
 	"github.com/bugscope/bugscope/labelrec"
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/sqlite"
-	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // TestSharedData is the acceptance test of part 1 on the real issues:
@@ -79,14 +78,7 @@ func TestSharedData(t *testing.T) {
 	}
 	check("failed import")
 
-	tax, err := taxonomy.Builtin(taxonomy.Default)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := classify.BuiltinRules(tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tax, rs := builtinRules(t)
 	if _, err := Classify(ctx, db, tax, classify.New(rs), ClassifyOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -140,14 +132,7 @@ func TestSharedData(t *testing.T) {
 func BenchmarkStudy(b *testing.B) {
 	files := testshared.DataFiles(b)
 	ctx := context.Background()
-	tax, err := taxonomy.Builtin(taxonomy.Default)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rs, err := classify.BuiltinRules(tax)
-	if err != nil {
-		b.Fatal(err)
-	}
+	tax, rs := builtinRules(b)
 	for i := 0; i < b.N; i++ {
 		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
 		if err != nil {

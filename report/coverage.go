@@ -24,8 +24,12 @@ type Coverage struct {
 	Classifiers []ClassifierCount `json:"classifiers"`
 	// Missing are repositories the study was asked for and could not mine.
 	Missing []MissingRepo `json:"missing_repos,omitempty"`
-	// Complete: every issue of the filter is covered and no repository is
-	// missing.
+	// Stale counts the covered issues whose labels were made from text the
+	// issue no longer has (an import changed it since: bugscope classify
+	// labels them again).
+	Stale int `json:"stale,omitempty"`
+	// Complete: every issue of the filter is covered, no label is stale
+	// and no repository is missing.
 	Complete bool `json:"complete"`
 }
 
@@ -52,6 +56,9 @@ func coverage(items []bugscope.Classified, inFilter map[string]int, missing []Mi
 	for _, it := range items {
 		byCls[NameVer{it.Classification.Classifier, it.Classification.ClassifierVersion}]++
 		byRepo[it.Issue.Repo]++
+		if it.Classification.Stale {
+			c.Stale++
+		}
 	}
 	for nv, n := range byCls {
 		c.Classifiers = append(c.Classifiers, ClassifierCount{Name: nv.Name, Version: nv.Version, Issues: n})
@@ -78,7 +85,7 @@ func coverage(items []bugscope.Classified, inFilter map[string]int, missing []Mi
 			c.UnlabelledByRepo[repo] = left
 		}
 	}
-	c.Complete = c.UnlabelledByRepo == nil && len(missing) == 0
+	c.Complete = c.UnlabelledByRepo == nil && len(missing) == 0 && c.Stale == 0
 	return c
 }
 
@@ -93,6 +100,10 @@ func (c Coverage) Warnings() []string {
 		}
 		out = append(out, fmt.Sprintf("%d of the %d issues the filter selects are not labelled (%s) and are left out; run bugscope classify to label them",
 			n, c.InFilter, strings.Join(parts, ", ")))
+	}
+	if c.Stale > 0 {
+		out = append(out, fmt.Sprintf("%d of the %d labelled issues have stale labels, made before an import changed their text; run bugscope classify to label them again",
+			c.Stale, c.Labelled))
 	}
 	for _, m := range c.Missing {
 		out = append(out, fmt.Sprintf("repository %s is missing: %s", m.Repo, m.Reason))

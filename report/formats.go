@@ -101,6 +101,9 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	for _, c := range cv.Classifiers {
 		row("coverage", "", "", c.Name, c.Name+" "+c.Version, "all", c.Issues, cv.Labelled, 0, nil)
 	}
+	if cv.Stale > 0 {
+		row("coverage", "", "", "stale", "Issues whose labels were made before an import changed them", "all", cv.Stale, cv.Labelled, 0, nil)
+	}
 	dist := func(section string, d Distribution) {
 		for _, c := range d.Values {
 			perRepo(section, d.Dimension, c.Group, c, d.Base, d.BaseByRepo)

@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -14,21 +17,40 @@ import (
 // SaveClassifications stores classifications and the signals extracted for
 // their issues in one transaction, replacing the same classifier's earlier
 // result for the same issue and taxonomy. Signals replace an issue's earlier
-// signals when signals holds an entry for it.
+// signals when signals holds an entry for it. A classification of text its
+// issue no longer has (InputHash differs from the stored issue's TextHash:
+// an import changed it meanwhile) fails the whole transaction with an
+// EConflict error; SaveCurrent stores the others instead.
 func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classification, signals map[bugscope.IssueRef][]bugscope.Signal) error {
-	return d.inTx(ctx, func(tx *sql.Tx) error {
-		find, err := tx.PrepareContext(ctx, `SELECT id FROM issues WHERE repo = ? AND number = ?`)
+	_, err := d.saveClassifications(ctx, cs, signals, false)
+	return err
+}
+
+// SaveCurrent stores classifications and signals as SaveClassifications
+// does, except those of issues whose text changed after the classifier read
+// it: it leaves them (and their signals) out, inside the same transaction
+// that checks, and returns their issues.
+func (d *DB) SaveCurrent(ctx context.Context, cs []bugscope.Classification, signals map[bugscope.IssueRef][]bugscope.Signal) ([]bugscope.IssueRef, error) {
+	return d.saveClassifications(ctx, cs, signals, true)
+}
+
+func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classification, signals map[bugscope.IssueRef][]bugscope.Signal, keepGoing bool) ([]bugscope.IssueRef, error) {
+	var rejected []bugscope.IssueRef
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		rejected = rejected[:0]
+		find, err := tx.PrepareContext(ctx, `SELECT id, text_hash FROM issues WHERE repo = ? AND number = ?`)
 		if err != nil {
 			return err
 		}
 		defer find.Close()
 		up, err := tx.PrepareContext(ctx, `INSERT INTO classifications
-			(issue_id, taxonomy, taxonomy_version, classifier, classifier_version, confidence, dim_confidence, evidence, created_at)
-			VALUES (?,?,?,?,?,?,?,?,?)
+			(issue_id, taxonomy, taxonomy_version, classifier, classifier_version, confidence, dim_confidence, evidence, created_at, input_hash, evidence_brief)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)
 			ON CONFLICT (issue_id, taxonomy, classifier) DO UPDATE SET
 			taxonomy_version = excluded.taxonomy_version, classifier_version = excluded.classifier_version,
 			confidence = excluded.confidence, dim_confidence = excluded.dim_confidence,
-			evidence = excluded.evidence, created_at = excluded.created_at
+			evidence = excluded.evidence, created_at = excluded.created_at, input_hash = excluded.input_hash,
+			evidence_brief = excluded.evidence_brief
 			RETURNING id`)
 		if err != nil {
 			return err
@@ -55,23 +77,44 @@ func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classificati
 		}
 		defer insSignal.Close()
 
-		issueID := func(ref bugscope.IssueRef) (int64, error) {
-			var id int64
-			err := find.QueryRowContext(ctx, ref.Repo, ref.Number).Scan(&id)
-			if errors.Is(err, sql.ErrNoRows) {
-				return 0, fmt.Errorf("issue %s: %w", ref, bugscope.ErrNotFound)
-			}
-			return id, err
+		type stored struct {
+			id   int64
+			hash string
 		}
+		issues := map[bugscope.IssueRef]stored{}
+		issueID := func(ref bugscope.IssueRef) (stored, error) {
+			if s, ok := issues[ref]; ok {
+				return s, nil
+			}
+			var s stored
+			err := find.QueryRowContext(ctx, ref.Repo, ref.Number).Scan(&s.id, &s.hash)
+			if errors.Is(err, sql.ErrNoRows) {
+				return s, fmt.Errorf("issue %s: %w", ref, bugscope.ErrNotFound)
+			}
+			issues[ref] = s
+			return s, err
+		}
+		stale := map[bugscope.IssueRef]bool{}
 		now := d.now().UTC()
 		for i := range cs {
 			c := &cs[i]
 			if c.Confidence < 0 || c.Confidence > 1 {
 				return fmt.Errorf("classification of %s: confidence %v outside 0..1", c.Issue, c.Confidence)
 			}
-			id, err := issueID(c.Issue)
+			is, err := issueID(c.Issue)
 			if err != nil {
 				return err
+			}
+			id, read := is.id, c.InputHash
+			if read == "" {
+				read = is.hash // the caller did not say: the text as stored
+			}
+			if read != is.hash {
+				if !stale[c.Issue] {
+					stale[c.Issue] = true
+					rejected = append(rejected, c.Issue)
+				}
+				continue
 			}
 			created := c.CreatedAt
 			if created.IsZero() {
@@ -83,9 +126,15 @@ func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classificati
 				evidence = []bugscope.Evidence{}
 			}
 			evJSON, _ := json.Marshal(evidence)
+			brief := []byte("[]")
+			if b := firstEvidence(evidence, c.Labels); len(b) == len(evidence) {
+				brief = evJSON
+			} else if len(b) > 0 {
+				brief, _ = json.Marshal(b)
+			}
 			var cid int64
 			if err := up.QueryRowContext(ctx, id, c.Taxonomy, c.TaxonomyVersion, c.Classifier, c.ClassifierVersion,
-				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout)).Scan(&cid); err != nil {
+				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout), read, string(brief)).Scan(&cid); err != nil {
 				return fmt.Errorf("store classification of %s: %w", c.Issue, err)
 			}
 			if _, err := delLabels.ExecContext(ctx, cid); err != nil {
@@ -99,11 +148,18 @@ func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classificati
 				}
 			}
 		}
+		if len(rejected) > 0 && !keepGoing {
+			return bugscope.Errorf(bugscope.EConflict, "classification of %s: the issue changed after it was read (%d stale in all); nothing stored", rejected[0], len(rejected))
+		}
 		for ref, sigs := range signals {
-			id, err := issueID(ref)
+			if stale[ref] {
+				continue
+			}
+			is, err := issueID(ref)
 			if err != nil {
 				return err
 			}
+			id := is.id
 			if _, err := delSignals.ExecContext(ctx, id); err != nil {
 				return err
 			}
@@ -115,6 +171,34 @@ func (d *DB) SaveClassifications(ctx context.Context, cs []bugscope.Classificati
 		}
 		return nil
 	})
+	return rejected, err
+}
+
+// interner shares repeated strings.
+type interner map[string]string
+
+func (in interner) of(s string) string {
+	if t, ok := in[s]; ok {
+		return t
+	}
+	in[s] = s
+	return s
+}
+
+// firstEvidence keeps, in order, the first item of ev for each value of
+// labels, in a slice of its own (the rest is left to the collector).
+func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Evidence {
+	var out []bugscope.Evidence
+	seen := map[[2]string]bool{}
+	for _, e := range ev {
+		k := [2]string{e.Dimension, e.Value}
+		if seen[k] || !slices.Contains(labels[e.Dimension], e.Value) {
+			continue
+		}
+		seen[k] = true
+		out = append(out, e)
+	}
+	return out
 }
 
 func nonNilMap(m map[string]float64) map[string]float64 {
@@ -132,19 +216,30 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	if f.WithBody {
 		body = "i.body"
 	}
+	evidence, dimConf := "c.evidence", "c.dim_confidence"
+	if f.Compact {
+		evidence, dimConf = "COALESCE(c.evidence_brief, c.evidence)", "'null'"
+	}
 	q := `SELECT i.id, i.repo, i.number, i.title, ` + body + `, i.labels, i.state, i.author_association, i.created_at,
 		i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request,
-		c.id, c.taxonomy_version, c.classifier_version, c.confidence, c.dim_confidence, c.evidence, c.created_at
+		c.id, c.taxonomy_version, c.classifier_version, c.confidence, ` + dimConf + `, ` + evidence + `, c.created_at,
+		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
 		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
+	var n int
+	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM classifications c JOIN issues i ON i.id = c.issue_id
+		WHERE c.taxonomy = ? AND c.classifier = ? AND `+where, append([]any{f.Taxonomy, f.Classifier}, args...)...).Scan(&n); err != nil {
+		return nil, err
+	}
 	rows, err := d.db.QueryContext(ctx, q, append([]any{f.Taxonomy, f.Classifier}, args...)...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []bugscope.Classified
-	byClass := map[int64]int{}
-	byIssue := map[int64]int{}
+	out := make([]bugscope.Classified, 0, n) // sized once: a slice grown by doubling would hold twice as much at its peak
+	byClass := make(map[int64]int, n)
+	byIssue := make(map[int64]int, n)
+	in := interner{}
 	for rows.Next() {
 		var (
 			ci                       bugscope.Classified
@@ -156,7 +251,8 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		c := &ci.Classification
 		if err := rows.Scan(&issueID, &is.Repo, &is.Number, &is.Title, &is.Body, &labels, &is.State, &is.AuthorAssociation,
 			&created, &updated, &closed, &is.Comments, &is.Reactions, &is.URL, &is.IsPullRequest,
-			&cid, &c.TaxonomyVersion, &c.ClassifierVersion, &c.Confidence, &dimConf, &ev, &cAt); err != nil {
+			&cid, &c.TaxonomyVersion, &c.ClassifierVersion, &c.Confidence, &dimConf, &ev, &cAt,
+			&c.InputHash, &c.Stale); err != nil {
 			return nil, err
 		}
 		is.CreatedAt, is.UpdatedAt, is.ClosedAt = parseTime(created), parseTime(updated), parseTime(closed)
@@ -172,6 +268,25 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		}
 		if t, err := time.Parse(time.RFC3339, cAt); err == nil {
 			c.CreatedAt = t
+		}
+		if f.Compact {
+			is.Repo, is.State, is.AuthorAssociation = in.of(is.Repo), in.of(is.State), in.of(is.AuthorAssociation)
+			for i, l := range is.Labels {
+				is.Labels[i] = in.of(l)
+			}
+			c.Issue.Repo = is.Repo
+			c.TaxonomyVersion, c.ClassifierVersion, c.InputHash = in.of(c.TaxonomyVersion), in.of(c.ClassifierVersion), ""
+			kept := c.Evidence[:0]
+			for _, e := range c.Evidence {
+				if f.EvidenceOf == "" || e.Dimension == f.EvidenceOf {
+					e.Dimension, e.Value, e.Rule, e.Field = in.of(e.Dimension), in.of(e.Value), in.of(e.Rule), in.of(e.Field)
+					kept = append(kept, e)
+				}
+			}
+			c.Evidence = slices.Clip(kept)
+			if len(kept) == 0 {
+				c.Evidence = nil
+			}
 		}
 		c.Labels = bugscope.Labels{}
 		byClass[cid] = len(out)
@@ -202,12 +317,21 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, err
 		}
 		if i, ok := byClass[cid]; ok {
+			if f.Compact {
+				dim, val = in.of(dim), in.of(val)
+			}
 			l := out[i].Classification.Labels
 			l[dim] = append(l[dim], val)
 		}
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, err
+	}
+	if f.Compact {
+		for i := range out {
+			c := &out[i].Classification
+			c.Evidence = firstEvidence(c.Evidence, c.Labels)
+		}
 	}
 	if f.WithSignals {
 		srows, err := d.db.QueryContext(ctx, `SELECT s.issue_id, s.kind, s.value, s.field, s.offset FROM signals s
@@ -223,6 +347,9 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 				return nil, err
 			}
 			if i, ok := byIssue[id]; ok {
+				if f.Compact {
+					s.Kind, s.Value, s.Field = in.of(s.Kind), in.of(s.Value), in.of(s.Field)
+				}
 				out[i].Signals = append(out[i].Signals, s)
 			}
 		}
@@ -303,4 +430,67 @@ func (d *DB) Classifiers(ctx context.Context, taxonomy string) ([]string, error)
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// needExpr is the SQL expression of why issue i needs classifying by the
+// classifiers of f: 3 a classification missing, 2 one of other text, 1 of
+// another version, 0 all current (bugscope.ClassifyPlan); and its
+// arguments.
+func needExpr(f bugscope.ClassifyFilter) (string, []any) {
+	names := make([]string, 0, len(f.Current))
+	for n := range f.Current {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := []string{"0", "0"} // max() of one argument would be the aggregate
+	var args []any
+	for _, n := range names {
+		parts = append(parts, `COALESCE((SELECT CASE WHEN c.input_hash != i.text_hash THEN 2
+			WHEN c.classifier_version != ? THEN 1 ELSE 0 END
+			FROM classifications c WHERE c.issue_id = i.id AND c.taxonomy = ? AND c.classifier = ?), 3)`)
+		args = append(args, f.Current[n], f.Taxonomy, n)
+	}
+	return "max(" + strings.Join(parts, ", ") + ")", args
+}
+
+// PlanClassify counts the issues f selects by why a run labels them.
+func (d *DB) PlanClassify(ctx context.Context, f bugscope.ClassifyFilter) (bugscope.ClassifyPlan, error) {
+	var p bugscope.ClassifyPlan
+	need, nargs := needExpr(f)
+	where, wargs := issueWhere(f.IssueFilter)
+	rows, err := d.db.QueryContext(ctx, `SELECT need, COUNT(*) FROM (SELECT `+need+` AS need FROM issues i WHERE `+where+`) GROUP BY need`,
+		append(nargs, wargs...)...)
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var need, n int
+		if err := rows.Scan(&need, &n); err != nil {
+			return p, err
+		}
+		switch need {
+		case 3:
+			p.New = n
+		case 2:
+			p.Changed = n
+		case 1:
+			p.OtherVersion = n
+		default:
+			p.Current = n
+		}
+	}
+	return p, rows.Err()
+}
+
+// ClassifyBatches calls fn with the issues f selects that need
+// classifying (all of them with f.All), bodies included, in batches of
+// at most size, in id order, as IssueBatches does.
+func (d *DB) ClassifyBatches(ctx context.Context, f bugscope.ClassifyFilter, size int, fn func([]bugscope.Issue) error) error {
+	if f.All {
+		return d.IssueBatches(ctx, f.IssueFilter, size, fn)
+	}
+	need, nargs := needExpr(f)
+	where, wargs := issueWhere(f.IssueFilter)
+	return d.batches(ctx, where+" AND "+need+" > 0", append(wargs, nargs...), size, fn)
 }

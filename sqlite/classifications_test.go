@@ -68,6 +68,7 @@ func TestClassificationRoundTrip(t *testing.T) {
 			{Dimension: "root_cause", Value: "integration", Rule: "default-root_cause-5", Note: "no cause shown"},
 		},
 		CreatedAt: created,
+		InputHash: is.TextHash(),
 	}
 	sigs := map[bugscope.IssueRef][]bugscope.Signal{is.Ref(): {
 		{Kind: bugscope.SignalGPU, Value: "H100", Field: "body", Offset: 40},

@@ -194,7 +194,7 @@ func (d *DB) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return d.backfillTextHash(ctx)
 }
 
 // UndoLatestMigration runs the Down part of the newest migration, making

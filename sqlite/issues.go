@@ -20,11 +20,43 @@ import (
 // updated_at later than the incoming one, or set where the incoming one is
 // missing. progress, when not nil, is called after each issue.
 func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress func()) (bugscope.UpsertStats, error) {
+	return d.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, _ func() bugscope.UpsertStats) error {
+		for i := range issues {
+			if err := put(&issues[i], false); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress()
+			}
+		}
+		return nil
+	})
+}
+
+// StoreIssues stores the issues fill hands to put, one at a time, in one
+// transaction: committed when fill returns nil, rolled back, with nothing
+// changed, when it or put fails. So dumps can be parsed and stored in one
+// pass, in bounded memory. Each issue replaces the stored one as in
+// UpsertIssues. dup says that an earlier copy of the issue was put in
+// this transaction: it is stored by the same rule, and not counted again.
+// totals returns the counts so far (for the part of a caller's work).
+// The connection's page cache is enlarged for the bulk work (BulkCacheKiB).
+func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error, totals func() bugscope.UpsertStats) error) (bugscope.UpsertStats, error) {
 	var st bugscope.UpsertStats
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		st, err = upsertIssues(ctx, tx, issues, d.now(), progress)
-		return err
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", BulkCacheKiB)); err != nil {
+			return err
+		}
+		w, err := newIssueWriter(ctx, tx, d.now())
+		if err != nil {
+			return err
+		}
+		defer w.close()
+		if err := fill(w.put, func() bugscope.UpsertStats { return w.st }); err != nil {
+			return err
+		}
+		st = w.st
+		return nil
 	})
 	if err != nil {
 		return bugscope.UpsertStats{}, err
@@ -32,102 +64,160 @@ func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress
 	return st, nil
 }
 
-func upsertIssues(ctx context.Context, tx *sql.Tx, issues []bugscope.Issue, now time.Time, progress func()) (bugscope.UpsertStats, error) {
-	var st bugscope.UpsertStats
-	find, err := tx.PrepareContext(ctx, `SELECT id, updated_at, content_hash FROM issues WHERE repo = ? AND number = ?`)
-	if err != nil {
-		return st, err
-	}
-	defer find.Close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO issues
-		(repo, number, title, body, labels, state, author_association, created_at, updated_at, closed_at,
-		 comments, reactions, url, is_pull_request, content_hash, stored_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return st, err
-	}
-	defer ins.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE issues SET
-		title=?, body=?, labels=?, state=?, author_association=?, created_at=?, updated_at=?, closed_at=?,
-		comments=?, reactions=?, url=?, is_pull_request=?, content_hash=?, stored_at=? WHERE id=?`)
-	if err != nil {
-		return st, err
-	}
-	defer upd.Close()
-	delLabels, err := tx.PrepareContext(ctx, `DELETE FROM issue_labels WHERE issue_id = ?`)
-	if err != nil {
-		return st, err
-	}
-	defer delLabels.Close()
-	insLabel, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`)
-	if err != nil {
-		return st, err
-	}
-	defer insLabel.Close()
+// BulkCacheKiB is the page cache of a connection that stores issues in
+// bulk (SQLite's default is 2 MiB): large enough that the indexes' pages
+// stay in memory on imports of a million issues instead of spilling into
+// the write-ahead log again and again.
+const BulkCacheKiB = 64 << 10
 
-	stamp := now.UTC().Format(timeLayout)
-	for i := range issues {
-		is := &issues[i]
-		if err := bugscope.ValidateRepo(is.Repo); err != nil {
-			return st, fmt.Errorf("issue #%d: %w", is.Number, err)
-		}
-		labels := is.Labels
-		if labels == nil {
-			labels = []string{}
-		}
-		labelsJSON, _ := json.Marshal(labels)
-		hash := contentHash(is)
-		var id int64
-		var storedUpdated sql.NullString
-		var storedHash string
-		err := find.QueryRowContext(ctx, is.Repo, is.Number).Scan(&id, &storedUpdated, &storedHash)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			res, err := ins.ExecContext(ctx, is.Repo, is.Number, is.Title, is.Body, string(labelsJSON), is.State,
-				is.AuthorAssociation, formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
-				is.Comments, is.Reactions, is.URL, is.IsPullRequest, hash, stamp)
-			if err != nil {
-				return st, fmt.Errorf("store %s: %w", is.Ref(), err)
-			}
-			if id, err = res.LastInsertId(); err != nil {
-				return st, err
-			}
-			st.Inserted++
-		case err != nil:
-			return st, err
-		case storedHash == hash:
-			st.Unchanged++
-			if progress != nil {
-				progress()
-			}
-			continue
-		case olderThanStored(is.UpdatedAt, storedUpdated):
-			st.Stale++
-			if progress != nil {
-				progress()
-			}
-			continue
-		default:
-			if _, err := upd.ExecContext(ctx, is.Title, is.Body, string(labelsJSON), is.State, is.AuthorAssociation,
-				formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt), is.Comments, is.Reactions,
-				is.URL, is.IsPullRequest, hash, stamp, id); err != nil {
-				return st, fmt.Errorf("update %s: %w", is.Ref(), err)
-			}
-			if _, err := delLabels.ExecContext(ctx, id); err != nil {
-				return st, err
-			}
-			st.Updated++
-		}
-		for _, l := range labels {
-			if _, err := insLabel.ExecContext(ctx, id, l); err != nil {
-				return st, err
-			}
-		}
-		if progress != nil {
-			progress()
+// issueWriter stores issues with prepared statements inside a transaction.
+type issueWriter struct {
+	ctx                                 context.Context
+	find, ins, upd, delLabels, insLabel *sql.Stmt
+	stamp                               string
+	st                                  bugscope.UpsertStats
+	labelsJSON                          []byte
+}
+
+func newIssueWriter(ctx context.Context, tx *sql.Tx, now time.Time) (*issueWriter, error) {
+	w := &issueWriter{ctx: ctx, stamp: now.UTC().Format(timeLayout)}
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		q    string
+	}{
+		{&w.find, `SELECT id, updated_at, content_hash FROM issues WHERE repo = ? AND number = ?`},
+		{&w.ins, `INSERT INTO issues
+		(repo, number, title, body, labels, state, author_association, created_at, updated_at, closed_at,
+		 comments, reactions, url, is_pull_request, content_hash, text_hash, stored_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&w.upd, `UPDATE issues SET
+		title=?, body=?, labels=?, state=?, author_association=?, created_at=?, updated_at=?, closed_at=?,
+		comments=?, reactions=?, url=?, is_pull_request=?, content_hash=?, text_hash=?, stored_at=? WHERE id=?`},
+		{&w.delLabels, `DELETE FROM issue_labels WHERE issue_id = ?`},
+		{&w.insLabel, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`},
+	} {
+		var err error
+		if *s.stmt, err = tx.PrepareContext(ctx, s.q); err != nil {
+			w.close()
+			return nil, err
 		}
 	}
-	return st, nil
+	return w, nil
+}
+
+func (w *issueWriter) close() {
+	for _, s := range []*sql.Stmt{w.find, w.ins, w.upd, w.delLabels, w.insLabel} {
+		if s != nil {
+			s.Close()
+		}
+	}
+}
+
+func (w *issueWriter) put(is *bugscope.Issue, dup bool) error {
+	ctx := w.ctx
+	if err := bugscope.ValidateRepo(is.Repo); err != nil {
+		return fmt.Errorf("issue #%d: %w", is.Number, err)
+	}
+	labels := is.Labels
+	if labels == nil {
+		labels = []string{}
+	}
+	w.labelsJSON, _ = appendJSONStrings(w.labelsJSON[:0], labels)
+	labelsJSON := string(w.labelsJSON)
+	hash := contentHash(is)
+	var id int64
+	var storedUpdated sql.NullString
+	var storedHash string
+	count := func(n *int) {
+		if !dup {
+			*n++
+		}
+	}
+	err := w.find.QueryRowContext(ctx, is.Repo, is.Number).Scan(&id, &storedUpdated, &storedHash)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		res, err := w.ins.ExecContext(ctx, is.Repo, is.Number, is.Title, is.Body, labelsJSON, is.State,
+			is.AuthorAssociation, formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
+			is.Comments, is.Reactions, is.URL, is.IsPullRequest, hash, is.TextHash(), w.stamp)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", is.Ref(), err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		count(&w.st.Inserted)
+	case err != nil:
+		return err
+	case storedHash == hash:
+		count(&w.st.Unchanged)
+		return nil
+	case olderThanStored(is.UpdatedAt, storedUpdated):
+		count(&w.st.Stale)
+		return nil
+	default:
+		if _, err := w.upd.ExecContext(ctx, is.Title, is.Body, labelsJSON, is.State, is.AuthorAssociation,
+			formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt), is.Comments, is.Reactions,
+			is.URL, is.IsPullRequest, hash, is.TextHash(), w.stamp, id); err != nil {
+			return fmt.Errorf("update %s: %w", is.Ref(), err)
+		}
+		if _, err := w.delLabels.ExecContext(ctx, id); err != nil {
+			return err
+		}
+		count(&w.st.Updated)
+	}
+	for _, l := range labels {
+		if _, err := w.insLabel.ExecContext(ctx, id, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendJSONStrings appends the JSON array of ss to b, as json.Marshal
+// writes it.
+func appendJSONStrings(b []byte, ss []string) ([]byte, error) {
+	out, err := json.Marshal(ss)
+	return append(b, out...), err
+}
+
+// backfillTextHash gives the issues of a database made before text
+// hashes were stored (migration 00009) theirs, in one transaction.
+func (d *DB) backfillTextHash(ctx context.Context) error {
+	return d.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, title, body, labels FROM issues WHERE text_hash = ''`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id   int64
+			hash string
+		}
+		var todo []row
+		for rows.Next() {
+			var is bugscope.Issue
+			var id int64
+			var labels string
+			if err := rows.Scan(&id, &is.Title, &is.Body, &labels); err != nil {
+				rows.Close()
+				return err
+			}
+			if err := json.Unmarshal([]byte(labels), &is.Labels); err != nil {
+				rows.Close()
+				return fmt.Errorf("issue %d: stored labels: %w", id, err)
+			}
+			todo = append(todo, row{id, is.TextHash()})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range todo {
+			if _, err := tx.ExecContext(ctx, `UPDATE issues SET text_hash = ? WHERE id = ?`, r.hash, r.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // olderThanStored reports whether an incoming version must not replace the
@@ -337,6 +427,11 @@ func (d *DB) Counts(ctx context.Context) (Counts, error) {
 // may write to the database between batches.
 func (d *DB) IssueBatches(ctx context.Context, f bugscope.IssueFilter, size int, fn func([]bugscope.Issue) error) error {
 	where, args := issueWhere(f)
+	return d.batches(ctx, where, args, size, fn)
+}
+
+// batches pages through the issues the condition where selects, by id.
+func (d *DB) batches(ctx context.Context, where string, args []any, size int, fn func([]bugscope.Issue) error) error {
 	q := `SELECT ` + prefixed("i.", issueColumns) + ` FROM issues i WHERE i.id > ? AND ` + where + ` ORDER BY i.id LIMIT ?`
 	var after int64
 	for {

@@ -78,6 +78,10 @@ func TestOpenSchemaVersions(t *testing.T) {
 	if is, err := ro.Issue(ctx, bugscope.IssueRef{Repo: "a/b", Number: 1}); err != nil || is.Title != "kept" {
 		t.Fatalf("read %+v, %v", is, err)
 	}
+	// Migrating from before 00009 gives stored issues their text hash.
+	if _, rows, err := ro.Rows(ctx, `SELECT text_hash FROM issues`); err != nil || len(rows) != 1 || rows[0][0] == "" {
+		t.Fatalf("text hashes after the migration: %v, %v", rows, err)
+	}
 	if _, err := ro.UpsertIssues(ctx, []bugscope.Issue{mk("a/b", 2, "x", "")}, nil); bugscope.ErrorCode(err) != bugscope.EUnavailable {
 		t.Errorf("writing through a read-only handle: %v, want unavailable", err)
 	}

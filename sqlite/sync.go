@@ -138,9 +138,17 @@ func (d *DB) SaveIssuePage(ctx context.Context, p bugscope.IssuePage, next func(
 		if err != nil {
 			return err
 		}
-		if st, err = upsertIssues(ctx, tx, p.Issues, d.now(), nil); err != nil {
+		w, err := newIssueWriter(ctx, tx, d.now())
+		if err != nil {
 			return err
 		}
+		defer w.close()
+		for i := range p.Issues {
+			if err := w.put(&p.Issues[i], false); err != nil {
+				return err
+			}
+		}
+		st = w.st
 		if err := d.saveMergedPulls(ctx, tx, p.MergedPulls); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ type classifyOptions struct {
 	filter       filterFlags
 	classifiers  classifierFlags
 	includePulls bool
+	all          bool
 	llm          llmFlags
 	json         jsonFlags
 }
@@ -32,8 +34,15 @@ func (a *app) classifyCmd() *cobra.Command {
 		Long: `Classify labels every stored issue (or those the filters select) in the
 taxonomy, keeping the evidence of each decision, and extracts structured
 signals (error signatures, exceptions, GPUs, CUDA/ROCm and engine versions,
-operating systems, back ends). Running it again replaces the earlier labels
-of the same classifier.
+operating systems, back ends).
+
+Classify is incremental: it labels only the issues that are new, whose
+title, body or labels changed since they were labelled, or that another
+version of a classifier (other rules, another model) labelled, and says
+how many it skipped and why; --all labels every issue again. A label whose
+issue changed later (an import since) is stale: report and show say so
+until classify runs again. A classification computed while an import
+changed its issue is refused when stored, and the issue labelled again.
 
 The rule classifier always runs. Its rules are data: see the built-in rule
 file of the taxonomy, or give your own with --rules.
@@ -63,6 +72,7 @@ printed. The LLM is never required.`,
 	o.filter.register(c)
 	o.classifiers.register(c)
 	c.Flags().BoolVar(&o.includePulls, "include-pulls", false, "classify pull requests too")
+	c.Flags().BoolVar(&o.all, "all", false, "label every selected issue again, current or not")
 	o.llm.register(c)
 	o.json.register(c, "the summary")
 	return c
@@ -99,13 +109,13 @@ func (a *app) runClassify(ctx context.Context, o classifyOptions) error {
 		for _, n := range cs.Notes {
 			a.logf("note: %s", n)
 		}
-		st, err := pipeline.Classify(ctx, db, tax, cs.Classifier, pipeline.ClassifyOptions{Filter: f})
+		st, err := pipeline.Classify(ctx, db, tax, cs.Classifier, pipeline.ClassifyOptions{Filter: f, All: o.all})
 		if err != nil {
 			return err
 		}
 		var llmStats *llmSummary
 		if o.llm.url != "" {
-			if llmStats, err = a.classifyLLM(ctx, db, tax, f, o.llm); err != nil {
+			if llmStats, err = a.classifyLLM(ctx, db, tax, f, o.all, o.llm); err != nil {
 				return err
 			}
 		}
@@ -153,6 +163,7 @@ func (f *classifierFlags) load(a *app) (*taxonomy.Taxonomy, pipeline.ClassifierO
 func (a *app) writeClassified(st pipeline.ClassifyStats, taxName, names string, llmStats *llmSummary) {
 	fmt.Fprintf(a.stdout, "classified %d issues in taxonomy %s with %s (%s); %d signals extracted\n",
 		st.Issues, taxName, names, st.Duration.Round(1e6), st.Signals)
+	fmt.Fprintln(a.stdout, "  "+classifyReasons(st))
 	kinds := make([]string, 0, len(st.ByKind))
 	for k := range st.ByKind {
 		kinds = append(kinds, k)
@@ -203,7 +214,7 @@ type llmSummary struct {
 	Stats    llm.Stats `json:"stats"`
 }
 
-func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f bugscope.IssueFilter, lf llmFlags) (*llmSummary, error) {
+func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, f bugscope.IssueFilter, all bool, lf llmFlags) (*llmSummary, error) {
 	start := time.Now()
 	c, err := llm.New(tax, llm.Config{URL: lf.url, Model: lf.model, APIKey: os.Getenv(lf.keyEnv),
 		Concurrency: lf.concurrency, Timeout: lf.timeout, JSONMode: !lf.noJSONMode}, llmCache{db})
@@ -211,7 +222,7 @@ func (a *app) classifyLLM(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxo
 		return nil, usageError("%v", err)
 	}
 	a.logf("asking %s at %s ...", lf.model, lf.url)
-	_, cerr := pipeline.Classify(ctx, db, tax, c, pipeline.ClassifyOptions{Filter: f, BatchSize: 200})
+	_, cerr := pipeline.Classify(ctx, db, tax, c, pipeline.ClassifyOptions{Filter: f, All: all, BatchSize: 200})
 	s := c.Stats()
 	if err := db.LLMRecordRun(ctx, sqlite.LLMRun{Model: lf.model, Endpoint: lf.url, Taxonomy: tax.Name, Issues: s.Issues,
 		CacheHits: s.CacheHits, Requests: s.Requests, Retries: s.Retries, Invalid: s.Invalid, PromptTokens: s.PromptTokens,
@@ -235,4 +246,31 @@ func (c llmCache) Store(ctx context.Context, e llm.Entry) error {
 	return c.db.LLMStore(ctx, sqlite.LLMAnswer{Key: e.Key, Model: e.Model, Taxonomy: e.Taxonomy, Repo: e.Issue.Repo,
 		Number: e.Issue.Number, Valid: e.Valid, Answer: e.Answer, Error: e.Error, Attempts: e.Attempts,
 		PromptTokens: e.PromptTokens, CompletionTokens: e.CompletionTokens})
+}
+
+// classifyReasons words why issues were labelled or skipped.
+func classifyReasons(st pipeline.ClassifyStats) string {
+	r := st.Reasons
+	var why []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{r.New, "new"}, {r.Changed, "changed since labelled (or labelled by a bugscope that did not record what it read)"},
+		{r.OtherVersion, "labelled by another classifier version"}} {
+		if p.n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if st.Skipped == 0 && r.Current > 0 {
+		why = append(why, fmt.Sprintf("%d current, labelled again (--all)", r.Current))
+	}
+	s := "labelled: none"
+	if len(why) > 0 {
+		s = "labelled: " + strings.Join(why, ", ")
+	}
+	s += fmt.Sprintf("; skipped %d (current: same text, same classifier versions; --all labels them again)", st.Skipped)
+	if st.Rejected > 0 {
+		s += fmt.Sprintf("; %d refused and labelled again (the issue changed while it was classified)", st.Rejected)
+	}
+	return s
 }

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -126,6 +127,24 @@ type app struct {
 	now      func() time.Time
 	// printed, when set (tests), sees every value a command prints as JSON.
 	printed func(any)
+}
+
+// softMemoryLimit is the Go heap size past which the garbage collector
+// works harder (runtime/debug.SetMemoryLimit) while a report is built,
+// unless GOMEMLIMIT says otherwise: a report of 100,000 issues holds about
+// 200 MiB of live data, and without a limit the heap would grow to twice
+// that before a collection. It is not a cap: a report that needs more gets
+// it, at the price of more frequent collections.
+const softMemoryLimit = 384 << 20
+
+// reportMemory sets softMemoryLimit for the building of a report and
+// returns the function that restores the limit before it.
+func reportMemory() (restore func()) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	before := debug.SetMemoryLimit(softMemoryLimit)
+	return func() { debug.SetMemoryLimit(before) }
 }
 
 func main() {

@@ -113,6 +113,7 @@ func linkHosts(apiURL string) ([]string, error) {
 }
 
 func (a *app) runReport(ctx context.Context, o reportOptions) error {
+	defer reportMemory()()
 	f, err := o.filter.filter()
 	if err != nil {
 		return err

@@ -102,6 +102,9 @@ func (a *app) writeIssue(is bugscope.Issue, cls []bugscope.Classification, sigs 
 	}
 	for _, c := range cls {
 		fmt.Fprintf(w, "\n%s %s in %s %s — confidence %.2f\n", printable(c.Classifier), printable(c.ClassifierVersion), printable(c.Taxonomy), printable(c.TaxonomyVersion), c.Confidence)
+		if c.Stale {
+			fmt.Fprintln(w, "  STALE: made from text the issue no longer has (an import changed it since); bugscope classify labels it again")
+		}
 		for _, dim := range sortedDims(c.Labels) {
 			conf := ""
 			if v, ok := c.DimConfidence[dim]; ok {

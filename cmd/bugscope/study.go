@@ -68,6 +68,7 @@ those of bugscope sync.`,
 }
 
 func (a *app) runStudy(ctx context.Context, o studyOptions) error {
+	defer reportMemory()()
 	toMine, err := o.sync.repos(o.repos)
 	if err != nil {
 		return err

@@ -340,9 +340,15 @@ func TestClassifyWithLLM(t *testing.T) {
 	if s := status(t, db); s.Classifications[taxonomy.Default+"/llm"] != 6 || s.Classifications[taxonomy.Default+"/rules"] != 6 {
 		t.Errorf("classifications %v", s.Classifications)
 	}
+	// Nothing changed: the second run labels nothing; with --all it
+	// asks again, and the answers come from the cache.
 	out = mustRun(t, args...)
-	if !strings.Contains(out, "6 issues, 6 from the cache, 0 requests") || !strings.Contains(out, "tokens: 0 prompt") || requests.Load() != 6 {
+	if !strings.Contains(out, "llm fake: 0 issues") || !strings.Contains(out, "skipped 6") || requests.Load() != 6 {
 		t.Errorf("second run (%d requests in all):\n%s", requests.Load(), out)
+	}
+	out = mustRun(t, append(args, "--all")...)
+	if !strings.Contains(out, "6 issues, 6 from the cache, 0 requests") || !strings.Contains(out, "tokens: 0 prompt") || requests.Load() != 6 {
+		t.Errorf("run with --all (%d requests in all):\n%s", requests.Load(), out)
 	}
 	d, err := sqlite.Open(context.Background(), db)
 	if err != nil {
