@@ -36,6 +36,14 @@ type homeData struct {
 }
 
 func (t *TeamPages) home(w http.ResponseWriter, r *http.Request) {
+	// The dashboard's navigation bar links here: a visitor without a
+	// session gets the way to sign in, a page like any other (200), and
+	// nothing of the study's samples or raters. Every other page of the
+	// team still answers 401 without a session.
+	if sessionOf(r) == nil {
+		t.render(w, r, http.StatusOK, "team_welcome", "Study team", nil)
+		return
+	}
 	sess, ok := t.need(w, r, nil)
 	if !ok {
 		return

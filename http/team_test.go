@@ -374,13 +374,14 @@ func TestTeamForbidden(t *testing.T) {
 		}
 	}
 	// Pages: a rater sees neither another's sample nor the admin's pages;
-	// without a session, 401 with the way to sign in.
+	// without a session, 401 with the way to sign in, except /team, the
+	// navigation bar's entry, which explains how to sign in (200).
 	for _, tc := range []struct {
 		c    *client
 		path string
 		want int
 	}{
-		{anon, "/samples/s/annotate", 401}, {anon, "/team", 401}, {bob, "/samples/s/annotate", 403},
+		{anon, "/samples/s/annotate", 401}, {anon, "/team", 200}, {bob, "/samples/s/annotate", 403},
 		{alice, "/samples/s/agreement", 403}, {alice, "/samples/s/arbitrate", 403}, {alice, "/samples/s/export/s.jsonl", 403},
 		{admin, "/samples/s/agreement", 200}, {admin, "/samples/nope/annotate", 404}, {alice, "/samples/s/annotate", 200},
 		{alice, "/samples/s", 200}, {alice, "/samples/s/", 200}, {admin, "/samples/s/", 200}, {admin, "/team", 200},
@@ -429,8 +430,15 @@ func TestTeamForbidden(t *testing.T) {
 	if code, _, _ := alice.post("/signout", url.Values{"csrf": {csrf}}); code != http.StatusOK {
 		t.Errorf("sign out: %d", code)
 	}
-	if code, _ := alice.get("/team"); code != http.StatusUnauthorized {
+	if code, _ := alice.get("/samples/s/annotate"); code != http.StatusUnauthorized {
 		t.Errorf("after signing out: %d", code)
+	}
+	for _, c := range []*client{alice, anon} {
+		code, body := c.get("/team")
+		if code != http.StatusOK || !strings.Contains(body, `id="welcome"`) || !strings.Contains(body, "bugscope rater link NAME") ||
+			strings.Contains(body, "Your samples") || strings.Contains(body, "/samples/s") {
+			t.Errorf("/team without a session: %d\n%.600s", code, body)
+		}
 	}
 }
 

@@ -88,10 +88,11 @@ var funcs = template.FuncMap{
 		sort.Strings(ks)
 		return ks
 	},
-	"labelsOf": func(l bugscope.Labels, dim string) string { return strings.Join(l[dim], ", ") },
-	"safeText": safetext.Line,
-	"list":     func(xs ...any) []any { return xs },
-	"navPages": func() []navPage { return navigation },
+	"labelsOf":   func(l bugscope.Labels, dim string) string { return strings.Join(l[dim], ", ") },
+	"safeText":   safetext.Line,
+	"list":       func(xs ...any) []any { return xs },
+	"navPages":   func() []navPage { return navigation },
+	"otherPages": func() []navPage { return otherPages },
 	"barsHeight": func(bs []Bar) int {
 		return 26*len(bs) + 4
 	},
@@ -118,6 +119,13 @@ var navigation = []navPage{
 	{"signals", "/signatures", "Error signatures"},
 	{"environments", "/environments", "Where the bugs run"},
 	{"review", "/review", "Review queue"},
+}
+
+// otherPages are the navigation bar's pages the report's filter does not
+// apply to: mounted by bugscope serve (Server.MountTriage, TeamPages).
+var otherPages = []navPage{
+	{"triage", "/triage", "Triage"},
+	{"team", "/team", "Study team"},
 }
 
 func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + "%" }

@@ -486,7 +486,9 @@ func TestWebhookDashboardShowsGateDecisionsAndPrecisionInUse(t *testing.T) {
 	e.drain()
 	e.post("issues", "d-2", e.payload("unlabeled", 7, "oom"), true)
 	e.drain()
-	srv := httptest.NewServer(bhttp.NewWebhookDashboard(e.db, map[string]string{"*": triage.ModeApply}))
+	dash := serverOver(t, e.db, e.tax, 10)
+	dash.MountTriage(e.db, map[string]string{"*": triage.ModeApply})
+	srv := httptest.NewServer(dash)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/triage")
 	if err != nil {
@@ -496,7 +498,20 @@ func TestWebhookDashboardShowsGateDecisionsAndPrecisionInUse(t *testing.T) {
 	buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	page := buf.String()
-	for _, want := range []string{"go live", "stays shadow", "severity: P1", "acme/engine#7", "oom: present", "&lt;script&gt;", "<td>1</td><td>1</td><td>0</td><td>0</td>"} {
+	if csp := resp.Header.Get("Content-Security-Policy"); csp != bhttp.ContentSecurityPolicy {
+		t.Errorf("CSP %q", csp)
+	}
+	// In the dashboard's layout: its style sheet and navigation bar, the
+	// triage entry marked, and no inline style the CSP would block.
+	for _, want := range []string{`href="/static/style.css"`, `<a href="/triage" class="here">Triage</a>`, `<a href="/team">Study team</a>`, `<a href="/categories">`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<style") || strings.Contains(page, "style=") {
+		t.Error("inline style in the page")
+	}
+	for _, want := range []string{"go live", "stays shadow", "severity: P1", "acme/engine#7", "oom: present", "&lt;script&gt;", "<td>1</td><td>1</td><td>0</td><td>0.0%</td>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
 		}
@@ -504,15 +519,29 @@ func TestWebhookDashboardShowsGateDecisionsAndPrecisionInUse(t *testing.T) {
 	if strings.Contains(page, "<script>alert") {
 		t.Error("issue text not escaped")
 	}
-	resp, err = http.Get(srv.URL + "/triage?format=json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p bhttp.TriagePage
-	json.NewDecoder(resp.Body).Decode(&p)
-	resp.Body.Close()
-	if p.Gate == nil || len(p.Decisions) != 1 || p.Queue["done"] != 2 || len(p.InUse) != 2 {
-		t.Errorf("json %+v", p)
+	// The JSON twin: ?format=json, /api/triage, Accept: application/json.
+	for _, get := range []func() (*http.Response, error){
+		func() (*http.Response, error) { return http.Get(srv.URL + "/triage?format=json") },
+		func() (*http.Response, error) { return http.Get(srv.URL + "/api/triage") },
+		func() (*http.Response, error) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/triage", nil)
+			req.Header.Set("Accept", "application/json")
+			return http.DefaultClient.Do(req)
+		},
+	} {
+		resp, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p bhttp.TriagePage
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s: %s, %v", resp.Request.URL, resp.Header.Get("Content-Type"), err)
+		}
+		if p.Gate == nil || len(p.Decisions) != 1 || p.Queue["done"] != 2 || len(p.InUse) != 2 {
+			t.Errorf("%s: json %+v", resp.Request.URL, p)
+		}
 	}
 	if r, _ := http.Post(srv.URL+"/triage", "text/plain", nil); r.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST: %d", r.StatusCode)

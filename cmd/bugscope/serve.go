@@ -109,7 +109,7 @@ func (a *app) runServe(ctx context.Context, o serveOptions) error {
 			defer stop()
 			modes = m
 		}
-		srv.Mount("/triage", bhttp.NewWebhookDashboard(db, modes))
+		srv.MountTriage(db, modes)
 		if err := a.mountTeam(srv, db, o.secureCookie); err != nil {
 			return err
 		}
