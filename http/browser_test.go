@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,26 +16,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-)
 
-// chromium finds a Chromium to drive: $BUGSCOPE_CHROMIUM, else Debian's
-// chromium (.ci/run installs it) or another Chrome on the PATH.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("BUGSCOPE_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("BUGSCOPE_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium installed, and BUGSCOPE_REQUIRE_BROWSER is set (CI): .ci/run installs it with apt-get install chromium")
-	}
-	t.Skip("browser tests skipped: no Chromium installed (apt-get install chromium, as .ci/run does, or set BUGSCOPE_CHROMIUM)")
-	return ""
-}
+	"github.com/bugscope/bugscope/internal/browsertest"
+)
 
 // browser is a headless Chromium tab that records every console error,
 // uncaught exception, failed request and error response.
@@ -49,7 +31,7 @@ type browser struct {
 }
 
 func newBrowser(t *testing.T) *browser {
-	exe := chromium(t)
+	exe := browsertest.Chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 1000),
 		chromedp.Flag("headless", "new"))
@@ -153,6 +135,52 @@ func TestBrowserPages(t *testing.T) {
 		t.Logf("screenshot of %s: %s", path, file)
 	}
 	b.check("screenshots")
+}
+
+// Every entry of the navigation bar, as a visitor without a session
+// follows it, is a page that loads with no console error, no failed
+// request and no error status: /team then explains how to sign in (200).
+func TestBrowserNavigationBar(t *testing.T) {
+	b := newBrowser(t)
+	f := newFixture(t)
+	f.get("/", "")
+	var links []string
+	b.run("overview", chromedp.Navigate(f.ts.URL+"/"), chromedp.WaitReady("header nav"),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("header nav a")).map(a => a.getAttribute("href"))`, &links))
+	seen := map[string]bool{}
+	for _, l := range links {
+		seen[l] = true
+	}
+	for _, want := range []string{"/", "/categories", "/triage", "/team"} {
+		if !seen[want] {
+			t.Errorf("the navigation bar has no link to %s: %q", want, links)
+		}
+	}
+	b.check("overview")
+	for _, l := range links {
+		var h1, loc, here string
+		b.run(l, chromedp.Navigate(f.ts.URL+l), chromedp.WaitReady("body"), chromedp.Text("h1", &h1), chromedp.Location(&loc),
+			chromedp.Evaluate(`(document.querySelector("header nav a.here") || {}).textContent || ""`, &here))
+		if h1 == "" {
+			t.Errorf("%s: no heading", l)
+		}
+		if u, _ := url.Parse(loc); u.Path != l {
+			t.Errorf("%s: went to %s", l, loc)
+		}
+		switch l {
+		case "/triage":
+			if here != "Triage" {
+				t.Errorf("/triage: the bar marks %q", here)
+			}
+		case "/team":
+			var welcome bool
+			b.run(l, chromedp.Evaluate(`document.getElementById("welcome") !== null`, &welcome))
+			if !welcome {
+				t.Errorf("/team without a session: heading %q, no sign-in explanation", h1)
+			}
+		}
+		b.check(l)
+	}
 }
 
 // A bar of the category chart leads to the issues it counts.

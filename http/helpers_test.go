@@ -18,6 +18,7 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -83,6 +84,17 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, tax := fixtureDB(t, t.TempDir())
 	srv := serverOver(t, db, tax, 10)
+	// As bugscope serve mounts them: the triage page and the study
+	// team's pages, which the navigation bar links to.
+	srv.MountTriage(db, nil)
+	team, err := bhttp.NewTeamPages(bhttp.TeamOptions{Team: study.NewTeam(db), Store: db,
+		Service: func(context.Context, string) (*study.Service, error) { return study.New(db, tax), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bhttp.TeamPrefixes {
+		srv.Mount(p, team)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &fixture{t: t, db: db, tax: tax, srv: srv, ts: ts}

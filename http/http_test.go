@@ -36,6 +36,7 @@ var pagePaths = []struct{ path, want string }{
 	{"/signatures", "Error signatures"},
 	{"/environments", "GPUs"},
 	{"/review", "Review queue"},
+	{"/triage", "Go-live check"},
 }
 
 func TestPagesAndTheirJSON(t *testing.T) {
