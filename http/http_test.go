@@ -154,13 +154,17 @@ func TestErrorStatuses(t *testing.T) {
 		{"/categories/nonsense", 404, bugscope.ENotFound},
 		{"/nowhere", 404, bugscope.ENotFound},
 	} {
-		resp, body := f.get("/api"+c.path, "")
+		api := "/api" + c.path
+		if strings.HasPrefix(c.path, "/?") { // the overview's JSON is /api/overview; /api/ lists the routes
+			api = "/api/overview" + c.path[1:]
+		}
+		resp, body := f.get(api, "")
 		var e struct {
 			Error, Kind string
 			Status      int
 		}
 		if resp.StatusCode != c.status || json.Unmarshal([]byte(body), &e) != nil || e.Kind != c.kind || e.Status != c.status || e.Error == "" {
-			t.Errorf("GET /api%s: %d %s, want %d of kind %s", c.path, resp.StatusCode, body, c.status, c.kind)
+			t.Errorf("GET %s: %d %s, want %d of kind %s", api, resp.StatusCode, body, c.status, c.kind)
 		}
 		if resp, body := f.get(c.path, ""); resp.StatusCode != c.status || !strings.Contains(body, "<h1>") {
 			t.Errorf("GET %s: %d, want %d with an error page", c.path, resp.StatusCode, c.status)
@@ -400,5 +404,15 @@ func TestIssuePageHandLabels(t *testing.T) {
 		if !strings.Contains(body, w) {
 			t.Errorf("the page lacks %q", w)
 		}
+	}
+}
+
+// /api/ lists the API's routes (the README says so), and the overview is
+// at /api/overview.
+func TestAPIIndexListsRoutes(t *testing.T) {
+	f := newFixture(t)
+	resp, body := f.get("/api/", "")
+	if resp.StatusCode != 200 || !strings.Contains(body, "/api/overview") || !strings.Contains(body, "/api/issues") {
+		t.Fatalf("/api/: %d %.300s", resp.StatusCode, body)
 	}
 }

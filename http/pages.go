@@ -61,8 +61,10 @@ func (s *Server) routes() {
 		r.Use(readOnly)
 		s.pages(r)
 		r.Route("/api", func(r chi.Router) {
-			r.Get("/", s.apiIndex)
 			s.pages(r)
+			// After pages: their "/" is the overview, which the API
+			// serves at /api/overview; /api/ lists the routes.
+			r.Get("/", s.apiIndex)
 			r.Get("/overview", s.reportPage(s.overview))
 		})
 		r.Get("/charts/{id}.svg", s.chart)
