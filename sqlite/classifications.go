@@ -201,6 +201,26 @@ func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Ev
 	return out
 }
 
+// labelsKey appends to b a key equal for equal label sets: the
+// dimensions in order, each with its values in their order.
+func labelsKey(b []byte, l bugscope.Labels) []byte {
+	dims := make([]string, 0, len(l))
+	for d := range l {
+		dims = append(dims, d)
+	}
+	slices.Sort(dims)
+	for _, d := range dims {
+		b = append(b, d...)
+		b = append(b, 0)
+		for _, v := range l[d] {
+			b = append(b, v...)
+			b = append(b, 1)
+		}
+		b = append(b, 2)
+	}
+	return b
+}
+
 func nonNilMap(m map[string]float64) map[string]float64 {
 	if m == nil {
 		return map[string]float64{}
@@ -328,9 +348,17 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		return nil, err
 	}
 	if f.Compact {
+		shared := map[string]bugscope.Labels{}
+		var key []byte
 		for i := range out {
 			c := &out[i].Classification
 			c.Evidence = firstEvidence(c.Evidence, c.Labels)
+			key = labelsKey(key[:0], c.Labels)
+			if l, ok := shared[string(key)]; ok {
+				c.Labels = l // few distinct label sets: one map each, read-only
+			} else {
+				shared[string(key)] = c.Labels
+			}
 		}
 	}
 	if f.WithSignals {
