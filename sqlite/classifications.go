@@ -303,9 +303,11 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 					kept = append(kept, e)
 				}
 			}
-			c.Evidence = slices.Clip(kept)
-			if len(kept) == 0 {
-				c.Evidence = nil
+			c.Evidence = nil
+			if len(kept) > 0 {
+				// a copy, so that the decoded array and the other
+				// dimensions' evidence are not held until the end
+				c.Evidence = slices.Clone(kept)
 			}
 		}
 		c.Labels = bugscope.Labels{}
