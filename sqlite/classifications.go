@@ -175,6 +175,10 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 }
 
 // interner shares repeated strings.
+// noLabels is the shared, read-only label set of a compactly loaded
+// classification without labels.
+var noLabels = bugscope.Labels{}
+
 type interner map[string]string
 
 func (in interner) of(s string) string {
@@ -310,7 +314,11 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 				c.Evidence = slices.Clone(kept)
 			}
 		}
-		c.Labels = bugscope.Labels{}
+		if f.Compact {
+			c.Labels = noLabels // until its labels are read, below
+		} else {
+			c.Labels = bugscope.Labels{}
+		}
 		byClass[cid] = len(out)
 		byIssue[issueID] = len(out)
 		out = append(out, ci)
@@ -332,6 +340,27 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		return nil, err
 	}
 	defer lrows.Close()
+	// A compact load gathers one classification's labels (its rows are
+	// consecutive) in a scratch map, then gives it the shared map of that
+	// label set: there are few distinct sets, so no map per issue is made.
+	var (
+		curCID  int64
+		cur     = bugscope.Labels{}
+		shared  = map[string]bugscope.Labels{"": noLabels}
+		key     []byte
+		flushed = func() {
+			if i, ok := byClass[curCID]; ok && len(cur) > 0 {
+				key = labelsKey(key[:0], cur)
+				l, ok := shared[string(key)]
+				if !ok {
+					l, cur = cur, bugscope.Labels{} // kept: read-only from now on
+					shared[string(key)] = l
+				}
+				out[i].Classification.Labels = l
+			}
+			clear(cur)
+		}
+	)
 	for lrows.Next() {
 		var cid int64
 		var dim, val string
@@ -339,28 +368,27 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, err
 		}
 		if i, ok := byClass[cid]; ok {
-			if f.Compact {
-				dim, val = in.of(dim), in.of(val)
+			if !f.Compact {
+				l := out[i].Classification.Labels
+				l[dim] = append(l[dim], val)
+				continue
 			}
-			l := out[i].Classification.Labels
-			l[dim] = append(l[dim], val)
+			if cid != curCID {
+				flushed()
+				curCID = cid
+			}
+			dim, val = in.of(dim), in.of(val)
+			cur[dim] = append(cur[dim], val)
 		}
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, err
 	}
 	if f.Compact {
-		shared := map[string]bugscope.Labels{}
-		var key []byte
+		flushed()
 		for i := range out {
 			c := &out[i].Classification
 			c.Evidence = firstEvidence(c.Evidence, c.Labels)
-			key = labelsKey(key[:0], c.Labels)
-			if l, ok := shared[string(key)]; ok {
-				c.Labels = l // few distinct label sets: one map each, read-only
-			} else {
-				shared[string(key)] = c.Labels
-			}
 		}
 	}
 	if f.WithSignals {
