@@ -28,7 +28,8 @@ type ClassifiedFilter struct {
 	// issues fits in memory: no dimension confidences, and of the
 	// evidence only the first item for each labelled value (of dimension
 	// EvidenceOf alone, when set); repeated strings (repositories, states,
-	// versions, label values) are shared.
+	// versions, label values) are shared, and so are equal label sets:
+	// the Labels maps of a compact load are read-only.
 	Compact    bool
 	EvidenceOf string
 }

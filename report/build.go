@@ -165,10 +165,19 @@ func (r *Report) inference(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, i
 
 // bugsOf keeps the issues the category dimension applies to.
 func bugsOf(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified) []bugscope.Classified {
-	var bugs []bugscope.Classified
-	for _, it := range items {
-		if tax.Applies(catDim, it.Classification.Labels) {
-			bugs = append(bugs, it)
+	n := 0
+	for i := range items {
+		if tax.Applies(catDim, items[i].Classification.Labels) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	bugs := make([]bugscope.Classified, 0, n) // sized once: growing by doubling would hold up to twice as much
+	for i := range items {
+		if tax.Applies(catDim, items[i].Classification.Labels) {
+			bugs = append(bugs, items[i])
 		}
 	}
 	return bugs
@@ -271,10 +280,12 @@ func share(n, of int) float64 {
 // subcategory.
 func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []bugscope.Classified, nExamples int) []Category {
 	dist := distribution(tax, d, bugs, bugs)
-	byValue := map[string][]bugscope.Classified{}
-	for _, b := range bugs {
+	// Positions, not copies: one value's issues are copied only while its
+	// subcategory is computed, so that at most one copy is alive at once.
+	byValue := map[string][]int{}
+	for i, b := range bugs {
 		for _, v := range b.Classification.Labels[d.ID] {
-			byValue[v] = append(byValue[v], b)
+			byValue[v] = append(byValue[v], i)
 		}
 	}
 	sub := func(c Count) Subcategory {
@@ -282,7 +293,13 @@ func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []bugscope.C
 		if v := d.Value(c.ID); v != nil {
 			s.Source, s.Description = v.Source, v.Description
 		}
-		in := byValue[c.ID]
+		var in []bugscope.Classified
+		if at := byValue[c.ID]; len(at) > 0 {
+			in = make([]bugscope.Classified, len(at))
+			for k, i := range at {
+				in[k] = bugs[i]
+			}
+		}
 		if sev := tax.ByRole(taxonomy.RoleSeverity); sev != nil {
 			s.Severities = nonZero(distribution(tax, sev, in, in).Values)
 		}
@@ -366,34 +383,25 @@ func nonZero(cs []Count) []Count {
 // for the value quotes text, most confident first, taking engines in turn so
 // that each engine is shown.
 func examples(dim, value string, in []bugscope.Classified, n int) []Example {
+	// Candidates point into in; only the n shown become Examples, so that
+	// a category of a million issues builds no string per issue.
 	type cand struct {
-		ex     Example
+		it     *bugscope.Classified
+		ev     *bugscope.Evidence
 		quoted bool
-		weight float64
 	}
 	byRepo := map[string][]cand{}
 	var repos []string
-	for _, it := range in {
-		c := cand{ex: Example{
-			ID:         it.Issue.Ref().String(),
-			Repo:       it.Issue.Repo,
-			Number:     it.Issue.Number,
-			URL:        it.Issue.URL,
-			Title:      it.Issue.Title,
-			Confidence: it.Classification.Confidence,
-		}}
-		for _, e := range it.Classification.Evidence {
-			if e.Dimension == dim && e.Value == value {
-				c.ex.Evidence = e.String()
-				if e.Field != "title" {
-					c.ex.Quote = e.Line // a title is shown anyway
-				}
-				c.quoted = e.Match != ""
-				c.weight = e.Weight
+	for i := range in {
+		it := &in[i]
+		c := cand{it: it}
+		for j := range it.Classification.Evidence {
+			if e := &it.Classification.Evidence[j]; e.Dimension == dim && e.Value == value {
+				c.ev, c.quoted = e, e.Match != ""
 				break
 			}
 		}
-		if c.ex.Evidence == "" {
+		if c.ev == nil {
 			continue // no evidence to show
 		}
 		if _, ok := byRepo[it.Issue.Repo]; !ok {
@@ -407,13 +415,13 @@ func examples(dim, value string, in []bugscope.Classified, n int) []Example {
 			if a.quoted != b.quoted {
 				return a.quoted
 			}
-			if a.ex.Confidence != b.ex.Confidence {
-				return a.ex.Confidence > b.ex.Confidence
+			if ca, cb := a.it.Classification.Confidence, b.it.Classification.Confidence; ca != cb {
+				return ca > cb
 			}
-			if a.weight != b.weight {
-				return a.weight > b.weight
+			if a.ev.Weight != b.ev.Weight {
+				return a.ev.Weight > b.ev.Weight
 			}
-			return a.ex.Number > b.ex.Number
+			return a.it.Issue.Number > b.it.Issue.Number
 		})
 	}
 	// Engines with the most examples first, so that the big engines lead.
@@ -428,7 +436,20 @@ func examples(dim, value string, in []bugscope.Classified, n int) []Example {
 		added := false
 		for _, repo := range repos {
 			if cs := byRepo[repo]; round < len(cs) && len(out) < n {
-				out = append(out, cs[round].ex)
+				c := cs[round]
+				ex := Example{
+					ID:         c.it.Issue.Ref().String(),
+					Repo:       c.it.Issue.Repo,
+					Number:     c.it.Issue.Number,
+					URL:        c.it.Issue.URL,
+					Title:      c.it.Issue.Title,
+					Confidence: c.it.Classification.Confidence,
+					Evidence:   c.ev.String(),
+				}
+				if c.ev.Field != "title" {
+					ex.Quote = c.ev.Line // a title is shown anyway
+				}
+				out = append(out, ex)
 				added = true
 			}
 		}

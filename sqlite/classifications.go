@@ -175,6 +175,10 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 }
 
 // interner shares repeated strings.
+// noLabels is the shared, read-only label set of a compactly loaded
+// classification without labels.
+var noLabels = bugscope.Labels{}
+
 type interner map[string]string
 
 func (in interner) of(s string) string {
@@ -199,6 +203,26 @@ func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Ev
 		out = append(out, e)
 	}
 	return out
+}
+
+// labelsKey appends to b a key equal for equal label sets: the
+// dimensions in order, each with its values in their order.
+func labelsKey(b []byte, l bugscope.Labels) []byte {
+	dims := make([]string, 0, len(l))
+	for d := range l {
+		dims = append(dims, d)
+	}
+	slices.Sort(dims)
+	for _, d := range dims {
+		b = append(b, d...)
+		b = append(b, 0)
+		for _, v := range l[d] {
+			b = append(b, v...)
+			b = append(b, 1)
+		}
+		b = append(b, 2)
+	}
+	return b
 }
 
 func nonNilMap(m map[string]float64) map[string]float64 {
@@ -283,12 +307,18 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 					kept = append(kept, e)
 				}
 			}
-			c.Evidence = slices.Clip(kept)
-			if len(kept) == 0 {
-				c.Evidence = nil
+			c.Evidence = nil
+			if len(kept) > 0 {
+				// a copy, so that the decoded array and the other
+				// dimensions' evidence are not held until the end
+				c.Evidence = slices.Clone(kept)
 			}
 		}
-		c.Labels = bugscope.Labels{}
+		if f.Compact {
+			c.Labels = noLabels // until its labels are read, below
+		} else {
+			c.Labels = bugscope.Labels{}
+		}
 		byClass[cid] = len(out)
 		byIssue[issueID] = len(out)
 		out = append(out, ci)
@@ -310,6 +340,27 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		return nil, err
 	}
 	defer lrows.Close()
+	// A compact load gathers one classification's labels (its rows are
+	// consecutive) in a scratch map, then gives it the shared map of that
+	// label set: there are few distinct sets, so no map per issue is made.
+	var (
+		curCID  int64
+		cur     = bugscope.Labels{}
+		shared  = map[string]bugscope.Labels{"": noLabels}
+		key     []byte
+		flushed = func() {
+			if i, ok := byClass[curCID]; ok && len(cur) > 0 {
+				key = labelsKey(key[:0], cur)
+				l, ok := shared[string(key)]
+				if !ok {
+					l, cur = cur, bugscope.Labels{} // kept: read-only from now on
+					shared[string(key)] = l
+				}
+				out[i].Classification.Labels = l
+			}
+			clear(cur)
+		}
+	)
 	for lrows.Next() {
 		var cid int64
 		var dim, val string
@@ -317,17 +368,24 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, err
 		}
 		if i, ok := byClass[cid]; ok {
-			if f.Compact {
-				dim, val = in.of(dim), in.of(val)
+			if !f.Compact {
+				l := out[i].Classification.Labels
+				l[dim] = append(l[dim], val)
+				continue
 			}
-			l := out[i].Classification.Labels
-			l[dim] = append(l[dim], val)
+			if cid != curCID {
+				flushed()
+				curCID = cid
+			}
+			dim, val = in.of(dim), in.of(val)
+			cur[dim] = append(cur[dim], val)
 		}
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, err
 	}
 	if f.Compact {
+		flushed()
 		for i := range out {
 			c := &out[i].Classification
 			c.Evidence = firstEvidence(c.Evidence, c.Labels)
