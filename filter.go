@@ -32,6 +32,10 @@ type ClassifiedFilter struct {
 	// the Labels maps of a compact load are read-only.
 	Compact    bool
 	EvidenceOf string
+	// Contains: texts that must each occur in the title or the body
+	// (substrings, ASCII case ignored), matched in the database so that
+	// bodies need not be loaded to filter on them.
+	Contains []string
 }
 
 // ClassifyFilter selects the issues a classification run labels: those

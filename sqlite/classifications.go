@@ -236,6 +236,9 @@ func nonNilMap(m map[string]float64) map[string]float64 {
 // labelled in the taxonomy, in (repo, number) order.
 func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.Classified, error) {
 	where, args := issueWhere(f.IssueFilter)
+	text, targs := containsWhere(f.Contains, nil)
+	where += text
+	args = append(args, targs...)
 	body := "''"
 	if f.WithBody {
 		body = "i.body"

@@ -466,22 +466,34 @@ func (d *DB) Candidates(ctx context.Context, f study.CandidateFilter) ([]bugscop
 			args = append(args, k)
 		}
 	}
-	for _, t := range f.Terms {
-		where += ` AND (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
-		p := likePattern(t)
-		args = append(args, p, p)
-	}
-	for _, t := range f.Without {
-		where += ` AND NOT (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
-		p := likePattern(t)
-		args = append(args, p, p)
-	}
+	text, targs := containsWhere(f.Terms, f.Without)
+	where += text
+	args = append(args, targs...)
 	rows, err := d.db.QueryContext(ctx, `SELECT i.repo, i.number FROM issues i WHERE `+where+` ORDER BY i.repo, i.number`, args...)
 	return collect(rows, err, func(rows *sql.Rows) (bugscope.IssueRef, error) {
 		var r bugscope.IssueRef
 		err := rows.Scan(&r.Repo, &r.Number)
 		return r, err
 	})
+}
+
+// containsWhere is the condition (" AND ...", or "") that an issue's title
+// or body contains every one of terms and none of without, as substrings
+// with ASCII case ignored.
+func containsWhere(terms, without []string) (string, []any) {
+	var where string
+	var args []any
+	for _, t := range terms {
+		where += ` AND (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
+		p := likePattern(t)
+		args = append(args, p, p)
+	}
+	for _, t := range without {
+		where += ` AND NOT (i.title LIKE ? ESCAPE '\' OR i.body LIKE ? ESCAPE '\')`
+		p := likePattern(t)
+		args = append(args, p, p)
+	}
+	return where, args
 }
 
 // likePattern matches s anywhere, with LIKE's wildcards in s taken

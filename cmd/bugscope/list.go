@@ -62,7 +62,7 @@ body). Each issue has the labels of the best classifier that labelled it
 	f.StringSliceVar(&o.patterns, "pattern", nil, "only issues with one of these patterns")
 	f.Float64Var(&o.minConf, "min-confidence", 0, "only classifications at least this confident")
 	f.Float64Var(&o.maxConf, "max-confidence", 1, "only classifications at most this confident")
-	f.StringVar(&o.search, "search", "", "only issues whose title or body contains this text (case-insensitive)")
+	f.StringVar(&o.search, "search", "", "only issues whose title or body contains this text (ASCII case ignored)")
 	f.StringVar(&o.sortBy, "sort", "created", "sort by created, updated, confidence, comments, reactions or number")
 	f.BoolVar(&o.asc, "asc", false, "ascending (default: descending)")
 	f.IntVarP(&o.limit, "limit", "L", 30, "at most this many issues (0: all)")
@@ -152,11 +152,10 @@ func (a *app) runList(ctx context.Context, o listOptions) error {
 		if err != nil {
 			return err
 		}
-		cls, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name, WithBody: o.search != ""})
+		cls, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name, Contains: nonEmpty(o.search)})
 		if err != nil {
 			return err
 		}
-		needle := strings.ToLower(o.search)
 		var rows []listed
 		for _, c := range cls {
 			l := c.Classification.Labels
@@ -164,9 +163,6 @@ func (a *app) runList(ctx context.Context, o listOptions) error {
 			case !anyOf(l["kind"], o.kind), !anyOf(l["root_cause"], o.rootCause), !anyOf(l["severity"], o.severity),
 				!anyOf(l["patterns"], o.patterns), !categoryOf(l["category"], o.category),
 				c.Classification.Confidence < o.minConf, c.Classification.Confidence > o.maxConf:
-				continue
-			}
-			if needle != "" && !strings.Contains(strings.ToLower(c.Issue.Title), needle) && !strings.Contains(strings.ToLower(c.Issue.Body), needle) {
 				continue
 			}
 			is := c.Issue
@@ -282,4 +278,12 @@ func cmpFloat(x, y float64) int {
 		return 1
 	}
 	return 0
+}
+
+// nonEmpty is s as a one-element list, or nil when s is empty.
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
