@@ -32,7 +32,6 @@ const PageSize = 50
 // pages are the read-only routes; each is served as HTML at its path and
 // as JSON at /api/ + path (or with Accept: application/json).
 func (s *Server) pages(r chi.Router) {
-	r.Get("/", s.reportPage(s.overview))
 	r.Get("/categories", s.reportPage(s.categories))
 	r.Get("/categories/{group}", s.reportPage(s.category))
 	r.Get("/categories/{group}/{sub}", s.reportPage(s.subcategory))
@@ -59,13 +58,12 @@ func (s *Server) routes() {
 	})
 	r.Group(func(r chi.Router) {
 		r.Use(readOnly)
+		r.Get("/", s.reportPage(s.overview))
 		s.pages(r)
 		r.Route("/api", func(r chi.Router) {
-			s.pages(r)
-			// After pages: their "/" is the overview, which the API
-			// serves at /api/overview; /api/ lists the routes.
 			r.Get("/", s.apiIndex)
 			r.Get("/overview", s.reportPage(s.overview))
+			s.pages(r)
 		})
 		r.Get("/charts/{id}.svg", s.chart)
 		static, _ := fs.Sub(staticFS, "static")
@@ -924,11 +922,17 @@ func (s *Server) chart(w http.ResponseWriter, r *http.Request) {
 
 // apiIndex lists the API's routes.
 func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "", "", map[string]any{"routes": []string{
-		"/api/overview", "/api/categories", "/api/categories/{group}", "/api/categories/{group}/{sub}",
-		"/api/issues", "/api/issues/{owner}/{repo}/{number}", "/api/search?q=", "/api/trends", "/api/engines",
-		"/api/time-to-close", "/api/signatures", "/api/environments", "/api/review",
-	}})
+	// The routes are read off the router, so the list cannot go stale.
+	var routes []string
+	chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		route = strings.TrimSuffix(route, "/*") // a mounted page (triage)
+		if method == http.MethodGet && strings.HasPrefix(route, "/api/") && !slices.Contains(routes, route) {
+			routes = append(routes, route)
+		}
+		return nil
+	})
+	slices.Sort(routes)
+	s.render(w, r, "", "", map[string]any{"routes": routes})
 }
 
 func safetextIssueURL(is bugscope.Issue, hosts []string) string {
