@@ -91,20 +91,21 @@ func loadTriageConfig(path string, tax *taxonomy.Taxonomy) (*triage.Config, erro
 // triageService sets up triage on db: the configuration, and the
 // classifiers classify would run (the rules, and the model the database
 // remembers).
-func (a *app) triageService(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, cfg *triage.Config) (*triage.Service, error) {
+// It returns the classifier too, for a batch run before many issues.
+func (a *app) triageService(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, cfg *triage.Config) (*triage.Service, bugscope.Classifier, error) {
 	rs, err := loadRules(tax, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs, err := pipeline.LoadClassifiers(ctx, db, tax, pipeline.ClassifierOptions{Rules: rs})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, n := range cs.Notes {
 		a.logf("note: %s", n)
 	}
 	return &triage.Service{Store: db, Issues: db, Config: cfg, Tax: tax, Now: a.now,
-		Classify: pipeline.ClassifyOne(db, tax, cs.Classifier)}, nil
+		Classify: pipeline.ClassifyOne(db, tax, cs.Classifier)}, cs.Classifier, nil
 }
 
 func (a *app) runTriage(ctx context.Context, o triageOptions) error {
@@ -127,7 +128,7 @@ func (a *app) runTriage(ctx context.Context, o triageOptions) error {
 		return err
 	}
 	return a.withDB(ctx, writeDB, func(db *sqlite.DB) error {
-		svc, err := a.triageService(ctx, db, tax, cfg)
+		svc, classifier, err := a.triageService(ctx, db, tax, cfg)
 		if err != nil {
 			return err
 		}
@@ -158,6 +159,14 @@ func (a *app) runTriage(ctx context.Context, o triageOptions) error {
 					return err
 				}
 				refs = append(refs, changed...)
+			}
+			// One incremental classify run over the repositories labels
+			// what is new or changed in batches, rather than issue by
+			// issue inside Triage (which then finds the labels current).
+			if len(refs) > 0 && !o.reclassify {
+				if _, err := pipeline.Classify(ctx, db, tax, classifier, pipeline.ClassifyOptions{Filter: bugscope.IssueFilter{Repos: repos}}); err != nil {
+					return err
+				}
 			}
 		}
 		start := db.Now() // the clock of the issues' stored_at
@@ -593,7 +602,7 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := a.triageService(ctx, db, tax, cfg)
+	svc, _, err := a.triageService(ctx, db, tax, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
