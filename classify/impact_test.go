@@ -1,0 +1,119 @@
+package classify
+
+import (
+	"testing"
+
+	"github.com/bugscope/bugscope"
+)
+
+// Fixtures written for the severity and root-cause rules of issue 9 (the
+// guide's §3 and §4): the impact a rater reads from a report, and the
+// misfires that used to decide it (the reporter's emphasis, the word
+// "logging" in prose, a quantization format that is the common setup, an
+// exception's class name taken for an unusual input). Each names the
+// values a careful rater chooses and the rules that must not match.
+func TestBuiltinImpactAndCause(t *testing.T) {
+	cl := builtinClassifier(t, "llm-serving-v1")
+	cases := []struct {
+		name, title, body string
+		want              map[string]string
+		noRule            []string
+	}{
+		{
+			name:   "emphasis is not impact",
+			title:  "[Bug]: extra spaces in the JSON output with the grammar backend",
+			body:   "With the grammar backend the JSON has extra spaces between keys. This is a very critical bug and severe enough to block us; it happens every time and consistently.",
+			want:   map[string]string{"severity": "P2"},
+			noRule: []string{"severity.p1.slowdown", "severity.p1.frequent"},
+		},
+		{
+			name:   "logging output and the documentation in prose are not a log or docs problem",
+			title:  "[Bug]: the server returns a 500 for an empty stop list",
+			body:   "I launch the server with the command from the documentation. Sending `\"stop\": []` returns a 500. The logging output:\n\n```\nERROR 01-02 10:00:00 serving.py:120] IndexError: list index out of range\n```\n",
+			noRule: []string{"severity.p3.minor"},
+		},
+		{
+			name:  "a title that says it crashes is the engine dying in use",
+			title: "[Bug]: engine crashes after a few hundred requests",
+			body:  "After a few hundred chat requests the engine process exits and every later request is refused.",
+			want:  map[string]string{"severity": "P0"},
+		},
+		{
+			name:  "a crash in a less common configuration is P2",
+			title: "[Bug]: crash on ROCm with speculative decoding",
+			body:  "With speculative decoding enabled on an MI250 the first request fails with an illegal memory access. Without speculative decoding it works.",
+			want:  map[string]string{"severity": "P2"},
+		},
+		{
+			name:  "a title that says it hangs is the engine stopping in use",
+			title: "[Bug]: server hangs after serving some requests",
+			body:  "After a day of traffic every chat request waits forever, no error in the log, the health endpoint still answers.",
+			want:  map[string]string{"severity": "P0"},
+		},
+		{
+			name:   "stuck in a loop in the title is repetition, not a hang",
+			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
+			body:   "The answer repeats the same sentence until max_tokens.",
+			noRule: []string{"severity.p0.hang-title"},
+		},
+		{
+			name:   "a common quantization format does not make garbage a niche problem",
+			title:  "[Bug]: Q4_K_M model outputs gibberish",
+			body:   "Every answer of the Q4_K_M model is gibberish: random characters, no words.",
+			want:   map[string]string{"severity": "P1"},
+			noRule: []string{"severity.p2.less-common"},
+		},
+		{
+			name:  "a warning message is cosmetic",
+			title: "[Bug]: misleading warning message at start-up",
+			body:  "At start-up the server prints a warning that the tokenizer is slow although the fast tokenizer is used. Everything works.",
+			want:  map[string]string{"severity": "P3"},
+		},
+		{
+			name:  "all requests failing is frequent failure",
+			title: "[Bug]: completions endpoint returns an error",
+			body:  "Since this morning all requests fail with a 400 from the completions endpoint.",
+			want:  map[string]string{"severity": "P1"},
+		},
+		{
+			name:   "a possible leak is not a leak",
+			title:  "[Bug]: tensors allocated on GPU 0 by the other ranks",
+			body:   "A possible memory leak: the other ranks put their tensors on cuda:0, so GPU 0 uses more memory than the others.",
+			noRule: []string{"severity.p1.leak"},
+		},
+		{
+			name:   "an exception class is not an unusual input",
+			title:  "[Bug]: cannot run Janus-Pro-7B",
+			body:   "Starting the server for Janus-Pro-7B fails:\n\n```\nTypeError: 'NoneType' object is not subscriptable\nAttributeError: 'NoneType' object has no attribute 'shape'\n```\n",
+			want:   map[string]string{"root_cause": "integration"},
+			noRule: []string{"root.edge.hint"},
+		},
+		{
+			name:  "jump-forward decoding is grammar state",
+			title: "[Bug]: jump-forward decoding changes the JSON output",
+			body:  "With jump-forward decoding the JSON output has an extra slash before a string value; without jump-forward it is right.",
+			want:  map[string]string{"root_cause": "state_management"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			is := &bugscope.Issue{Repo: "o/r", Number: 1, Title: tc.title, Body: vllmBug(envDump, tc.body), Labels: []string{"bug"}}
+			c := cl.One(is)
+			if c.Labels.One("kind") != "bug" {
+				t.Fatalf("kind = %v\n%s", c.Labels["kind"], evidenceText(c))
+			}
+			for dim, want := range tc.want {
+				if got := c.Labels.One(dim); got != want {
+					t.Errorf("%s = %q, want %q\n%s", dim, got, want, evidenceText(c))
+				}
+			}
+			for _, h := range cl.rs.match(prepare(is, cl.rs.roles)) {
+				for _, id := range tc.noRule {
+					if h.rule.ID == id {
+						t.Errorf("rule %s matched %q (line %q)", id, h.text, h.line)
+					}
+				}
+			}
+		})
+	}
+}
