@@ -133,7 +133,7 @@ func newEnv(t *testing.T, mode string) *env {
 	return e
 }
 
-const oomBody = "### Your current environment\nvLLM 0.6.3, 2x A100\n\n### Describe the bug\nThe server crashes with CUDA out of memory when serving a 70B model with long prompts.\n\n```\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n```\n"
+const oomBody = "### Your current environment\nvLLM 0.6.3, 2x A100\n\n### Describe the bug\nThe server fails to start with CUDA out of memory when loading a 70B model with a long context.\n\n```\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB\n```\n"
 
 // payload is an issues event as GitHub sends it, for the fake's issue.
 func (e *env) payload(action string, number int, label string) []byte {
