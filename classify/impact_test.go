@@ -82,6 +82,18 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			noRule: []string{"severity.p1.leak"},
 		},
 		{
+			name:  "a memory leak is P1",
+			title: "[Bug]: host memory keeps growing under load",
+			body:  "Serving chat requests for a day, the RSS of the API server keeps growing by about 2 GB an hour: a memory leak, until the machine swaps.",
+			want:  map[string]string{"severity": "P1"},
+		},
+		{
+			name:   "crashes in the prose are not a regression",
+			title:  "[Bug]: benchmark script reports a wrong token count",
+			body:   "The benchmark script counts one token too many per request; when the output is empty it crashes. The server itself is fine.",
+			noRule: []string{"severity.p1.regression"},
+		},
+		{
 			name:   "an exception class is not an unusual input",
 			title:  "[Bug]: cannot run Janus-Pro-7B",
 			body:   "Starting the server for Janus-Pro-7B fails:\n\n```\nTypeError: 'NoneType' object is not subscriptable\nAttributeError: 'NoneType' object has no attribute 'shape'\n```\n",
