@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/study"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // pagePaths are every page of the fixture, with the text each must show.
@@ -391,13 +393,32 @@ func TestIssuePageHandLabels(t *testing.T) {
 	if len(p.Classifications) != 1 || p.Classifications[0].Classifier != "rules" || p.GitHubURL != "https://github.com/acme/infer/issues/101" {
 		t.Errorf("classifications %+v, link %s", p.Classifications, p.GitHubURL)
 	}
-	if len(p.Similar) == 0 || p.Similar[0].Signature == "" {
+	// The page searches as triage does, looking at later issues too (101
+	// is the repository's first issue: triage would find none for it).
+	if len(p.Similar) == 0 || !strings.HasPrefix(p.Similar[0].Reason, "error signature: ") {
 		t.Errorf("similar %+v", p.Similar)
 	}
+	ri, err := triage.LoadRepoIndex(ctx, f.db, ref.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := triage.CandidateOf(p.Issue, p.Signals)
+	if back := ri.Similar(target, bhttp.MaxSimilar); len(back) != 0 {
+		t.Errorf("looking back from the first issue found %+v", back)
+	}
+	target.CreatedAt = nil
+	if want := ri.Similar(target, bhttp.MaxSimilar); !reflect.DeepEqual(p.Similar, want) {
+		t.Errorf("the page's similar issues\n%+v\nare not triage's\n%+v", p.Similar, want)
+	}
+	later := false
 	for _, s := range p.Similar {
-		if s.Ref == ref {
+		if s.Issue == ref {
 			t.Error("the issue is similar to itself")
 		}
+		later = later || s.Issue.Number == 113 // opened after 101, the same title and signature
+	}
+	if !later {
+		t.Errorf("similar %+v lacks the later #113", p.Similar)
 	}
 	_, body := f.get("/issues/acme/infer/101", "")
 	for _, w := range []string{"final: carl (s1)", "ann (s1)", "left out (not an issue)", "<mark title="} {

@@ -23,6 +23,7 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // PageSize is the default number of rows of one page of an issue list or
@@ -655,8 +656,11 @@ type IssuePage struct {
 	Classifications []bugscope.Classification `json:"classifications"`
 	Signals         []bugscope.Signal         `json:"signals"`
 	Fixes           []bugscope.Fix            `json:"fixes"`
-	Similar         []bugscope.SimilarIssue   `json:"similar"`
-	HandLabels      []bugscope.HandLabel      `json:"hand_labels"`
+	Similar         []triage.Similar          `json:"similar"`
+	// SimilarPending: the repository's similar-issue index is being
+	// built (Options.FirstWait passed); Similar is empty until it is.
+	SimilarPending bool                 `json:"similar_pending,omitempty"`
+	HandLabels     []bugscope.HandLabel `json:"hand_labels"`
 
 	Body     template.HTML `json:"-"`
 	BodyCut  bool          `json:"-"`
@@ -676,6 +680,9 @@ type evidenceRow struct {
 	Classifier string
 	bugscope.Evidence
 }
+
+// MaxSimilar bounds the similar issues an issue page lists.
+const MaxSimilar = 10
 
 // MaxMarkedBody bounds the source text shown with its evidence marked.
 const MaxMarkedBody = 256 << 10
@@ -699,7 +706,19 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 			var fixes map[bugscope.IssueRef][]bugscope.Fix
 			if fixes, err = s.opt.Store.Fixes(ctx, bugscope.IssueFilter{Repos: []string{ref.Repo}, Number: ref.Number, IncludePulls: true}); err == nil {
 				p.Fixes = fixes[ref]
-				if p.Similar, err = s.opt.Store.SimilarIssues(ctx, ref, 10); err == nil {
+				// The repository's index is built once per data version (a
+				// repository of 33,000 issues takes a second).
+				var ri *triage.RepoIndex
+				if ri, err = s.similar.get(ctx, bugscope.IssueFilter{Repos: []string{ref.Repo}}); err == nil {
+					// Unlike triage, which looks back from a new issue, the
+					// page looks both ways: later issues are listed too.
+					target := triage.CandidateOf(is, p.Signals)
+					target.CreatedAt = nil
+					p.Similar = ri.Similar(target, MaxSimilar)
+				} else if errors.Is(err, errComputing) {
+					p.SimilarPending, err = true, nil
+				}
+				if err == nil {
 					p.HandLabels, err = s.opt.Store.HandLabels(ctx, ref)
 				}
 			}

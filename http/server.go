@@ -29,6 +29,7 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // Store is what the pages read from the database. Package sqlite
@@ -39,7 +40,9 @@ type Store interface {
 	ClassificationsOf(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Classification, error)
 	Signals(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Signal, error)
 	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)
-	SimilarIssues(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.SimilarIssue, error)
+	// SimilarCandidates feeds the issue page's similar issues, searched
+	// as triage searches them (triage.RepoIndex).
+	SimilarCandidates(ctx context.Context, repo string) ([]triage.Candidate, error)
 	HandLabels(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.HandLabel, error)
 	IssueLabelNames(ctx context.Context, limit int) ([]string, error)
 	// DataVersion changes whenever the data changes (another writer
@@ -95,6 +98,9 @@ type Server struct {
 
 	reports *cache[*reportEntry]
 	reviews *cache[*reviewEntry]
+	// similar: per repository (the filter's one repo), the issue pages'
+	// similar-issue index.
+	similar *cache[*triage.RepoIndex]
 
 	labelsMu      sync.Mutex
 	labelsVersion int64
@@ -127,6 +133,9 @@ func New(opt Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.reports = newCache(s, "report", opt.CacheEntries, s.buildReport)
 	s.reviews = newCache(s, "review queue", opt.CacheEntries, s.buildReview)
+	s.similar = newCache(s, "similar-issue index", opt.CacheEntries, func(ctx context.Context, f bugscope.IssueFilter) (*triage.RepoIndex, error) {
+		return triage.LoadRepoIndex(ctx, opt.Store, f.Repos[0])
+	})
 	s.routes()
 	return s, nil
 }
