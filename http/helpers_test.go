@@ -92,9 +92,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range bhttp.TeamPrefixes {
-		srv.Mount(p, team)
-	}
+	team.MountOn(srv)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &fixture{t: t, db: db, tax: tax, srv: srv, ts: ts}

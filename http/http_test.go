@@ -437,3 +437,38 @@ func TestAPIIndexListsRoutes(t *testing.T) {
 		t.Fatalf("/api/: %d %.300s", resp.StatusCode, body)
 	}
 }
+
+// The team's pages mounted on the dashboard (TeamPages.MountOn, a router
+// per prefix) answer every path under their prefixes, the team's own
+// "not found" included, and nothing beside them.
+func TestTeamPagesMounted(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		path   string
+		status int
+		team   bool // answered by the team's pages
+	}{
+		{"/team", 200, true}, // the welcome page
+		{"/team/", 200, true},
+		{"/team/static/team.css", 200, false}, // a file: no page layout
+		{"/team/nope", 404, true},
+		{"/signin/not-a-token", 200, true}, // the sign-in form
+		{"/signin/a/b", 404, true},
+		{"/samples/s1/annotate", 401, true},
+		{"/samples/s1/nope", 404, true},
+		{"/samples", 404, true},
+		{"/teams", 404, false},
+		{"/nowhere", 404, false},
+	} {
+		resp, body := f.get(c.path, "")
+		if resp.StatusCode != c.status {
+			t.Errorf("GET %s: %d, want %d\n%.300s", c.path, resp.StatusCode, c.status, body)
+		}
+		if team := strings.Contains(body, "· bugscope study</title>"); team != c.team {
+			t.Errorf("GET %s: answered by the team's pages %v, want %v", c.path, team, c.team)
+		}
+	}
+	if _, body := f.get("/team/static/team.css", ""); !strings.Contains(body, "{") {
+		t.Errorf("team.css: %.100s", body)
+	}
+}

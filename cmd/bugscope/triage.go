@@ -657,4 +657,3 @@ func (a *app) mountTriage(ctx context.Context, srv *bhttp.Server, db *sqlite.DB,
 	a.logf("triage: webhook at /webhooks/github (secret from %s)", cfg.Webhook.SecretEnv)
 	return func() { cancel(); <-done; unlock() }, modes, nil
 }
-
