@@ -42,6 +42,9 @@ type ClassifiedFilter struct {
 	// MinConfidence and MaxConfidence bound the classification's
 	// confidence (nil: unbounded).
 	MinConfidence, MaxConfidence *float64
+	// Refs, when not nil, selects only these issues (a page of a review
+	// queue).
+	Refs []IssueRef
 }
 
 // ValueMatch is met by a classification with at least one of Values in

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,8 @@ import (
 	"github.com/bugscope/bugscope"
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/pipeline"
+	"github.com/bugscope/bugscope/report"
+	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/triage"
 )
@@ -470,5 +474,80 @@ func TestTeamPagesMounted(t *testing.T) {
 	}
 	if _, body := f.get("/team/static/team.css", ""); !strings.Contains(body, "{") {
 		t.Errorf("team.css: %.100s", body)
+	}
+}
+
+// The review queue pages through all its issues: the pages beyond the
+// items kept whole are built when asked, and equal those of a server that
+// keeps every item.
+func TestReviewPagesBeyondTheKeptItems(t *testing.T) {
+	db, tax := fixtureDB(t, t.TempDir())
+	server := func(kept int) http.Handler {
+		srv, err := bhttp.New(bhttp.Options{Store: db, Taxonomy: tax, PageSize: 10, ReviewKept: kept,
+			Report: func(ctx context.Context, f bugscope.IssueFilter) (*report.Report, error) {
+				return pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Filter: f, Now: fixedNow})
+			},
+			Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
+				return pipeline.ReviewQueue(ctx, db, tax, f)
+			},
+			ReviewItems: func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error) {
+				return pipeline.ReviewItems(ctx, db, tax, refs)
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	get := func(h http.Handler, path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	queue, _, err := pipeline.ReviewQueue(context.Background(), db, tax, bugscope.IssueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	few, all := server(15), server(1000)
+	var order []string
+	for pg := 1; ; pg++ {
+		path := fmt.Sprintf("/api/review?page=%d", pg)
+		body := get(few, path)
+		if want := get(all, path); body != want {
+			t.Fatalf("page %d differs from a server that keeps every item:\n%.400s\nwant\n%.400s", pg, body, want)
+		}
+		var p struct {
+			Issues, Pages int
+			Items         []struct{ Issue string }
+		}
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Issues != len(queue) || p.Pages != (len(queue)+9)/10 {
+			t.Fatalf("page %d: %d issues in %d pages, want %d", pg, p.Issues, p.Pages, len(queue))
+		}
+		for _, it := range p.Items {
+			order = append(order, it.Issue)
+		}
+		if pg >= p.Pages {
+			break
+		}
+	}
+	var want []string
+	for _, it := range queue {
+		want = append(want, it.Issue)
+	}
+	if !slices.Equal(order, want) {
+		t.Errorf("the pages' issues\n%q\nare not the queue's\n%q", order, want)
+	}
+	if len(queue) <= 30 {
+		t.Fatalf("a queue of %d issues: too short to page beyond the 15 kept", len(queue))
+	}
+	// the page past the last is empty
+	if body := get(few, "/api/review?page=99"); !strings.Contains(body, `"items": []`) {
+		t.Errorf("page 99: %.200s", body)
 	}
 }

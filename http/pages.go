@@ -878,7 +878,6 @@ func (s *Server) environments(r *http.Request, e *reportEntry, f bugscope.IssueF
 type ReviewPage struct {
 	Final         string       `json:"final"`
 	Issues        int          `json:"issues"`
-	Shown         int          `json:"shown"` // the queue's first issues, at most MaxReviewItems
 	Disagreements int          `json:"disagreements"`
 	Page          int          `json:"page"`
 	Pages         int          `json:"pages"`
@@ -906,11 +905,20 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := ReviewPage{Final: e.final, Issues: e.total, Shown: len(e.items), Disagreements: e.disagreements, Page: pg,
-		Pages: (len(e.items) + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
-	from := min((pg-1)*s.opt.PageSize, len(e.items))
-	to := min(from+s.opt.PageSize, len(e.items))
-	for _, it := range e.items[from:to] {
+	paged := e.total
+	if s.opt.ReviewItems == nil {
+		paged = len(e.items)
+	}
+	p := ReviewPage{Final: e.final, Issues: e.total, Disagreements: e.disagreements, Page: pg,
+		Pages: (paged + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
+	from := min((pg-1)*s.opt.PageSize, paged)
+	to := min(from+s.opt.PageSize, paged)
+	items, err := s.reviewItems(r.Context(), e, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, it := range items {
 		p.Items = append(p.Items, newReviewItem(s.opt.Taxonomy, it))
 	}
 	if pg > 1 {
@@ -920,6 +928,31 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		p.Next = pageLink("/review", q, pg+1)
 	}
 	s.render(w, r, "review", "Review queue", p)
+}
+
+// reviewItems returns the items from to to of a review queue: kept, or
+// beyond the kept ones, built again from their issues (an item depends on
+// its issue's classifications alone; one whose issue is gone since is
+// left out), in the queue's order.
+func (s *Server) reviewItems(ctx context.Context, e *reviewEntry, from, to int) ([]review.Item, error) {
+	if to <= len(e.items) {
+		return e.items[from:to], nil
+	}
+	refs := make([]bugscope.IssueRef, 0, to-from)
+	at := map[string]int{}
+	for i, id := range e.order[from:to] {
+		ref, err := bugscope.ParseIssueRef(id)
+		if err != nil {
+			return nil, err
+		}
+		refs, at[id] = append(refs, ref), i
+	}
+	items, err := s.opt.ReviewItems(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(items, func(a, b review.Item) int { return at[a.Issue] - at[b.Issue] })
+	return items, nil
 }
 
 // chart serves one of the report's charts as SVG.

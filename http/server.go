@@ -61,6 +61,10 @@ type ReportFunc func(ctx context.Context, f bugscope.IssueFilter) (*report.Repor
 // the items, best first, and the name of the final classifier.
 type ReviewFunc func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error)
 
+// ReviewItemsFunc builds the review items of some issues, in the queue's
+// order (pipeline.ReviewItems): a page beyond the items a queue keeps.
+type ReviewItemsFunc func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error)
+
 // Options configure a Server.
 type Options struct {
 	Store    Store
@@ -78,6 +82,11 @@ type Options struct {
 	// PageSize: rows of a page of an issue list (default PageSize, at
 	// most sqlite's bound of 200).
 	PageSize int
+	// ReviewKept: review items kept whole per filter (default
+	// MaxReviewItems); the pages beyond them are built when asked by
+	// ReviewItems (nil: the queue's pages end there).
+	ReviewKept  int
+	ReviewItems ReviewItemsFunc
 	// FirstWait is how long a request waits for figures computed for the
 	// first time before it is answered "being computed" (503, a page that
 	// reloads itself); 0 waits as long as it takes.
@@ -124,6 +133,9 @@ func New(opt Options) (*Server, error) {
 	}
 	if opt.PageSize <= 0 || opt.PageSize > 200 {
 		opt.PageSize = PageSize
+	}
+	if opt.ReviewKept <= 0 {
+		opt.ReviewKept = MaxReviewItems
 	}
 	t, err := parseTemplates()
 	if err != nil {

@@ -76,6 +76,24 @@ func ReviewQueue(ctx context.Context, db Store, tax *taxonomy.Taxonomy, f bugsco
 	if err := CheckRepos(ctx, db, f.Repos); err != nil {
 		return nil, "", err
 	}
+	return reviewOf(ctx, db, tax, bugscope.ClassifiedFilter{IssueFilter: f})
+}
+
+// ReviewItems returns the review items of refs (an issue without a
+// classification is left out), in the queue's order: the items of a page
+// of the queue beyond those a server keeps, in three queries instead of a
+// queue.
+func ReviewItems(ctx context.Context, db Store, tax *taxonomy.Taxonomy, refs []bugscope.IssueRef) ([]review.Item, error) {
+	items, _, err := reviewOf(ctx, db, tax, bugscope.ClassifiedFilter{Refs: slices.Clip(refs)})
+	if bugscope.ErrorCode(err) == bugscope.ENotFound {
+		return nil, nil
+	}
+	return items, err
+}
+
+// reviewOf is the review queue of the classified issues cf selects (its
+// Taxonomy and Classifier set here).
+func reviewOf(ctx context.Context, db Store, tax *taxonomy.Taxonomy, cf bugscope.ClassifiedFilter) ([]review.Item, string, error) {
 	have, err := db.Classifiers(ctx, tax.Name)
 	if err != nil {
 		return nil, "", err
@@ -85,7 +103,8 @@ func ReviewQueue(ctx context.Context, db Store, tax *taxonomy.Taxonomy, f bugsco
 		if !slices.Contains(have, name) {
 			continue
 		}
-		if byName[name], err = db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name}); err != nil {
+		cf.Taxonomy, cf.Classifier = tax.Name, name
+		if byName[name], err = db.Classified(ctx, cf); err != nil {
 			return nil, "", err
 		}
 	}

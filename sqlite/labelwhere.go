@@ -8,10 +8,21 @@ import (
 )
 
 // labelWhere is the condition (" AND ...", or "") of a ClassifiedFilter's
-// label values and confidence bounds, on the classification c.
+// label values, confidence bounds and issues, on the classification c of
+// the issue i.
 func labelWhere(f bugscope.ClassifiedFilter) (string, []any) {
 	var b strings.Builder
 	var args []any
+	if f.Refs != nil {
+		// the issues' ids first, each by the (repo, number) index, then
+		// their classifications by issue id; none, when Refs is empty
+		b.WriteString(` AND c.issue_id IN (SELECT NULL`)
+		for _, r := range f.Refs {
+			b.WriteString(` UNION ALL SELECT id FROM issues WHERE repo = ? AND number = ?`)
+			args = append(args, r.Repo, r.Number)
+		}
+		b.WriteString(`)`)
+	}
 	for _, m := range f.Values {
 		if len(m.Values) == 0 {
 			continue
