@@ -72,8 +72,8 @@ func serverOver(tb testing.TB, db *sqlite.DB, tax *taxonomy.Taxonomy, pageSize i
 		Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
 			return pipeline.ReviewQueue(ctx, db, tax, f)
 		},
-		ReviewItems: func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error) {
-			return pipeline.ReviewItems(ctx, db, tax, refs)
+		ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+			return pipeline.ReviewItems(ctx, db, tax, final, refs)
 		},
 	})
 	if err != nil {

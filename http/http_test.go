@@ -490,8 +490,8 @@ func TestReviewPagesBeyondTheKeptItems(t *testing.T) {
 			Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
 				return pipeline.ReviewQueue(ctx, db, tax, f)
 			},
-			ReviewItems: func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error) {
-				return pipeline.ReviewItems(ctx, db, tax, refs)
+			ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+				return pipeline.ReviewItems(ctx, db, tax, final, refs)
 			}})
 		if err != nil {
 			t.Fatal(err)

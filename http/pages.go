@@ -947,7 +947,7 @@ func (s *Server) reviewItems(ctx context.Context, e *reviewEntry, from, to int) 
 		}
 		refs, at[id] = append(refs, ref), i
 	}
-	items, err := s.opt.ReviewItems(ctx, refs)
+	items, err := s.opt.ReviewItems(ctx, e.final, refs)
 	if err != nil {
 		return nil, err
 	}

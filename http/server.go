@@ -61,9 +61,10 @@ type ReportFunc func(ctx context.Context, f bugscope.IssueFilter) (*report.Repor
 // the items, best first, and the name of the final classifier.
 type ReviewFunc func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error)
 
-// ReviewItemsFunc builds the review items of some issues, in the queue's
-// order (pipeline.ReviewItems): a page beyond the items a queue keeps.
-type ReviewItemsFunc func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error)
+// ReviewItemsFunc builds the review items of some issues in a queue whose
+// final classifier is final, in the queue's order (pipeline.ReviewItems):
+// a page beyond the items a queue keeps.
+type ReviewItemsFunc func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error)
 
 // Options configure a Server.
 type Options struct {

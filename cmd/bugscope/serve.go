@@ -147,8 +147,8 @@ func newServer(db *sqlite.DB, tax *taxonomy.Taxonomy, base pipeline.ReportOption
 		Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
 			return pipeline.ReviewQueue(ctx, db, tax, f)
 		},
-		ReviewItems: func(ctx context.Context, refs []bugscope.IssueRef) ([]review.Item, error) {
-			return pipeline.ReviewItems(ctx, db, tax, refs)
+		ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+			return pipeline.ReviewItems(ctx, db, tax, final, refs)
 		},
 		LinkHosts: base.LinkHosts,
 		Log:       logWriter{a},
