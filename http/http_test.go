@@ -551,3 +551,58 @@ func TestReviewPagesBeyondTheKeptItems(t *testing.T) {
 		t.Errorf("page 99: %.200s", body)
 	}
 }
+
+// The issue page shows the stored comments as sanitised Markdown: a
+// stranger's script, event handler or javascript: link is inert, and the
+// count and each comment's size are bounded.
+func TestIssuePageComments(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ref := bugscope.IssueRef{Repo: "acme/infer", Number: 101}
+	xss := "**bold** `code` [click](javascript:alert(3))\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n<a href=\"javascript:alert(4)\">x</a> ![i](https://evil.example/t.png)"
+	long := strings.Repeat("a line of a very long comment\n", 40<<10/30)
+	var cs []bugscope.Comment
+	for i := range bhttp.MaxComments + 5 {
+		at := time.Date(2024, 1, 2, 0, 0, i, 0, time.UTC)
+		c := bugscope.Comment{Repo: ref.Repo, IssueNumber: ref.Number, ID: int64(1000 + i), Author: "user" + fmt.Sprint(i), Body: fmt.Sprintf("comment %d", i), CreatedAt: &at, UpdatedAt: &at}
+		switch i {
+		case 0:
+			c.Author, c.Body = "<b>mallory</b>", xss
+		case 1:
+			c.Body = long
+		}
+		cs = append(cs, c)
+	}
+	if _, err := f.db.SaveCommentPage(ctx, ref.Repo, cs, func(map[int64]time.Time) (bugscope.SyncState, error) {
+		return bugscope.SyncState{Repo: ref.Repo, Resource: "comments"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.get("/issues/acme/infer/101", "")
+	for _, w := range []string{"<strong>bold</strong>", "<code>code</code>", "&lt;script&gt;alert(1)", "&lt;b&gt;mallory&lt;/b&gt;", "The comment is longer than the part shown.",
+		fmt.Sprintf("The first %d comments are shown; more are stored.", bhttp.MaxComments), "comment 49"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"<script>alert", "<img", `href="javascript:`, "<b>mallory", "comment 50"} {
+		if strings.Contains(body, w) {
+			t.Errorf("the page has %q", w)
+		}
+	}
+	if len(body) > 200<<10 {
+		t.Errorf("the page is %d bytes: comments unbounded", len(body))
+	}
+	var p bhttp.IssuePage
+	f.getJSON("/issues/acme/infer/101", &p)
+	if len(p.Comments) != bhttp.MaxComments || !p.MoreComments || p.Comments[0].Body != xss || p.Comments[0].Author != "<b>mallory</b>" {
+		t.Errorf("JSON: %d comments, more %v, first %+v", len(p.Comments), p.MoreComments, p.Comments[0])
+	}
+	// none stored: the page says how many GitHub counts
+	var other bhttp.IssuePage
+	f.getJSON("/issues/acme/infer/102", &other)
+	_, body = f.get("/issues/acme/infer/102", "")
+	if len(other.Comments) != 0 || other.Issue.Comments > 0 && !strings.Contains(body, "is stored (bugscope sync --comments stores them)") {
+		t.Errorf("an issue without stored comments: %d in JSON, %d on GitHub", len(other.Comments), other.Issue.Comments)
+	}
+}

@@ -661,6 +661,10 @@ type IssuePage struct {
 	// built (Options.FirstWait passed); Similar is empty until it is.
 	SimilarPending bool                 `json:"similar_pending,omitempty"`
 	HandLabels     []bugscope.HandLabel `json:"hand_labels"`
+	// Comments: the first MaxComments stored comments, oldest first;
+	// MoreComments says that more are stored.
+	Comments     []bugscope.Comment `json:"comments"`
+	MoreComments bool               `json:"more_comments,omitempty"`
 
 	Body     template.HTML `json:"-"`
 	BodyCut  bool          `json:"-"`
@@ -669,6 +673,15 @@ type IssuePage struct {
 	Compare  []compareRow  `json:"-"`
 	Columns  []string      `json:"-"`
 	Evidence []evidenceRow `json:"-"`
+	// CommentViews are the comments as shown: each body's first
+	// MaxCommentBytes as sanitised Markdown.
+	CommentViews []commentView `json:"-"`
+}
+
+type commentView struct {
+	bugscope.Comment
+	HTML template.HTML
+	Cut  bool
 }
 
 type compareRow struct {
@@ -680,6 +693,13 @@ type evidenceRow struct {
 	Classifier string
 	bugscope.Evidence
 }
+
+// MaxComments and MaxCommentBytes bound the comments an issue page shows:
+// how many, and the part of each rendered (a thread of strangers' text).
+const (
+	MaxComments     = 50
+	MaxCommentBytes = 16 << 10
+)
 
 // MaxSimilar bounds the similar issues an issue page lists.
 const MaxSimilar = 10
@@ -719,7 +739,12 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 					p.SimilarPending, err = true, nil
 				}
 				if err == nil {
-					p.HandLabels, err = s.opt.Store.HandLabels(ctx, ref)
+					if p.HandLabels, err = s.opt.Store.HandLabels(ctx, ref); err == nil {
+						p.Comments, err = s.opt.Store.IssueComments(ctx, ref, MaxComments+1)
+						if len(p.Comments) > MaxComments {
+							p.Comments, p.MoreComments = p.Comments[:MaxComments], true
+						}
+					}
 				}
 			}
 		}
@@ -737,8 +762,14 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 	p.Similar = nonNil(p.Similar)
 	p.HandLabels = nonNil(p.HandLabels)
 	p.Classifications = nonNil(p.Classifications)
+	p.Comments = nonNil(p.Comments)
 	if !wantsJSON(r) {
 		p.Body, p.BodyCut = markdown.Render(is.Body)
+		for _, c := range p.Comments {
+			v := commentView{Comment: c}
+			v.HTML, v.Cut = markdown.RenderMax(c.Body, MaxCommentBytes)
+			p.CommentViews = append(p.CommentViews, v)
+		}
 		var bodySpans, titleSpans []span
 		for _, c := range p.Classifications {
 			bodySpans = append(bodySpans, evidenceSpans(is.Body, "body", c.Evidence, c.Classifier)...)

@@ -44,6 +44,9 @@ type Store interface {
 	// as triage searches them (triage.RepoIndex).
 	SimilarCandidates(ctx context.Context, repo string) ([]triage.Candidate, error)
 	HandLabels(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.HandLabel, error)
+	// IssueComments returns an issue's first limit stored comments
+	// (bugscope sync --comments), oldest first.
+	IssueComments(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.Comment, error)
 	IssueLabelNames(ctx context.Context, limit int) ([]string, error)
 	// DataVersion changes whenever the data changes (another writer
 	// committed); RefreshSearch brings the full-text index up to date.

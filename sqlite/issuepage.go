@@ -34,3 +34,27 @@ func (d *DB) HandLabels(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.
 		return h, nil
 	})
 }
+
+// IssueComments returns the first limit stored comments of one issue,
+// oldest first (all with a negative limit).
+func (d *DB) IssueComments(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.Comment, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT repo, id, issue_number, author, author_association, body,
+		created_at, updated_at, url FROM issue_comments WHERE repo = ? AND issue_number = ?
+		ORDER BY created_at, id LIMIT ?`, ref.Repo, ref.Number, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []bugscope.Comment
+	for rows.Next() {
+		var c bugscope.Comment
+		var created, updated sql.NullString
+		if err := rows.Scan(&c.Repo, &c.ID, &c.IssueNumber, &c.Author, &c.AuthorAssociation, &c.Body,
+			&created, &updated, &c.URL); err != nil {
+			return nil, err
+		}
+		c.CreatedAt, c.UpdatedAt = parseTime(created), parseTime(updated)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
