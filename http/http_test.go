@@ -18,8 +18,6 @@ import (
 	"github.com/bugscope/bugscope"
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/pipeline"
-	"github.com/bugscope/bugscope/report"
-	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/triage"
 )
@@ -483,21 +481,7 @@ func TestTeamPagesMounted(t *testing.T) {
 func TestReviewPagesBeyondTheKeptItems(t *testing.T) {
 	db, tax := fixtureDB(t, t.TempDir())
 	server := func(kept int) http.Handler {
-		srv, err := bhttp.New(bhttp.Options{Store: db, Taxonomy: tax, PageSize: 10, ReviewKept: kept,
-			Report: func(ctx context.Context, f bugscope.IssueFilter) (*report.Report, error) {
-				return pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Filter: f, Now: fixedNow})
-			},
-			Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
-				return pipeline.ReviewQueue(ctx, db, tax, f)
-			},
-			ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
-				return pipeline.ReviewItems(ctx, db, tax, final, refs)
-			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(srv.Close)
-		return srv
+		return serverWith(t, db, tax, func(o *bhttp.Options) { o.PageSize, o.ReviewKept = 10, kept })
 	}
 	get := func(h http.Handler, path string) string {
 		rec := httptest.NewRecorder()
