@@ -90,14 +90,6 @@ type HandLabel struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// SimilarIssue is an issue that shares an error signature with another.
-type SimilarIssue struct {
-	Ref       IssueRef `json:"ref"`
-	Title     string   `json:"title"`
-	State     string   `json:"state"`
-	Signature string   `json:"signature"`
-}
-
 // SearchStats says what bringing the full-text index up to date did.
 type SearchStats struct {
 	Indexed int `json:"indexed"` // issues (re)indexed

@@ -36,6 +36,24 @@ type ClassifiedFilter struct {
 	// (substrings, ASCII case ignored), matched in the database so that
 	// bodies need not be loaded to filter on them.
 	Contains []string
+	// Values: conditions on the labels, each of which the classification
+	// must meet (matched in the database).
+	Values []ValueMatch
+	// MinConfidence and MaxConfidence bound the classification's
+	// confidence (nil: unbounded).
+	MinConfidence, MaxConfidence *float64
+	// Refs, when not nil, selects only these issues (a page of a review
+	// queue).
+	Refs []IssueRef
+}
+
+// ValueMatch is met by a classification with at least one of Values in
+// Dimension; with Groups, a value also matches the values of its group
+// (memory matches memory.oom).
+type ValueMatch struct {
+	Dimension string
+	Values    []string
+	Groups    bool
 }
 
 // ClassifyFilter selects the issues a classification run labels: those

@@ -196,15 +196,17 @@ func (s *Server) buildReport(ctx context.Context, f bugscope.IssueFilter) (*repo
 	return e, nil
 }
 
-// MaxReviewItems bounds the review queue kept per filter: the items to
-// check first (a queue of 100,000 issues with both sides' evidence would
-// take hundreds of megabytes).
+// MaxReviewItems bounds the review items kept whole per filter: the
+// items to check first (a queue of 100,000 issues with both sides'
+// evidence would take hundreds of megabytes). The pages beyond them are
+// built when asked, from the queue's order.
 const MaxReviewItems = 2000
 
-// reviewEntry is the review queue of a filter: its first items, how many
-// it has and how many are disagreements.
+// reviewEntry is the review queue of a filter: its first items, the order
+// of all of them (issue references), and how many are disagreements.
 type reviewEntry struct {
 	items         []review.Item
+	order         []string
 	total         int
 	final         string
 	disagreements int
@@ -218,14 +220,15 @@ func (s *Server) buildReview(ctx context.Context, f bugscope.IssueFilter) (*revi
 	if err != nil {
 		return nil, err
 	}
-	e := &reviewEntry{items: items, total: len(items), final: final}
-	for _, it := range items {
+	e := &reviewEntry{items: items, total: len(items), final: final, order: make([]string, len(items))}
+	for i, it := range items {
+		e.order[i] = it.Issue
 		if len(it.Disagreements) > 0 {
 			e.disagreements++
 		}
 	}
-	if len(items) > MaxReviewItems {
-		e.items = slices.Clone(items[:MaxReviewItems])
+	if len(items) > s.opt.ReviewKept {
+		e.items = slices.Clone(items[:s.opt.ReviewKept])
 	}
 	return e, nil
 }

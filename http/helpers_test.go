@@ -64,15 +64,26 @@ func fixtureDB(tb testing.TB, dir string, files ...string) (*sqlite.DB, *taxonom
 // serverOver is a dashboard over db as bugscope serve wires it.
 func serverOver(tb testing.TB, db *sqlite.DB, tax *taxonomy.Taxonomy, pageSize int) *bhttp.Server {
 	tb.Helper()
-	srv, err := bhttp.New(bhttp.Options{
-		Store: db, Taxonomy: tax, PageSize: pageSize,
+	return serverWith(tb, db, tax, func(o *bhttp.Options) { o.PageSize = pageSize })
+}
+
+// serverWith is serverOver with options set by set.
+func serverWith(tb testing.TB, db *sqlite.DB, tax *taxonomy.Taxonomy, set func(*bhttp.Options)) *bhttp.Server {
+	tb.Helper()
+	opt := bhttp.Options{
+		Store: db, Taxonomy: tax,
 		Report: func(ctx context.Context, f bugscope.IssueFilter) (*report.Report, error) {
 			return pipeline.BuildReport(ctx, db, tax, pipeline.ReportOptions{Filter: f, Now: fixedNow})
 		},
 		Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
 			return pipeline.ReviewQueue(ctx, db, tax, f)
 		},
-	})
+		ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+			return pipeline.ReviewItems(ctx, db, tax, final, refs)
+		},
+	}
+	set(&opt)
+	srv, err := bhttp.New(opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -92,9 +103,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range bhttp.TeamPrefixes {
-		srv.Mount(p, team)
-	}
+	team.MountOn(srv)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return &fixture{t: t, db: db, tax: tax, srv: srv, ts: ts}

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 	bhttp "github.com/bugscope/bugscope/http"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/study"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // pagePaths are every page of the fixture, with the text each must show.
@@ -391,13 +395,32 @@ func TestIssuePageHandLabels(t *testing.T) {
 	if len(p.Classifications) != 1 || p.Classifications[0].Classifier != "rules" || p.GitHubURL != "https://github.com/acme/infer/issues/101" {
 		t.Errorf("classifications %+v, link %s", p.Classifications, p.GitHubURL)
 	}
-	if len(p.Similar) == 0 || p.Similar[0].Signature == "" {
+	// The page searches as triage does, looking at later issues too (101
+	// is the repository's first issue: triage would find none for it).
+	if len(p.Similar) == 0 || !strings.HasPrefix(p.Similar[0].Reason, "error signature: ") {
 		t.Errorf("similar %+v", p.Similar)
 	}
+	ri, err := triage.LoadRepoIndex(ctx, f.db, ref.Repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := triage.CandidateOf(p.Issue, p.Signals)
+	if back := ri.Similar(target, bhttp.MaxSimilar); len(back) != 0 {
+		t.Errorf("looking back from the first issue found %+v", back)
+	}
+	target.CreatedAt = nil
+	if want := ri.Similar(target, bhttp.MaxSimilar); !reflect.DeepEqual(p.Similar, want) {
+		t.Errorf("the page's similar issues\n%+v\nare not triage's\n%+v", p.Similar, want)
+	}
+	later := false
 	for _, s := range p.Similar {
-		if s.Ref == ref {
+		if s.Issue == ref {
 			t.Error("the issue is similar to itself")
 		}
+		later = later || s.Issue.Number == 113 // opened after 101, the same title and signature
+	}
+	if !later {
+		t.Errorf("similar %+v lacks the later #113", p.Similar)
 	}
 	_, body := f.get("/issues/acme/infer/101", "")
 	for _, w := range []string{"final: carl (s1)", "ann (s1)", "left out (not an issue)", "<mark title="} {
@@ -414,5 +437,156 @@ func TestAPIIndexListsRoutes(t *testing.T) {
 	resp, body := f.get("/api/", "")
 	if resp.StatusCode != 200 || !strings.Contains(body, "/api/overview") || !strings.Contains(body, "/api/issues") {
 		t.Fatalf("/api/: %d %.300s", resp.StatusCode, body)
+	}
+}
+
+// The team's pages mounted on the dashboard (TeamPages.MountOn, a router
+// per prefix) answer every path under their prefixes, the team's own
+// "not found" included, and nothing beside them.
+func TestTeamPagesMounted(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		path   string
+		status int
+		team   bool // answered by the team's pages
+	}{
+		{"/team", 200, true}, // the welcome page
+		{"/team/", 200, true},
+		{"/team/static/team.css", 200, false}, // a file: no page layout
+		{"/team/nope", 404, true},
+		{"/signin/not-a-token", 200, true}, // the sign-in form
+		{"/signin/a/b", 404, true},
+		{"/samples/s1/annotate", 401, true},
+		{"/samples/s1/nope", 404, true},
+		{"/samples", 404, true},
+		{"/teams", 404, false},
+		{"/nowhere", 404, false},
+	} {
+		resp, body := f.get(c.path, "")
+		if resp.StatusCode != c.status {
+			t.Errorf("GET %s: %d, want %d\n%.300s", c.path, resp.StatusCode, c.status, body)
+		}
+		if team := strings.Contains(body, "· bugscope study</title>"); team != c.team {
+			t.Errorf("GET %s: answered by the team's pages %v, want %v", c.path, team, c.team)
+		}
+	}
+	if _, body := f.get("/team/static/team.css", ""); !strings.Contains(body, "{") {
+		t.Errorf("team.css: %.100s", body)
+	}
+}
+
+// The review queue pages through all its issues: the pages beyond the
+// items kept whole are built when asked, and equal those of a server that
+// keeps every item.
+func TestReviewPagesBeyondTheKeptItems(t *testing.T) {
+	db, tax := fixtureDB(t, t.TempDir())
+	server := func(kept int) http.Handler {
+		return serverWith(t, db, tax, func(o *bhttp.Options) { o.PageSize, o.ReviewKept = 10, kept })
+	}
+	get := func(h http.Handler, path string) string {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec.Body.String()
+	}
+	queue, _, err := pipeline.ReviewQueue(context.Background(), db, tax, bugscope.IssueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	few, all := server(15), server(1000)
+	var order []string
+	for pg := 1; ; pg++ {
+		path := fmt.Sprintf("/api/review?page=%d", pg)
+		body := get(few, path)
+		if want := get(all, path); body != want {
+			t.Fatalf("page %d differs from a server that keeps every item:\n%.400s\nwant\n%.400s", pg, body, want)
+		}
+		var p struct {
+			Issues, Pages int
+			Items         []struct{ Issue string }
+		}
+		if err := json.Unmarshal([]byte(body), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Issues != len(queue) || p.Pages != (len(queue)+9)/10 {
+			t.Fatalf("page %d: %d issues in %d pages, want %d", pg, p.Issues, p.Pages, len(queue))
+		}
+		for _, it := range p.Items {
+			order = append(order, it.Issue)
+		}
+		if pg >= p.Pages {
+			break
+		}
+	}
+	var want []string
+	for _, it := range queue {
+		want = append(want, it.Issue)
+	}
+	if !slices.Equal(order, want) {
+		t.Errorf("the pages' issues\n%q\nare not the queue's\n%q", order, want)
+	}
+	if len(queue) <= 30 {
+		t.Fatalf("a queue of %d issues: too short to page beyond the 15 kept", len(queue))
+	}
+	// the page past the last is empty
+	if body := get(few, "/api/review?page=99"); !strings.Contains(body, `"items": []`) {
+		t.Errorf("page 99: %.200s", body)
+	}
+}
+
+// The issue page shows the stored comments as sanitised Markdown: a
+// stranger's script, event handler or javascript: link is inert, and the
+// count and each comment's size are bounded.
+func TestIssuePageComments(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ref := bugscope.IssueRef{Repo: "acme/infer", Number: 101}
+	xss := "**bold** `code` [click](javascript:alert(3))\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n<a href=\"javascript:alert(4)\">x</a> ![i](https://evil.example/t.png)"
+	long := strings.Repeat("a line of a very long comment\n", 40<<10/30)
+	var cs []bugscope.Comment
+	for i := range bhttp.MaxComments + 5 {
+		at := time.Date(2024, 1, 2, 0, 0, i, 0, time.UTC)
+		c := bugscope.Comment{Repo: ref.Repo, IssueNumber: ref.Number, ID: int64(1000 + i), Author: "user" + fmt.Sprint(i), Body: fmt.Sprintf("comment %d", i), CreatedAt: &at, UpdatedAt: &at}
+		switch i {
+		case 0:
+			c.Author, c.Body = "<b>mallory</b>", xss
+		case 1:
+			c.Body = long
+		}
+		cs = append(cs, c)
+	}
+	if _, err := f.db.SaveCommentPage(ctx, ref.Repo, cs, func(map[int64]time.Time) (bugscope.SyncState, error) {
+		return bugscope.SyncState{Repo: ref.Repo, Resource: "comments"}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.get("/issues/acme/infer/101", "")
+	for _, w := range []string{"<strong>bold</strong>", "<code>code</code>", "&lt;script&gt;alert(1)", "&lt;b&gt;mallory&lt;/b&gt;", "The comment is longer than the part shown.",
+		fmt.Sprintf("The first %d comments are shown; more are stored.", bhttp.MaxComments), "comment 49"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"<script>alert", "<img", `href="javascript:`, "<b>mallory", "comment 50"} {
+		if strings.Contains(body, w) {
+			t.Errorf("the page has %q", w)
+		}
+	}
+	if len(body) > 200<<10 {
+		t.Errorf("the page is %d bytes: comments unbounded", len(body))
+	}
+	var p bhttp.IssuePage
+	f.getJSON("/issues/acme/infer/101", &p)
+	if len(p.Comments) != bhttp.MaxComments || !p.MoreComments || p.Comments[0].Body != xss || p.Comments[0].Author != "<b>mallory</b>" {
+		t.Errorf("JSON: %d comments, more %v, first %+v", len(p.Comments), p.MoreComments, p.Comments[0])
+	}
+	// none stored: the page says how many GitHub counts
+	var other bhttp.IssuePage
+	f.getJSON("/issues/acme/infer/102", &other)
+	_, body = f.get("/issues/acme/infer/102", "")
+	if len(other.Comments) != 0 || other.Issue.Comments > 0 && !strings.Contains(body, "is stored (bugscope sync --comments stores them)") {
+		t.Errorf("an issue without stored comments: %d in JSON, %d on GitHub", len(other.Comments), other.Issue.Comments)
 	}
 }

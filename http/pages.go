@@ -23,6 +23,7 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // PageSize is the default number of rows of one page of an issue list or
@@ -655,8 +656,15 @@ type IssuePage struct {
 	Classifications []bugscope.Classification `json:"classifications"`
 	Signals         []bugscope.Signal         `json:"signals"`
 	Fixes           []bugscope.Fix            `json:"fixes"`
-	Similar         []bugscope.SimilarIssue   `json:"similar"`
-	HandLabels      []bugscope.HandLabel      `json:"hand_labels"`
+	Similar         []triage.Similar          `json:"similar"`
+	// SimilarPending: the repository's similar-issue index is being
+	// built (Options.FirstWait passed); Similar is empty until it is.
+	SimilarPending bool                 `json:"similar_pending,omitempty"`
+	HandLabels     []bugscope.HandLabel `json:"hand_labels"`
+	// Comments: the first MaxComments stored comments, oldest first;
+	// MoreComments says that more are stored.
+	Comments     []bugscope.Comment `json:"comments"`
+	MoreComments bool               `json:"more_comments,omitempty"`
 
 	Body     template.HTML `json:"-"`
 	BodyCut  bool          `json:"-"`
@@ -665,6 +673,15 @@ type IssuePage struct {
 	Compare  []compareRow  `json:"-"`
 	Columns  []string      `json:"-"`
 	Evidence []evidenceRow `json:"-"`
+	// CommentViews are the comments as shown: each body's first
+	// MaxCommentBytes as sanitised Markdown.
+	CommentViews []commentView `json:"-"`
+}
+
+type commentView struct {
+	bugscope.Comment
+	HTML template.HTML
+	Cut  bool
 }
 
 type compareRow struct {
@@ -676,6 +693,16 @@ type evidenceRow struct {
 	Classifier string
 	bugscope.Evidence
 }
+
+// MaxComments and MaxCommentBytes bound the comments an issue page shows:
+// how many, and the part of each rendered (a thread of strangers' text).
+const (
+	MaxComments     = 50
+	MaxCommentBytes = 16 << 10
+)
+
+// MaxSimilar bounds the similar issues an issue page lists.
+const MaxSimilar = 10
 
 // MaxMarkedBody bounds the source text shown with its evidence marked.
 const MaxMarkedBody = 256 << 10
@@ -699,8 +726,25 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 			var fixes map[bugscope.IssueRef][]bugscope.Fix
 			if fixes, err = s.opt.Store.Fixes(ctx, bugscope.IssueFilter{Repos: []string{ref.Repo}, Number: ref.Number, IncludePulls: true}); err == nil {
 				p.Fixes = fixes[ref]
-				if p.Similar, err = s.opt.Store.SimilarIssues(ctx, ref, 10); err == nil {
-					p.HandLabels, err = s.opt.Store.HandLabels(ctx, ref)
+				// The repository's index is built once per data version (a
+				// repository of 33,000 issues takes a second).
+				var ri *triage.RepoIndex
+				if ri, err = s.similar.get(ctx, bugscope.IssueFilter{Repos: []string{ref.Repo}}); err == nil {
+					// Unlike triage, which looks back from a new issue, the
+					// page looks both ways: later issues are listed too.
+					target := triage.CandidateOf(is, p.Signals)
+					target.CreatedAt = nil
+					p.Similar = ri.Similar(target, MaxSimilar)
+				} else if errors.Is(err, errComputing) {
+					p.SimilarPending, err = true, nil
+				}
+				if err == nil {
+					if p.HandLabels, err = s.opt.Store.HandLabels(ctx, ref); err == nil {
+						p.Comments, err = s.opt.Store.IssueComments(ctx, ref, MaxComments+1)
+						if len(p.Comments) > MaxComments {
+							p.Comments, p.MoreComments = p.Comments[:MaxComments], true
+						}
+					}
 				}
 			}
 		}
@@ -718,8 +762,14 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 	p.Similar = nonNil(p.Similar)
 	p.HandLabels = nonNil(p.HandLabels)
 	p.Classifications = nonNil(p.Classifications)
+	p.Comments = nonNil(p.Comments)
 	if !wantsJSON(r) {
 		p.Body, p.BodyCut = markdown.Render(is.Body)
+		for _, c := range p.Comments {
+			v := commentView{Comment: c}
+			v.HTML, v.Cut = markdown.RenderMax(c.Body, MaxCommentBytes)
+			p.CommentViews = append(p.CommentViews, v)
+		}
 		var bodySpans, titleSpans []span
 		for _, c := range p.Classifications {
 			bodySpans = append(bodySpans, evidenceSpans(is.Body, "body", c.Evidence, c.Classifier)...)
@@ -859,7 +909,6 @@ func (s *Server) environments(r *http.Request, e *reportEntry, f bugscope.IssueF
 type ReviewPage struct {
 	Final         string       `json:"final"`
 	Issues        int          `json:"issues"`
-	Shown         int          `json:"shown"` // the queue's first issues, at most MaxReviewItems
 	Disagreements int          `json:"disagreements"`
 	Page          int          `json:"page"`
 	Pages         int          `json:"pages"`
@@ -887,11 +936,20 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := ReviewPage{Final: e.final, Issues: e.total, Shown: len(e.items), Disagreements: e.disagreements, Page: pg,
-		Pages: (len(e.items) + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
-	from := min((pg-1)*s.opt.PageSize, len(e.items))
-	to := min(from+s.opt.PageSize, len(e.items))
-	for _, it := range e.items[from:to] {
+	paged := e.total
+	if s.opt.ReviewItems == nil {
+		paged = len(e.items)
+	}
+	p := ReviewPage{Final: e.final, Issues: e.total, Disagreements: e.disagreements, Page: pg,
+		Pages: (paged + s.opt.PageSize - 1) / s.opt.PageSize, Items: []reviewItem{}}
+	from := min((pg-1)*s.opt.PageSize, paged)
+	to := min(from+s.opt.PageSize, paged)
+	items, err := s.reviewItems(r.Context(), e, from, to)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, it := range items {
 		p.Items = append(p.Items, newReviewItem(s.opt.Taxonomy, it))
 	}
 	if pg > 1 {
@@ -901,6 +959,31 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request) {
 		p.Next = pageLink("/review", q, pg+1)
 	}
 	s.render(w, r, "review", "Review queue", p)
+}
+
+// reviewItems returns the items from to to of a review queue: kept, or
+// beyond the kept ones, built again from their issues (an item depends on
+// its issue's classifications alone; one whose issue is gone since is
+// left out), in the queue's order.
+func (s *Server) reviewItems(ctx context.Context, e *reviewEntry, from, to int) ([]review.Item, error) {
+	if to <= len(e.items) {
+		return e.items[from:to], nil
+	}
+	refs := make([]bugscope.IssueRef, 0, to-from)
+	at := map[string]int{}
+	for i, id := range e.order[from:to] {
+		ref, err := bugscope.ParseIssueRef(id)
+		if err != nil {
+			return nil, err
+		}
+		refs, at[id] = append(refs, ref), i
+	}
+	items, err := s.opt.ReviewItems(ctx, e.final, refs)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(items, func(a, b review.Item) int { return at[a.Issue] - at[b.Issue] })
+	return items, nil
 }
 
 // chart serves one of the report's charts as SVG.

@@ -29,6 +29,7 @@ import (
 	"github.com/bugscope/bugscope/report"
 	"github.com/bugscope/bugscope/review"
 	"github.com/bugscope/bugscope/taxonomy"
+	"github.com/bugscope/bugscope/triage"
 )
 
 // Store is what the pages read from the database. Package sqlite
@@ -39,8 +40,13 @@ type Store interface {
 	ClassificationsOf(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Classification, error)
 	Signals(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Signal, error)
 	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)
-	SimilarIssues(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.SimilarIssue, error)
+	// SimilarCandidates feeds the issue page's similar issues, searched
+	// as triage searches them (triage.RepoIndex).
+	SimilarCandidates(ctx context.Context, repo string) ([]triage.Candidate, error)
 	HandLabels(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.HandLabel, error)
+	// IssueComments returns an issue's first limit stored comments
+	// (bugscope sync --comments), oldest first.
+	IssueComments(ctx context.Context, ref bugscope.IssueRef, limit int) ([]bugscope.Comment, error)
 	IssueLabelNames(ctx context.Context, limit int) ([]string, error)
 	// DataVersion changes whenever the data changes (another writer
 	// committed); RefreshSearch brings the full-text index up to date.
@@ -57,6 +63,11 @@ type ReportFunc func(ctx context.Context, f bugscope.IssueFilter) (*report.Repor
 // ReviewFunc builds the review queue for a filter (pipeline.ReviewQueue):
 // the items, best first, and the name of the final classifier.
 type ReviewFunc func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error)
+
+// ReviewItemsFunc builds the review items of some issues in a queue whose
+// final classifier is final, in the queue's order (pipeline.ReviewItems):
+// a page beyond the items a queue keeps.
+type ReviewItemsFunc func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error)
 
 // Options configure a Server.
 type Options struct {
@@ -75,6 +86,11 @@ type Options struct {
 	// PageSize: rows of a page of an issue list (default PageSize, at
 	// most sqlite's bound of 200).
 	PageSize int
+	// ReviewKept: review items kept whole per filter (default
+	// MaxReviewItems); the pages beyond them are built when asked by
+	// ReviewItems (nil: the queue's pages end there).
+	ReviewKept  int
+	ReviewItems ReviewItemsFunc
 	// FirstWait is how long a request waits for figures computed for the
 	// first time before it is answered "being computed" (503, a page that
 	// reloads itself); 0 waits as long as it takes.
@@ -95,6 +111,9 @@ type Server struct {
 
 	reports *cache[*reportEntry]
 	reviews *cache[*reviewEntry]
+	// similar: per repository (the filter's one repo), the issue pages'
+	// similar-issue index.
+	similar *cache[*triage.RepoIndex]
 
 	labelsMu      sync.Mutex
 	labelsVersion int64
@@ -119,6 +138,9 @@ func New(opt Options) (*Server, error) {
 	if opt.PageSize <= 0 || opt.PageSize > 200 {
 		opt.PageSize = PageSize
 	}
+	if opt.ReviewKept <= 0 {
+		opt.ReviewKept = MaxReviewItems
+	}
 	t, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -127,6 +149,9 @@ func New(opt Options) (*Server, error) {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.reports = newCache(s, "report", opt.CacheEntries, s.buildReport)
 	s.reviews = newCache(s, "review queue", opt.CacheEntries, s.buildReview)
+	s.similar = newCache(s, "similar-issue index", opt.CacheEntries, func(ctx context.Context, f bugscope.IssueFilter) (*triage.RepoIndex, error) {
+		return triage.LoadRepoIndex(ctx, opt.Store, f.Repos[0])
+	})
 	s.routes()
 	return s, nil
 }

@@ -40,10 +40,6 @@ var teamStaticFS embed.FS
 // SessionCookie is the name of the session cookie.
 const SessionCookie = "bugscope_session"
 
-// TeamPrefixes are the paths the team's pages live under, each to mount
-// with Server.Mount.
-var TeamPrefixes = []string{"/signin", "/signout", "/team", "/samples"}
-
 // TeamOptions configure the team's pages.
 type TeamOptions struct {
 	Team *study.Team
@@ -65,10 +61,12 @@ type TeamOptions struct {
 	Now       func() time.Time
 }
 
-// TeamPages serves the team's pages: an http.Handler.
+// TeamPages serves the team's pages: an http.Handler on its own, or
+// mounted on a Server with MountOn.
 type TeamPages struct {
 	opt    TeamOptions
 	router chi.Router
+	mounts []teamMount
 	pages  map[string]*template.Template
 	log    *log.Logger
 
@@ -106,39 +104,68 @@ func NewTeamPages(opt TeamOptions) (*TeamPages, error) {
 	return t, nil
 }
 
-// ServeHTTP serves a request. The team's routes are absolute paths: a
-// router that mounted the pages under a prefix hands them the whole path.
-func (t *TeamPages) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r = r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
-	t.router.ServeHTTP(w, r)
+// ServeHTTP serves a request, the pages alone (as mounted by MountOn).
+func (t *TeamPages) ServeHTTP(w http.ResponseWriter, r *http.Request) { t.router.ServeHTTP(w, r) }
+
+// Mounter is a router that handlers are mounted on under a prefix: a
+// Server (outside its read-only guard) or a chi.Router.
+type Mounter interface {
+	Mount(pattern string, h http.Handler)
+}
+
+// MountOn mounts the team's pages on m: /signin, /signout, /team and
+// /samples, each a router of the paths under its prefix.
+func (t *TeamPages) MountOn(m Mounter) {
+	for _, tm := range t.mounts {
+		m.Mount(tm.prefix, tm.router)
+	}
+}
+
+type teamMount struct {
+	prefix string
+	router chi.Router
 }
 
 func (t *TeamPages) routes() {
-	r := chi.NewRouter()
-	r.Use(t.withSession)
-	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+	notFound := func(w http.ResponseWriter, req *http.Request) {
 		t.fail(w, req, bugscope.Errorf(bugscope.ENotFound, "no page at %s", req.URL.Path))
+	}
+	under := func(prefix string, paths func(r chi.Router)) {
+		r := chi.NewRouter()
+		r.Use(t.withSession)
+		r.NotFound(notFound)
+		paths(r)
+		t.mounts = append(t.mounts, teamMount{prefix, r})
+	}
+	under("/signin", func(r chi.Router) {
+		r.Get("/{token}", t.signInPage)
+		r.Post("/", t.signIn)
 	})
-	r.Get("/signin/{token}", t.signInPage)
-	r.Post("/signin", t.signIn)
-	r.Post("/signout", t.signOut)
-	r.Get("/team", t.home)
-	r.Post("/team/raters", t.addRater)
-	r.Post("/team/raters/link", t.newLink)
-	r.Post("/team/raters/revoke", t.revokeRater)
-	r.Post("/team/samples", t.drawSample)
-	static, _ := fs.Sub(teamStaticFS, "team_static")
-	r.Handle("/team/static/*", http.StripPrefix("/team/static/", teamStatic(static)))
-	r.Route("/samples/{sample}", func(r chi.Router) {
-		r.Get("/", t.samplePage)
-		r.Get("/annotate", t.annotatePage)
-		r.Post("/annotate", t.annotateSubmit)
-		r.Get("/agreement", t.agreementPage)
-		r.Get("/arbitrate", t.arbitratePage)
-		r.Post("/arbitrate", t.arbitrateSubmit)
-		r.Get("/export/{file}", t.export)
+	under("/signout", func(r chi.Router) { r.Post("/", t.signOut) })
+	under("/team", func(r chi.Router) {
+		r.Get("/", t.home)
+		r.Post("/raters", t.addRater)
+		r.Post("/raters/link", t.newLink)
+		r.Post("/raters/revoke", t.revokeRater)
+		r.Post("/samples", t.drawSample)
+		static, _ := fs.Sub(teamStaticFS, "team_static")
+		r.Handle("/static/*", http.StripPrefix("/team/static/", teamStatic(static)))
 	})
-	t.router = r
+	under("/samples", func(r chi.Router) {
+		r.Route("/{sample}", func(r chi.Router) {
+			r.Get("/", t.samplePage)
+			r.Get("/annotate", t.annotatePage)
+			r.Post("/annotate", t.annotateSubmit)
+			r.Get("/agreement", t.agreementPage)
+			r.Get("/arbitrate", t.arbitratePage)
+			r.Post("/arbitrate", t.arbitrateSubmit)
+			r.Get("/export/{file}", t.export)
+		})
+	})
+	root := chi.NewRouter()
+	root.NotFound(t.withSession(http.HandlerFunc(notFound)).ServeHTTP)
+	t.MountOn(root)
+	t.router = root
 }
 
 func teamStatic(fsys fs.FS) http.Handler {

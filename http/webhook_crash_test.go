@@ -2,11 +2,11 @@ package http_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -16,6 +16,7 @@ import (
 	"github.com/bugscope/bugscope/classify"
 	"github.com/bugscope/bugscope/github"
 	bhttp "github.com/bugscope/bugscope/http"
+	"github.com/bugscope/bugscope/internal/childproc"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
 	"github.com/bugscope/bugscope/taxonomy"
@@ -26,10 +27,11 @@ import (
 // the webhook and (unless told not to) the worker on a database file,
 // against the parent's fake GitHub, until it is killed.
 func TestWebhookCrashChild(t *testing.T) {
-	dbPath := os.Getenv("BUGSCOPE_CRASH_DB")
-	if dbPath == "" {
+	args, ok := childproc.Args(t)
+	if !ok {
 		t.Skip("the child of TestWebhookCrashRestart")
 	}
+	dbPath, ghURL, worker := args[0], args[1], args[2] == "worker"
 	ctx := context.Background()
 	tax, _ := taxonomy.Builtin(taxonomy.Default)
 	db, err := sqlite.Open(ctx, dbPath)
@@ -41,7 +43,7 @@ func TestWebhookCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs, _ := classify.BuiltinRules(tax)
-	client, err := github.New(github.Options{Token: "t0ken", BaseURL: os.Getenv("BUGSCOPE_CRASH_GITHUB")})
+	client, err := github.New(github.Options{Token: "t0ken", BaseURL: ghURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,64 +57,29 @@ func TestWebhookCrashChild(t *testing.T) {
 	}
 	srv := &http.Server{Handler: bhttp.NewWebhook(bhttp.WebhookOptions{Secret: []byte("s3cret"), Queue: db, Wake: wake})}
 	go srv.Serve(ln)
-	if os.Getenv("BUGSCOPE_CRASH_NO_WORKER") == "" {
+	if worker {
 		go svc.Run(ctx, wake)
 	}
-	if err := os.WriteFile(os.Getenv("BUGSCOPE_CRASH_ADDR"), []byte(ln.Addr().String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fmt.Println("LISTENING", ln.Addr())
 	select {} // until killed
 }
 
 // child is a running TestWebhookCrashChild.
 type child struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
+	*childproc.Child
+	url string
 }
 
-func startChild(t *testing.T, dir, dbPath, ghURL string, worker bool) *child {
+var listening = regexp.MustCompile(`^LISTENING (\S+)$`)
+
+func startChild(t *testing.T, dbPath, ghURL string, worker bool) *child {
 	t.Helper()
-	addrFile := filepath.Join(dir, "addr")
-	os.Remove(addrFile)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWebhookCrashChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "BUGSCOPE_CRASH_DB="+dbPath, "BUGSCOPE_CRASH_GITHUB="+ghURL, "BUGSCOPE_CRASH_ADDR="+addrFile)
-	if !worker {
-		cmd.Env = append(cmd.Env, "BUGSCOPE_CRASH_NO_WORKER=1")
+	mode := "no-worker"
+	if worker {
+		mode = "worker"
 	}
-	log, err := os.Create(filepath.Join(dir, "child.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); log.Close(); close(c.done) }()
-	t.Cleanup(c.kill)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if b, err := os.ReadFile(addrFile); err == nil && len(b) > 0 {
-			c.url = "http://" + string(b)
-			return c
-		}
-		select {
-		case <-c.done:
-			b, _ := os.ReadFile(filepath.Join(dir, "child.log"))
-			t.Fatalf("the child exited before listening:\n%s", b)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the child did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (c *child) kill() {
-	c.cmd.Process.Kill() // SIGKILL: no clean-up of any kind
-	<-c.done
+	c := childproc.Start(t, "TestWebhookCrashChild", dbPath, ghURL, mode)
+	return &child{Child: c, url: "http://" + c.WaitLine(t, listening, 60*time.Second)[1]}
 }
 
 // waitDelivery polls the database until the delivery is done.
@@ -131,8 +98,8 @@ func waitDelivery(t *testing.T, dbPath, id string, c *child) {
 			}
 		}
 		select {
-		case <-c.done:
-			t.Fatalf("the child died before delivery %s was done", id)
+		case <-c.Done():
+			t.Fatalf("the child died before delivery %s was done:\n%s", id, c.Output())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -175,11 +142,11 @@ func TestWebhookCrashRestart(t *testing.T) {
 		defer mu.Unlock()
 		if killAt != "" && r.Method+" "+strings.TrimPrefix(r.URL.Path, "/api/v3") == killAt && current != nil {
 			killAt = ""
-			current.cmd.Process.Kill() // GitHub gets the call; the child never hears back
+			current.Kill() // GitHub gets the call; the child never hears back
 		}
 	})
 	start := func(worker bool) *child {
-		c := startChild(t, dir, dbPath, e.fake.URL, worker)
+		c := startChild(t, dbPath, e.fake.URL, worker)
 		mu.Lock()
 		current = c
 		mu.Unlock()
@@ -198,7 +165,7 @@ func TestWebhookCrashRestart(t *testing.T) {
 	mu.Unlock()
 	c := start(true)
 	deliver(c, "d-7", 7)
-	<-c.done
+	c.Wait()
 	c = start(true)
 	waitDelivery(t, dbPath, "d-7", c)
 
@@ -207,18 +174,18 @@ func TestWebhookCrashRestart(t *testing.T) {
 	killAt = "POST /repos/acme/engine/issues/8/comments"
 	mu.Unlock()
 	deliver(c, "d-8", 8)
-	<-c.done
+	c.Wait()
 	c = start(true)
 	waitDelivery(t, dbPath, "d-8", c)
-	c.kill()
+	c.Kill()
 
 	// 3. Killed after accepting #9, before any work: the worker is off.
 	c = start(false)
 	deliver(c, "d-9", 9)
-	c.kill()
+	c.Kill()
 	c = start(true)
 	waitDelivery(t, dbPath, "d-9", c)
-	c.kill()
+	c.Kill()
 
 	var got []string
 	for _, call := range e.fake.Calls() {
@@ -229,8 +196,7 @@ func TestWebhookCrashRestart(t *testing.T) {
 		want = append(want, "POST /repos/acme/engine/issues/"+n+"/labels", "POST /repos/acme/engine/issues/"+n+"/comments")
 	}
 	if !slices.Equal(got, want) {
-		b, _ := os.ReadFile(filepath.Join(dir, "child.log"))
-		t.Fatalf("calls after crashes:\n%s\nwant\n%s\nlast child's log:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), b)
+		t.Fatalf("calls after crashes:\n%s\nwant\n%s\nlast child's log:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), c.Output())
 	}
 	for _, n := range []int{7, 8, 9} {
 		if cs := e.fake.IssueCommentBodies(testRepo, n); len(cs) != 1 {

@@ -113,10 +113,13 @@ func nodeText(n ast.Node, source []byte) string {
 }
 
 // Render renders a body as sanitised HTML and says whether it was cut.
-func Render(body string) (template.HTML, bool) {
+func Render(body string) (template.HTML, bool) { return RenderMax(body, MaxBytes) }
+
+// RenderMax is Render of the first max bytes (a comment's bound).
+func RenderMax(body string, max int) (template.HTML, bool) {
 	cut := false
-	if len(body) > MaxBytes {
-		body = strings.ToValidUTF8(body[:MaxBytes], "")
+	if len(body) > max {
+		body = strings.ToValidUTF8(body[:max], "")
 		cut = true
 	}
 	var buf bytes.Buffer

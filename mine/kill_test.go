@@ -3,8 +3,6 @@ package mine
 import (
 	"context"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/bugscope/bugscope/github"
 	"github.com/bugscope/bugscope/github/githubtest"
+	"github.com/bugscope/bugscope/internal/childproc"
 	"github.com/bugscope/bugscope/sqlite"
 )
 
@@ -19,10 +18,11 @@ var killOpt = Options{Repos: []string{"a/one"}, FixSizes: true, Comments: true}
 
 // TestSyncChild is the process TestSyncSurvivesKill kills: a plain sync.
 func TestSyncChild(t *testing.T) {
-	url, path := os.Getenv("BUGSCOPE_TEST_SYNC_URL"), os.Getenv("BUGSCOPE_TEST_SYNC_DB")
-	if url == "" {
+	args, ok := childproc.Args(t)
+	if !ok {
 		t.Skip("the process TestSyncSurvivesKill starts and kills")
 	}
+	url, path := args[0], args[1]
 	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -53,24 +53,20 @@ func TestSyncSurvivesKill(t *testing.T) {
 		delay time.Duration
 	}{{2, 0}, {4, 2 * time.Millisecond}, {7, 5 * time.Millisecond}, {total / 2, time.Millisecond}, {total - 5, time.Millisecond}} {
 		path := filepath.Join(t.TempDir(), "killed.db")
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSyncChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "BUGSCOPE_TEST_SYNC_URL="+e.srv.URL, "BUGSCOPE_TEST_SYNC_DB="+path)
 		e.srv.ResetStats()
-		var proc atomic.Pointer[os.Process]
+		var proc atomic.Pointer[childproc.Child]
 		e.srv.OnRequest(func(n int, _ *http.Request) {
 			if n == tc.at {
 				time.AfterFunc(tc.delay, func() {
-					if p := proc.Load(); p != nil {
-						p.Kill()
+					if c := proc.Load(); c != nil {
+						c.Kill()
 					}
 				})
 			}
 		})
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		proc.Store(cmd.Process)
-		err := cmd.Wait()
+		c := childproc.Start(t, "TestSyncChild", e.srv.URL, path)
+		proc.Store(c)
+		err := c.Wait()
 		e.srv.OnRequest(nil)
 		if err == nil {
 			t.Logf("request %d: the child finished before the kill", tc.at)

@@ -80,12 +80,40 @@ func ReviewQueue(ctx context.Context, db Store, tax *taxonomy.Taxonomy, f bugsco
 	if err != nil {
 		return nil, "", err
 	}
+	return reviewOf(ctx, db, tax, bugscope.ClassifiedFilter{IssueFilter: f}, have)
+}
+
+// ReviewItems returns the review items of refs in a queue whose final
+// classifier is final (an issue without a classification is left out),
+// in the queue's order: the items of a page of the queue beyond those a
+// server keeps, in a query per classifier instead of a queue (and without
+// listing the classifiers: at 100,000 issues that alone takes 0.1-0.3 s).
+func ReviewItems(ctx context.Context, db Store, tax *taxonomy.Taxonomy, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+	// final, and the classifiers after it that the queue compares: a
+	// queue whose final is the rules has no model
+	order := []string{"ensemble", "model", "rules"}
+	i := slices.Index(order, final)
+	if i < 0 {
+		return nil, bugscope.Errorf(bugscope.EInvalid, "review queue of classifier %q: want ensemble, model or rules", final)
+	}
+	items, _, err := reviewOf(ctx, db, tax, bugscope.ClassifiedFilter{Refs: slices.Clip(refs)}, order[i:])
+	if bugscope.ErrorCode(err) == bugscope.ENotFound {
+		return nil, nil
+	}
+	return items, err
+}
+
+// reviewOf is the review queue of the classified issues cf selects (its
+// Taxonomy and Classifier set here), among the classifiers in have.
+func reviewOf(ctx context.Context, db Store, tax *taxonomy.Taxonomy, cf bugscope.ClassifiedFilter, have []string) ([]review.Item, string, error) {
+	var err error
 	byName := map[string][]bugscope.Classified{}
 	for _, name := range []string{"rules", "model", "ensemble"} {
 		if !slices.Contains(have, name) {
 			continue
 		}
-		if byName[name], err = db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name}); err != nil {
+		cf.Taxonomy, cf.Classifier = tax.Name, name
+		if byName[name], err = db.Classified(ctx, cf); err != nil {
 			return nil, "", err
 		}
 	}

@@ -105,47 +105,24 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	})
 }
 
-// checkGoldIndependent applies CheckIndependent to every learned
-// classifier whose labels the report uses: the model is opt.Model, else
-// the one the store remembers. Where the model learned from some of the
-// hand labels and its file has its out-of-fold predictions of every one of
-// them (train's cross-validation), it returns those predictions instead
-// of an error: the report labels those issues with them, so that the
-// correction compares the hand labels with predictions made without them
-// (cross-prediction-powered inference, Zrnic and Candès, PNAS 2024).
+// checkGoldIndependent applies GoldIndependent to every learned
+// classifier whose labels the report uses, and returns the out-of-fold
+// predictions to label issues with, of all of them.
 func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
 	seen := map[[2]string]bool{}
 	var cross map[bugscope.IssueRef]bugscope.Labels
 	for _, it := range items {
 		c := it.Classification
 		k := [2]string{c.Classifier, c.ClassifierVersion}
-		if seen[k] || !slices.Contains(learned, c.Classifier) {
+		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		m := opt.Model
-		if m == nil {
-			var err error
-			if m, err = RememberedModel(ctx, db, tax); err != nil && bugscope.ErrorCode(err) != bugscope.EConflict {
-				return nil, err
-			}
-		}
-		var lm *learn.Model
-		if m != nil {
-			lm = m.Learned
-		}
-		err := CheckIndependent(c.Classifier, c.ClassifierVersion, lm, opt.Gold)
-		if err == nil {
-			continue
-		}
-		cp, ok := CrossPredictions(c.Classifier, c.ClassifierVersion, m, opt.Gold)
-		if !ok {
-			if m != nil && lm.Training.Examples > 0 && len(m.CrossPredictions) == 0 && strings.Contains(err.Error(), "were used to train") {
-				return nil, bugscope.Errorf(bugscope.EInvalid, "%v (a model trained with cross-validation, train --cv K, keeps its out-of-fold predictions of them, which a report can use instead)", err)
-			}
+		cp, err := GoldIndependent(ctx, db, tax, c.Classifier, c.ClassifierVersion, opt.Model, opt.Gold)
+		if err != nil {
 			return nil, err
 		}
-		if cross == nil {
+		if len(cp) > 0 && cross == nil {
 			cross = map[bugscope.IssueRef]bugscope.Labels{}
 		}
 		for ref, l := range cp {
@@ -153,6 +130,44 @@ func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy,
 		}
 	}
 	return cross, nil
+}
+
+// GoldIndependent applies CheckIndependent to the labels of classifier
+// cls (of version) and the hand labels g that are to measure or correct
+// them, for the report and the triage gate alike. A classifier that
+// learned nothing passes. For a learned one the model is m, else the one
+// the store remembers. Where the model learned from some of the hand
+// labels and its file has its out-of-fold predictions of every one of
+// them (train's cross-validation), it returns those predictions instead
+// of an error: the caller uses them for those issues, so that the hand
+// labels are compared with predictions made without them
+// (cross-prediction-powered inference, Zrnic and Candès, PNAS 2024).
+func GoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, cls, version string, m *ensemble.Model, g *report.Gold) (map[bugscope.IssueRef]bugscope.Labels, error) {
+	if !slices.Contains(learned, cls) {
+		return nil, nil
+	}
+	if m == nil {
+		var err error
+		if m, err = RememberedModel(ctx, db, tax); err != nil && bugscope.ErrorCode(err) != bugscope.EConflict {
+			return nil, err
+		}
+	}
+	var lm *learn.Model
+	if m != nil {
+		lm = m.Learned
+	}
+	err := CheckIndependent(cls, version, lm, g)
+	if err == nil {
+		return nil, nil
+	}
+	cp, ok := CrossPredictions(cls, version, m, g)
+	if !ok {
+		if m != nil && lm.Training.Examples > 0 && len(m.CrossPredictions) == 0 && strings.Contains(err.Error(), "were used to train") {
+			return nil, bugscope.Errorf(bugscope.EInvalid, "%v (a model trained with cross-validation, train --cv K, keeps its out-of-fold predictions of them, which a report or the triage gate can use instead)", err)
+		}
+		return nil, err
+	}
+	return cp, nil
 }
 
 // CrossPredictions returns the out-of-fold predictions of classifier cls

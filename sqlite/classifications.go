@@ -239,6 +239,10 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	text, targs := containsWhere(f.Contains, nil)
 	where += text
 	args = append(args, targs...)
+	// the issues' conditions (signals are read with them alone) and the
+	// classifications'
+	labels, largs := labelWhere(f)
+	cwhere, cargs := where+labels, append(slices.Clip(args), largs...)
 	body := "''"
 	if f.WithBody {
 		body = "i.body"
@@ -252,13 +256,13 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		c.id, c.taxonomy_version, c.classifier_version, c.confidence, ` + dimConf + `, ` + evidence + `, c.created_at,
 		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
-		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + where + ` ORDER BY i.repo, i.number`
+		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + cwhere + ` ORDER BY i.repo, i.number`
 	var n int
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM classifications c JOIN issues i ON i.id = c.issue_id
-		WHERE c.taxonomy = ? AND c.classifier = ? AND `+where, append([]any{f.Taxonomy, f.Classifier}, args...)...).Scan(&n); err != nil {
+		WHERE c.taxonomy = ? AND c.classifier = ? AND `+cwhere, append([]any{f.Taxonomy, f.Classifier}, cargs...)...).Scan(&n); err != nil {
 		return nil, err
 	}
-	rows, err := d.db.QueryContext(ctx, q, append([]any{f.Taxonomy, f.Classifier}, args...)...)
+	rows, err := d.db.QueryContext(ctx, q, append([]any{f.Taxonomy, f.Classifier}, cargs...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +341,8 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	// the same filter: cheaper than one query per issue.
 	lrows, err := d.db.QueryContext(ctx, `SELECT l.classification_id, l.dimension, l.value FROM classification_labels l
 		JOIN classifications c ON c.id = l.classification_id JOIN issues i ON i.id = c.issue_id
-		WHERE c.taxonomy = ? AND c.classifier = ? AND `+where+`
-		ORDER BY l.classification_id, l.dimension, l.position`, append([]any{f.Taxonomy, f.Classifier}, args...)...)
+		WHERE c.taxonomy = ? AND c.classifier = ? AND `+cwhere+`
+		ORDER BY l.classification_id, l.dimension, l.position`, append([]any{f.Taxonomy, f.Classifier}, cargs...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,21 +1,19 @@
 package sqlite
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/childproc"
 )
-
-const crashChildEnv = "BUGSCOPE_SQLITE_CRASH_CHILD"
 
 // crashBatch is large enough (about 4 MiB of bodies) for SQLite to spill
 // uncommitted pages into the WAL before the child is killed.
@@ -33,8 +31,8 @@ func crashBatch() []bugscope.Issue {
 // is killed with SIGKILL in the middle of the transaction: the database must
 // open afterwards with exactly what was committed before.
 func TestCrashKilledMidTransaction(t *testing.T) {
-	if path := os.Getenv(crashChildEnv); path != "" {
-		crashChild(path)
+	if args, ok := childproc.Args(t); ok {
+		crashChild(args[0])
 		return
 	}
 	if runtime.GOOS == "windows" {
@@ -49,43 +47,9 @@ func TestCrashKilledMidTransaction(t *testing.T) {
 	upsert(t, db, mk("crash/test", 1, "committed before", "2024-01-01T00:00:00Z", "before"))
 	db.Close()
 
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKilledMidTransaction$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if sc.Text() == "MID-TRANSACTION" {
-				ready <- true
-				return
-			}
-		}
-		ready <- false
-	}()
-	select {
-	case ok := <-ready:
-		if !ok {
-			cmd.Wait()
-			t.Fatalf("child ended before the middle of its transaction; stderr:\n%s", stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("child did not reach the middle of its transaction; stderr:\n%s", stderr.String())
-	}
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	c := childproc.Start(t, "TestCrashKilledMidTransaction", path)
+	c.WaitLine(t, regexp.MustCompile(`^MID-TRANSACTION$`), 30*time.Second)
+	c.Kill()
 
 	db, err = Open(ctx, path)
 	if err != nil {

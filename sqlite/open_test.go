@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/childproc"
 )
 
 func fileHash(t *testing.T, path string) [32]byte {
@@ -145,14 +145,12 @@ func TestOpenDamagedPages(t *testing.T) {
 	}
 }
 
-const raceChildEnv = "BUGSCOPE_SQLITE_RACE_CHILD"
-
 // Processes (and goroutines) creating one new database at once: the
 // migrations run one process at a time, the others wait, and every one
 // opens the database at the newest schema.
 func TestOpenRaceCreatesOnce(t *testing.T) {
-	if path := os.Getenv(raceChildEnv); path != "" {
-		raceChild(path)
+	if args, ok := childproc.Args(t); ok {
+		raceChild(args[0], args[1])
 		return
 	}
 	if runtime.GOOS == "windows" {
@@ -162,17 +160,9 @@ func TestOpenRaceCreatesOnce(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "race.db")
 		start := time.Now().Add(300 * time.Millisecond)
-		var cmds []*exec.Cmd
-		var outs []*strings.Builder
+		var kids []*childproc.Child
 		for range 4 {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestOpenRaceCreatesOnce$", "-test.count=1")
-			cmd.Env = append(os.Environ(), raceChildEnv+"="+path+"@"+start.Format(time.RFC3339Nano))
-			out := &strings.Builder{}
-			cmd.Stdout, cmd.Stderr = out, out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			cmds, outs = append(cmds, cmd), append(outs, out)
+			kids = append(kids, childproc.Start(t, "TestOpenRaceCreatesOnce", path, start.Format(time.RFC3339Nano)))
 		}
 		// And goroutines of this process at the same moment.
 		var wg sync.WaitGroup
@@ -190,9 +180,9 @@ func TestOpenRaceCreatesOnce(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		for i, cmd := range cmds {
-			if err := cmd.Wait(); err != nil {
-				t.Errorf("round %d, process %d: %v\n%s", round, i, err, outs[i])
+		for i, c := range kids {
+			if err := c.Wait(); err != nil {
+				t.Errorf("round %d, process %d: %v\n%s", round, i, err, c.Output())
 			}
 		}
 		for i, err := range errs {
@@ -212,8 +202,7 @@ func TestOpenRaceCreatesOnce(t *testing.T) {
 	}
 }
 
-func raceChild(arg string) {
-	path, at, _ := strings.Cut(arg, "@")
+func raceChild(path, at string) {
 	start, _ := time.Parse(time.RFC3339Nano, at)
 	time.Sleep(time.Until(start))
 	db, err := Open(context.Background(), path)

@@ -261,23 +261,5 @@ func (d *DB) upsertComments(ctx context.Context, tx *sql.Tx, cs []bugscope.Comme
 
 // Comments returns the stored comments of one issue, oldest first.
 func (d *DB) Comments(ctx context.Context, ref bugscope.IssueRef) ([]bugscope.Comment, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT repo, id, issue_number, author, author_association, body,
-		created_at, updated_at, url FROM issue_comments WHERE repo = ? AND issue_number = ?
-		ORDER BY created_at, id`, ref.Repo, ref.Number)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []bugscope.Comment
-	for rows.Next() {
-		var c bugscope.Comment
-		var created, updated sql.NullString
-		if err := rows.Scan(&c.Repo, &c.ID, &c.IssueNumber, &c.Author, &c.AuthorAssociation, &c.Body,
-			&created, &updated, &c.URL); err != nil {
-			return nil, err
-		}
-		c.CreatedAt, c.UpdatedAt = parseTime(created), parseTime(updated)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return d.IssueComments(ctx, ref, -1)
 }

@@ -45,12 +45,7 @@ type Service struct {
 	// for the Service's life: for a command that triages many stored
 	// issues at once (the worker builds them anew for each delivery).
 	CacheSimilar bool
-	cache        map[string]*repoIndex
-}
-
-type repoIndex struct {
-	ix    *Index
-	fixes map[bugscope.IssueRef][]bugscope.Fix
+	cache        map[string]*RepoIndex
 }
 
 func (s *Service) now() time.Time {
@@ -172,29 +167,18 @@ func (s *Service) classification(ctx context.Context, ref bugscope.IssueRef, rec
 func (s *Service) similar(ctx context.Context, is bugscope.Issue, sigs []bugscope.Signal, limit int) ([]Similar, error) {
 	ri := s.cache[is.Repo]
 	if ri == nil {
-		cands, err := s.Store.SimilarCandidates(ctx, is.Repo)
-		if err != nil {
+		var err error
+		if ri, err = LoadRepoIndex(ctx, s.Store, is.Repo); err != nil {
 			return nil, err
 		}
-		fixes, err := s.Store.Fixes(ctx, bugscope.IssueFilter{Repos: []string{is.Repo}})
-		if err != nil {
-			return nil, err
-		}
-		ri = &repoIndex{ix: NewIndex(cands), fixes: fixes}
 		if s.CacheSimilar {
 			if s.cache == nil {
-				s.cache = map[string]*repoIndex{}
+				s.cache = map[string]*RepoIndex{}
 			}
 			s.cache[is.Repo] = ri
 		}
 	}
-	out := ri.ix.Find(CandidateOf(is, sigs), limit)
-	for i := range out {
-		for _, f := range ri.fixes[out[i].Issue] {
-			out[i].FixedBy = append(out[i].FixedBy, f.PullRequest)
-		}
-	}
-	return out, nil
+	return ri.Similar(CandidateOf(is, sigs), limit), nil
 }
 
 // Act makes (apply) or logs (dry-run) the GitHub calls of a decision.

@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"context"
 	"math"
 	"slices"
 	"sort"
@@ -227,6 +228,39 @@ func titleKey(toks []string) string {
 	k := slices.Clone(toks)
 	slices.Sort(k)
 	return strings.Join(slices.Compact(k), " ")
+}
+
+// RepoIndex is the similar-issue search of one repository: its stored
+// issues indexed, with the pull requests that fixed them. Triage and the
+// dashboard's issue page both search through it.
+type RepoIndex struct {
+	ix    *Index
+	fixes map[bugscope.IssueRef][]bugscope.Fix
+}
+
+// LoadRepoIndex indexes the stored issues of repo.
+func LoadRepoIndex(ctx context.Context, st SimilarStore, repo string) (*RepoIndex, error) {
+	cands, err := st.SimilarCandidates(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	fixes, err := st.Fixes(ctx, bugscope.IssueFilter{Repos: []string{repo}})
+	if err != nil {
+		return nil, err
+	}
+	return &RepoIndex{ix: NewIndex(cands), fixes: fixes}, nil
+}
+
+// Similar is Index.Find with the pull requests that fixed each issue. A
+// target without CreatedAt is compared with later issues too.
+func (ri *RepoIndex) Similar(target Candidate, limit int) []Similar {
+	out := ri.ix.Find(target, limit)
+	for i := range out {
+		for _, f := range ri.fixes[out[i].Issue] {
+			out[i].FixedBy = append(out[i].FixedBy, f.PullRequest)
+		}
+	}
+	return out
 }
 
 // CandidateOf makes the search target of an issue and its signals.

@@ -272,15 +272,21 @@ type Store interface {
 	// LatestGate returns the newest check, or an ENotFound error.
 	LatestGate(ctx context.Context) (GateResult, error)
 
-	// SimilarCandidates returns the stored issues of repo (pull requests left
-	// out) with their error signatures and exceptions.
-	SimilarCandidates(ctx context.Context, repo string) ([]Candidate, error)
-	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)
+	SimilarStore
 
 	// LastTriageRun returns when `triage --new` last ran for repo (nil:
 	// never); SaveTriageRun stores it.
 	LastTriageRun(ctx context.Context, repo string) (*time.Time, error)
 	SaveTriageRun(ctx context.Context, repo string, at time.Time) error
+}
+
+// SimilarStore is what similar-issue search reads: triage and the
+// dashboard's issue page.
+type SimilarStore interface {
+	// SimilarCandidates returns the stored issues of repo (pull requests left
+	// out) with their error signatures and exceptions.
+	SimilarCandidates(ctx context.Context, repo string) ([]Candidate, error)
+	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)
 }
 
 // IssueState is an issue as GitHub holds it now.

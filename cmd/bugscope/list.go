@@ -152,19 +152,25 @@ func (a *app) runList(ctx context.Context, o listOptions) error {
 		if err != nil {
 			return err
 		}
-		cls, err := db.Classified(ctx, bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name, Contains: nonEmpty(o.search)})
+		// The labels and the confidence are filtered in the database, as
+		// the text is: only the issues listed are loaded.
+		cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: name, Contains: nonEmpty(o.search),
+			Values: []bugscope.ValueMatch{{Dimension: "kind", Values: o.kind}, {Dimension: "root_cause", Values: o.rootCause},
+				{Dimension: "severity", Values: o.severity}, {Dimension: "patterns", Values: o.patterns},
+				{Dimension: "category", Values: o.category, Groups: true}}}
+		if o.minConf > 0 {
+			cf.MinConfidence = &o.minConf
+		}
+		if o.maxConf < 1 {
+			cf.MaxConfidence = &o.maxConf
+		}
+		cls, err := db.Classified(ctx, cf)
 		if err != nil {
 			return err
 		}
 		var rows []listed
 		for _, c := range cls {
 			l := c.Classification.Labels
-			switch {
-			case !anyOf(l["kind"], o.kind), !anyOf(l["root_cause"], o.rootCause), !anyOf(l["severity"], o.severity),
-				!anyOf(l["patterns"], o.patterns), !categoryOf(l["category"], o.category),
-				c.Classification.Confidence < o.minConf, c.Classification.Confidence > o.maxConf:
-				continue
-			}
 			is := c.Issue
 			rows = append(rows, listed{Issue: is.Ref(), Title: is.Title, State: is.State, URL: is.URL, CreatedAt: is.CreatedAt, UpdatedAt: is.UpdatedAt,
 				Comments: is.Comments, Reactions: is.Reactions, GitHub: nonNilSlice(is.Labels), Classifier: name, Labels: l, Confidence: c.Classification.Confidence})
@@ -225,34 +231,6 @@ func engineMatch(repo, engine string) bool {
 	for _, w := range strings.FieldsFunc(owner+"-"+name, func(r rune) bool { return r == '-' || r == '_' }) {
 		if w == e {
 			return true
-		}
-	}
-	return false
-}
-
-func anyOf(have, want []string) bool {
-	if len(want) == 0 {
-		return true
-	}
-	for _, w := range want {
-		if slices.Contains(have, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// categoryOf matches a category by value or by group (the part before
-// the dot).
-func categoryOf(have, want []string) bool {
-	if len(want) == 0 {
-		return true
-	}
-	for _, h := range have {
-		for _, w := range want {
-			if h == w || strings.HasPrefix(h, w+".") {
-				return true
-			}
 		}
 	}
 	return false

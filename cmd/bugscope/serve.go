@@ -147,6 +147,9 @@ func newServer(db *sqlite.DB, tax *taxonomy.Taxonomy, base pipeline.ReportOption
 		Review: func(ctx context.Context, f bugscope.IssueFilter) ([]review.Item, string, error) {
 			return pipeline.ReviewQueue(ctx, db, tax, f)
 		},
+		ReviewItems: func(ctx context.Context, final string, refs []bugscope.IssueRef) ([]review.Item, error) {
+			return pipeline.ReviewItems(ctx, db, tax, final, refs)
+		},
 		LinkHosts: base.LinkHosts,
 		Log:       logWriter{a},
 		// A report of 100,000 issues takes tens of seconds the first time:

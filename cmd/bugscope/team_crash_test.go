@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,67 +8,31 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bugscope/bugscope/internal/childproc"
 	"github.com/bugscope/bugscope/sqlite"
 )
 
-const teamServeChildEnv = "BUGSCOPE_TEAM_SERVE_CHILD"
-
 // startServeChild runs bugscope serve on db in a child process (this test
 // binary again) and returns it with its address.
-func startServeChild(t *testing.T, db string) (*exec.Cmd, string) {
+func startServeChild(t *testing.T, db string) (*childproc.Child, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestTeamServeKilledLosesNothing$", "-test.count=1")
-	cmd.Env = append(os.Environ(), teamServeChildEnv+"="+db)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-				io.Copy(io.Discard, out)
-				return
-			}
-		}
-		addr <- ""
-	}()
-	select {
-	case a := <-addr:
-		if a == "" {
-			cmd.Wait()
-			t.Fatalf("serve child printed no address: %s", stderr.String())
-		}
-		return cmd, a
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("serve child did not start: %s", stderr.String())
-	}
-	return nil, ""
+	c := childproc.Start(t, "TestTeamServeKilledLosesNothing", db)
+	return c, c.WaitLine(t, regexp.MustCompile(`open (http://127\.0\.0\.1:\d+)/`), 60*time.Second)[1]
 }
 
 // Raters answer at full speed while the server is killed (SIGKILL, no
 // shutdown): every answer it acknowledged is in the database afterwards,
 // once, with its labels; a new server takes the same sessions.
 func TestTeamServeKilledLosesNothing(t *testing.T) {
-	if db := os.Getenv(teamServeChildEnv); db != "" {
+	if args, ok := childproc.Args(t); ok {
+		db := args[0]
 		a := &app{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, quiet: true}
 		root := a.root()
 		root.SetArgs([]string{"--db", db, "serve", "--addr", "127.0.0.1:0"})
@@ -181,8 +144,7 @@ func TestTeamServeKilledLosesNothing(t *testing.T) {
 				mu.Unlock()
 				if n >= killAt {
 					once.Do(func() {
-						child.Process.Signal(syscall.SIGKILL)
-						child.Wait()
+						child.Kill()
 						close(killed)
 					})
 				}
@@ -226,7 +188,7 @@ func TestTeamServeKilledLosesNothing(t *testing.T) {
 
 	// A new server: the sessions are in the database.
 	child2, base2 := startServeChild(t, db)
-	defer func() { child2.Process.Kill(); child2.Wait() }()
+	defer child2.Kill()
 	c := clients["r0"]
 	form := url.Values{"csrf": {c.csrf}, "submission": {"after-the-restart-key"}, "issue": {refs[0]}, "label.kind": {"docs"}}
 	resp, err := c.http.PostForm(base2+"/samples/s/annotate", form)

@@ -11,7 +11,7 @@ import (
 )
 
 // teamPages are the study team's pages over db (bugscope serve mounts
-// them under http.TeamPrefixes). Each sample is labelled in its own
+// them with TeamPages.MountOn). Each sample is labelled in its own
 // taxonomy, as bugscope annotate does: the built-in one it was drawn in,
 // or the --taxonomy file of that name.
 func (a *app) teamPages(db *sqlite.DB, secure bool) (*bshttp.TeamPages, error) {
@@ -46,8 +46,6 @@ func (a *app) mountTeam(srv *bshttp.Server, db *sqlite.DB, secure bool) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range bshttp.TeamPrefixes {
-		srv.Mount(p, team)
-	}
+	team.MountOn(srv)
 	return nil
 }

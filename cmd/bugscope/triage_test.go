@@ -187,17 +187,25 @@ func jsonString(v any) string {
 }
 
 // The gate never measures a learned classifier on the hand labels it
-// learned from.
+// learned from: on the model file's out-of-fold predictions of them (as a
+// report is corrected, pipeline.GoldIndependent), or not at all.
 func TestTriageCheckRefusesTrainingLabels(t *testing.T) {
 	db := tempDB(t)
 	dump, gold := learnFixture(t, 120, 80)
 	mustRun(t, "--db", db, "import", "--repo", "o/engine", dump)
-	model := filepath.Join(t.TempDir(), "model.json.gz")
-	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "-o", model)
-	mustRun(t, "--db", db, "-q", "classify", "--model", model)
+	bare := filepath.Join(t.TempDir(), "bare.json.gz")
+	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "--cv", "0", "-o", bare)
+	mustRun(t, "--db", db, "-q", "classify", "--model", bare)
 	_, errOut, code := run(t, "--db", db, "triage", "check", "--gold", gold)
-	if code != exitInvalid || !strings.Contains(errOut, "used to train the model") {
-		t.Errorf("check on training labels: exit %d, %s", code, errOut)
+	if code != exitInvalid || !strings.Contains(errOut, "used to train the model") || !strings.Contains(errOut, "train --cv K") {
+		t.Errorf("check on training labels without out-of-fold predictions: exit %d, %s", code, errOut)
+	}
+	model := filepath.Join(t.TempDir(), "model.json.gz")
+	mustRun(t, "--db", db, "-q", "train", "--gold", gold, "-o", model) // --cv 5
+	mustRun(t, "--db", db, "-q", "classify", "--model", model)
+	out, errOut, code := run(t, "--db", db, "triage", "check", "--gold", gold)
+	if code != 0 || !strings.Contains(errOut, "80 of the hand labels were used to train the model: measured on its out-of-fold predictions") {
+		t.Errorf("check on training labels with out-of-fold predictions: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if out := mustRun(t, "--db", db, "triage", "check", "--gold", gold, "--classifier", "rules"); !strings.Contains(out, "classified by rules") {
 		t.Errorf("rules: %s", out)
