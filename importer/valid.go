@@ -1,6 +1,9 @@
 package importer
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // validJSON reports whether d is one JSON value with optional white space
 // around it, exactly as json.Valid does (FuzzValid checks it), but several
@@ -115,13 +118,15 @@ const (
 // quote) and returns the index after the closing quote.
 func scanString(d []byte, i int) (int, bool) {
 	for {
-		// Skip eight bytes at a time while none is a quote, a backslash
-		// or a control character (the exact "has a byte below n" and "has
-		// a zero byte" word tests).
+		// Skip eight bytes at a time to the first quote, backslash or
+		// control character (the "has a byte below n" and "has a zero
+		// byte" word tests: a flag can be wrong only above a true one, so
+		// the lowest flag is exact).
 		for i+8 <= len(d) {
 			w := binary.LittleEndian.Uint64(d[i:])
 			q, b := w^(ones*'"'), w^(ones*'\\')
-			if ((w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			if f := ((w-ones*0x20)&^w | (q-ones)&^q | (b-ones)&^b) & highs; f != 0 {
+				i += bits.TrailingZeros64(f) >> 3
 				break
 			}
 			i += 8

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 
@@ -75,7 +76,7 @@ func (c *contentHasher) hash(is *bugscope.Issue) string {
 
 // appendJSONString appends s as json.Marshal encodes a string: quoted,
 // with <, > and & escaped for HTML, invalid UTF-8 as \ufffd, and U+2028
-// and U+2029 escaped. Runs of eight plain ASCII bytes are copied at once.
+// and U+2029 escaped. Plain ASCII is skipped eight bytes at a time.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start, i := 0, 0
@@ -83,60 +84,60 @@ func appendJSONString(b []byte, s string) []byte {
 		if i+8 <= len(s) {
 			w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			// Any byte that is not ASCII, a control character, or one of
-			// " \ < > & (exact "has a byte below n"/"has a zero byte"
-			// word tests).
+			// Flag each byte that is not ASCII, a control character, or
+			// one of " \ < > & (the "has a byte below n"/"has a zero
+			// byte" word tests: a flag can be wrong only above a true
+			// one, so the lowest flag is exact).
 			q, bs, lt, gt, amp := w^(ones*'"'), w^(ones*'\\'), w^(ones*'<'), w^(ones*'>'), w^(ones*'&')
-			bad := w | (w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp
-			if bad&highs == 0 {
+			bad := (w | (w-ones*0x20)&^w | (q-ones)&^q | (bs-ones)&^bs | (lt-ones)&^lt | (gt-ones)&^gt | (amp-ones)&^amp) & highs
+			if bad == 0 {
 				i += 8
 				continue
 			}
+			i += bits.TrailingZeros64(bad) >> 3
 		}
-		// Byte by byte to the end of this word, as json.Marshal does.
-		for end := min(i+8, len(s)); i < end; {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if htmlSafe(c) {
-					i++
-					continue
-				}
-				b = append(b, s[start:i]...)
-				switch c {
-				case '\\', '"':
-					b = append(b, '\\', c)
-				case '\b':
-					b = append(b, '\\', 'b')
-				case '\f':
-					b = append(b, '\\', 'f')
-				case '\n':
-					b = append(b, '\\', 'n')
-				case '\r':
-					b = append(b, '\\', 'r')
-				case '\t':
-					b = append(b, '\\', 't')
-				default:
-					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-				}
+		// The byte at i needs a look, as json.Marshal gives it.
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if htmlSafe(c) {
 				i++
-				start = i
 				continue
 			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			switch {
-			case r == utf8.RuneError && size == 1:
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-			case r == '\u2028' || r == '\u2029':
-				b = append(b, s[start:i]...)
-				b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
 			default:
-				i += size
-				continue
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
 			}
-			i += size
+			i++
 			start = i
+			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')

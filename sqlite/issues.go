@@ -45,8 +45,8 @@ func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress
 // put checks the issue and computes its hashes in the caller's goroutine,
 // and hands it to a writer goroutine that stores it, in the order put, so
 // that parsing and storing use both cores; an error of the writer's
-// (SQLite's) is returned by a later put, by totals' caller's next put, or
-// by StoreIssues, and rolls everything back all the same.
+// (SQLite's, naming the issue) is returned by a later put or by
+// StoreIssues itself, and rolls everything back all the same.
 func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error, totals func() bugscope.UpsertStats) error) (bugscope.UpsertStats, error) {
 	var st bugscope.UpsertStats
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -244,9 +244,11 @@ func newIssueWriter(ctx context.Context, tx *sql.Tx, now time.Time) (*issueWrite
 		title=?, body=?, labels=?, state=?, author_association=?, created_at=?, updated_at=?, closed_at=?,
 		comments=?, reactions=?, url=?, is_pull_request=?, content_hash=?, text_hash=?, stored_at=? WHERE id=?`},
 		{&w.delLabels, `DELETE FROM issue_labels WHERE issue_id = ?`},
-		// One statement per issue, whatever its labels: they are the JSON
-		// array stored beside it.
-		{&w.insLabels, `INSERT OR IGNORE INTO issue_labels (issue_id, label) SELECT ?, value FROM json_each(?)`},
+		// One row a statement: a statement that may write several rows
+		// (INSERT ... SELECT FROM json_each) keeps a statement journal,
+		// since the foreign key could abort it halfway, which costs more
+		// than the statements saved.
+		{&w.insLabels, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`},
 	} {
 		var err error
 		if *s.stmt, err = tx.PrepareContext(ctx, s.q); err != nil {
@@ -342,8 +344,12 @@ func (w *issueWriter) storeLabels(id int64, r *preparedIssue) error {
 	if len(r.is.Labels) == 0 {
 		return nil
 	}
-	_, err := w.insLabels.ExecContext(w.ctx, id, r.labels)
-	return err
+	for _, l := range r.is.Labels {
+		if _, err := w.insLabels.ExecContext(w.ctx, id, l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // backfillTextHash gives the issues of a database made before text
