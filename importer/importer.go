@@ -481,8 +481,8 @@ func (p *parser) issue(s int) (int, error) {
 	idx := p.obj
 	p.obj++
 	end, complete := p.value(s)
-	if !json.Valid(p.data[s:end]) {
-		// Valid says only whether; Unmarshal says where.
+	if !validJSON(p.data[s:end]) {
+		// validJSON says only whether; Unmarshal says where.
 		return 0, p.jsonErr(json.Unmarshal(p.data[s:end], new(json.RawMessage)), s, end, complete, idx)
 	}
 	var raw rawIssue
@@ -529,8 +529,8 @@ func (p *parser) skipChecked(s int) (int, error) {
 	if end == s {
 		return 0, p.errAt(s, -1, "", fmt.Errorf("found %s, want a JSON value", p.snippet(s)))
 	}
-	if err := json.Unmarshal(p.data[s:end], new(json.RawMessage)); err != nil {
-		return 0, p.jsonErr(err, s, end, complete, -1)
+	if !validJSON(p.data[s:end]) {
+		return 0, p.jsonErr(json.Unmarshal(p.data[s:end], new(json.RawMessage)), s, end, complete, -1)
 	}
 	return end, nil
 }
@@ -765,7 +765,10 @@ func unquote(b []byte) string {
 // too. It saves the
 // second validation json.Unmarshal would make of long bodies.
 func unescape(in []byte) string {
-	if bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+	// A backslash cannot split a UTF-8 sequence, so the runs between
+	// escapes are valid when the whole is: checked once, not per run.
+	valid := utf8.Valid(in)
+	if valid && bytes.IndexByte(in, '\\') < 0 {
 		return string(in)
 	}
 	var b strings.Builder
@@ -775,7 +778,11 @@ func unescape(in []byte) string {
 		if k < 0 {
 			k = len(in)
 		}
-		writeUTF8(&b, in[:k])
+		if valid {
+			b.Write(in[:k])
+		} else {
+			writeUTF8(&b, in[:k])
+		}
 		if in = in[k:]; len(in) < 2 {
 			break
 		}

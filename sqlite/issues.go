@@ -2,13 +2,13 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bugscope/bugscope"
@@ -41,6 +41,12 @@ func (d *DB) UpsertIssues(ctx context.Context, issues []bugscope.Issue, progress
 // this transaction: it is stored by the same rule, and not counted again.
 // totals returns the counts so far (for the part of a caller's work).
 // The connection's page cache is enlarged for the bulk work (BulkCacheKiB).
+//
+// put checks the issue and computes its hashes in the caller's goroutine,
+// and hands it to a writer goroutine that stores it, in the order put, so
+// that parsing and storing use both cores; an error of the writer's
+// (SQLite's, naming the issue) is returned by a later put or by
+// StoreIssues itself, and rolls everything back all the same.
 func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Issue, dup bool) error, totals func() bugscope.UpsertStats) error) (bugscope.UpsertStats, error) {
 	var st bugscope.UpsertStats
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
@@ -52,7 +58,12 @@ func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Is
 			return err
 		}
 		defer w.close()
-		if err := fill(w.put, func() bugscope.UpsertStats { return w.st }); err != nil {
+		q := newStoreQueue(w)
+		err = fill(q.put, q.totals)
+		if werr := q.finish(err != nil); err == nil {
+			err = werr
+		}
+		if err != nil {
 			return err
 		}
 		st = w.st
@@ -64,37 +75,180 @@ func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Is
 	return st, nil
 }
 
+// storeQueue hands prepared issues to the writer goroutine in batches, so
+// that the two goroutines meet once per batch rather than once per issue.
+type storeQueue struct {
+	w       *issueWriter
+	prep    issuePrep
+	batch   []preparedIssue
+	work    chan []preparedIssue
+	free    chan []preparedIssue
+	pending sync.WaitGroup // batches sent and not yet stored
+	done    chan struct{}  // closed when the writer goroutine has ended
+	stop    atomic.Bool    // the caller failed: store no more
+	failed  atomic.Bool    // err is set
+	err     error          // the writer's first error
+}
+
+const (
+	storeBatch  = 64 // issues handed over at a time
+	storeQueued = 4  // batches waiting, at most: memory stays bounded
+)
+
+func newStoreQueue(w *issueWriter) *storeQueue {
+	q := &storeQueue{w: w, work: make(chan []preparedIssue, storeQueued), free: make(chan []preparedIssue, storeQueued+2),
+		done: make(chan struct{})}
+	go q.write()
+	return q
+}
+
+func (q *storeQueue) write() {
+	defer close(q.done)
+	for b := range q.work {
+		for i := range b {
+			if q.failed.Load() || q.stop.Load() {
+				break
+			}
+			if err := q.w.store(&b[i]); err != nil {
+				q.err = err
+				q.failed.Store(true)
+			}
+		}
+		clear(b) // drop the texts before the slice is reused
+		select {
+		case q.free <- b[:0]:
+		default:
+		}
+		q.pending.Done()
+	}
+}
+
+func (q *storeQueue) put(is *bugscope.Issue, dup bool) error {
+	if q.failed.Load() {
+		return q.err // set before failed
+	}
+	r, err := q.prep.prepare(is, dup)
+	if err != nil {
+		return err
+	}
+	if q.batch == nil {
+		select {
+		case q.batch = <-q.free:
+		default:
+			q.batch = make([]preparedIssue, 0, storeBatch)
+		}
+	}
+	if q.batch = append(q.batch, r); len(q.batch) == storeBatch {
+		q.send()
+	}
+	return nil
+}
+
+func (q *storeQueue) send() {
+	if len(q.batch) == 0 {
+		return
+	}
+	q.pending.Add(1)
+	q.work <- q.batch
+	q.batch = nil
+}
+
+// totals waits until every issue put is stored and returns the counts.
+func (q *storeQueue) totals() bugscope.UpsertStats {
+	q.send()
+	q.pending.Wait()
+	return q.w.st
+}
+
+// finish ends the writer goroutine, after storing what was put unless
+// abort, and returns its error.
+func (q *storeQueue) finish(abort bool) error {
+	if abort {
+		q.stop.Store(true)
+	} else {
+		q.send()
+	}
+	close(q.work)
+	<-q.done
+	return q.err
+}
+
 // BulkCacheKiB is the page cache of a connection that stores issues in
 // bulk (SQLite's default is 2 MiB): large enough that the indexes' pages
 // stay in memory on imports of a million issues instead of spilling into
 // the write-ahead log again and again.
 const BulkCacheKiB = 64 << 10
 
+// preparedIssue is an issue checked and hashed, ready to store.
+type preparedIssue struct {
+	is                     bugscope.Issue
+	dup                    bool
+	labels, hash, textHash string
+}
+
+// issuePrep prepares issues, keeping its buffers for the next one.
+type issuePrep struct {
+	hasher contentHasher
+	labels []byte
+}
+
+func (p *issuePrep) prepare(is *bugscope.Issue, dup bool) (preparedIssue, error) {
+	if err := bugscope.ValidateRepo(is.Repo); err != nil {
+		return preparedIssue{}, fmt.Errorf("issue #%d: %w", is.Number, err)
+	}
+	// The JSON array of the labels, as json.Marshal writes it.
+	b := append(p.labels[:0], '[')
+	for i, l := range is.Labels {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, l)
+	}
+	p.labels = append(b, ']')
+	return preparedIssue{is: *is, dup: dup, labels: string(p.labels), hash: p.hasher.hash(is), textHash: is.TextHash()}, nil
+}
+
 // issueWriter stores issues with prepared statements inside a transaction.
 type issueWriter struct {
-	ctx                                 context.Context
-	find, ins, upd, delLabels, insLabel *sql.Stmt
-	stamp                               string
-	st                                  bugscope.UpsertStats
-	labelsJSON                          []byte
+	ctx                                          context.Context
+	find, ins, insNew, upd, delLabels, insLabels *sql.Stmt
+	stamp                                        string
+	st                                           bugscope.UpsertStats
+	prep                                         issuePrep
+	// insertFirst: the table was empty when the transaction began, so an
+	// issue is inserted without looking for a stored version first; only
+	// the rare conflict (an issue of an earlier file) looks it up.
+	insertFirst bool
 }
+
+const insertIssue = `INSERT INTO issues
+		(repo, number, title, body, labels, state, author_association, created_at, updated_at, closed_at,
+		 comments, reactions, url, is_pull_request, content_hash, text_hash, stored_at)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 func newIssueWriter(ctx context.Context, tx *sql.Tx, now time.Time) (*issueWriter, error) {
 	w := &issueWriter{ctx: ctx, stamp: now.UTC().Format(timeLayout)}
+	var stored bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM issues)`).Scan(&stored); err != nil {
+		return nil, err
+	}
+	w.insertFirst = !stored
 	for _, s := range []struct {
 		stmt **sql.Stmt
 		q    string
 	}{
 		{&w.find, `SELECT id, updated_at, content_hash FROM issues WHERE repo = ? AND number = ?`},
-		{&w.ins, `INSERT INTO issues
-		(repo, number, title, body, labels, state, author_association, created_at, updated_at, closed_at,
-		 comments, reactions, url, is_pull_request, content_hash, text_hash, stored_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&w.ins, insertIssue},
+		{&w.insNew, insertIssue + ` ON CONFLICT (repo, number) DO NOTHING`},
 		{&w.upd, `UPDATE issues SET
 		title=?, body=?, labels=?, state=?, author_association=?, created_at=?, updated_at=?, closed_at=?,
 		comments=?, reactions=?, url=?, is_pull_request=?, content_hash=?, text_hash=?, stored_at=? WHERE id=?`},
 		{&w.delLabels, `DELETE FROM issue_labels WHERE issue_id = ?`},
-		{&w.insLabel, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`},
+		// One row a statement: a statement that may write several rows
+		// (INSERT ... SELECT FROM json_each) keeps a statement journal,
+		// since the foreign key could abort it halfway, which costs more
+		// than the statements saved.
+		{&w.insLabels, `INSERT OR IGNORE INTO issue_labels (issue_id, label) VALUES (?, ?)`},
 	} {
 		var err error
 		if *s.stmt, err = tx.PrepareContext(ctx, s.q); err != nil {
@@ -106,39 +260,57 @@ func newIssueWriter(ctx context.Context, tx *sql.Tx, now time.Time) (*issueWrite
 }
 
 func (w *issueWriter) close() {
-	for _, s := range []*sql.Stmt{w.find, w.ins, w.upd, w.delLabels, w.insLabel} {
+	for _, s := range []*sql.Stmt{w.find, w.ins, w.insNew, w.upd, w.delLabels, w.insLabels} {
 		if s != nil {
 			s.Close()
 		}
 	}
 }
 
+// put stores one issue (prepared here, in the writer's goroutine).
 func (w *issueWriter) put(is *bugscope.Issue, dup bool) error {
-	ctx := w.ctx
-	if err := bugscope.ValidateRepo(is.Repo); err != nil {
-		return fmt.Errorf("issue #%d: %w", is.Number, err)
+	r, err := w.prep.prepare(is, dup)
+	if err != nil {
+		return err
 	}
-	labels := is.Labels
-	if labels == nil {
-		labels = []string{}
-	}
-	w.labelsJSON, _ = appendJSONStrings(w.labelsJSON[:0], labels)
-	labelsJSON := string(w.labelsJSON)
-	hash := contentHash(is)
-	var id int64
-	var storedUpdated sql.NullString
-	var storedHash string
+	return w.store(&r)
+}
+
+func (w *issueWriter) store(r *preparedIssue) error {
+	ctx, is := w.ctx, &r.is
 	count := func(n *int) {
-		if !dup {
+		if !r.dup {
 			*n++
 		}
 	}
+	insert := func(stmt *sql.Stmt) (sql.Result, error) {
+		return stmt.ExecContext(ctx, is.Repo, is.Number, is.Title, is.Body, r.labels, is.State,
+			is.AuthorAssociation, formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
+			is.Comments, is.Reactions, is.URL, is.IsPullRequest, r.hash, r.textHash, w.stamp)
+	}
+	var id int64
+	if w.insertFirst && !r.dup {
+		res, err := insert(w.insNew)
+		if err != nil {
+			return fmt.Errorf("store %s: %w", is.Ref(), err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			if id, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			count(&w.st.Inserted)
+			return w.storeLabels(id, r)
+		}
+		// Stored by this transaction already: as below.
+	}
+	var storedUpdated sql.NullString
+	var storedHash string
 	err := w.find.QueryRowContext(ctx, is.Repo, is.Number).Scan(&id, &storedUpdated, &storedHash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		res, err := w.ins.ExecContext(ctx, is.Repo, is.Number, is.Title, is.Body, labelsJSON, is.State,
-			is.AuthorAssociation, formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
-			is.Comments, is.Reactions, is.URL, is.IsPullRequest, hash, is.TextHash(), w.stamp)
+		res, err := insert(w.ins)
 		if err != nil {
 			return fmt.Errorf("store %s: %w", is.Ref(), err)
 		}
@@ -148,16 +320,16 @@ func (w *issueWriter) put(is *bugscope.Issue, dup bool) error {
 		count(&w.st.Inserted)
 	case err != nil:
 		return err
-	case storedHash == hash:
+	case storedHash == r.hash:
 		count(&w.st.Unchanged)
 		return nil
 	case olderThanStored(is.UpdatedAt, storedUpdated):
 		count(&w.st.Stale)
 		return nil
 	default:
-		if _, err := w.upd.ExecContext(ctx, is.Title, is.Body, labelsJSON, is.State, is.AuthorAssociation,
+		if _, err := w.upd.ExecContext(ctx, is.Title, is.Body, r.labels, is.State, is.AuthorAssociation,
 			formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt), is.Comments, is.Reactions,
-			is.URL, is.IsPullRequest, hash, is.TextHash(), w.stamp, id); err != nil {
+			is.URL, is.IsPullRequest, r.hash, r.textHash, w.stamp, id); err != nil {
 			return fmt.Errorf("update %s: %w", is.Ref(), err)
 		}
 		if _, err := w.delLabels.ExecContext(ctx, id); err != nil {
@@ -165,19 +337,19 @@ func (w *issueWriter) put(is *bugscope.Issue, dup bool) error {
 		}
 		count(&w.st.Updated)
 	}
-	for _, l := range labels {
-		if _, err := w.insLabel.ExecContext(ctx, id, l); err != nil {
+	return w.storeLabels(id, r)
+}
+
+func (w *issueWriter) storeLabels(id int64, r *preparedIssue) error {
+	if len(r.is.Labels) == 0 {
+		return nil
+	}
+	for _, l := range r.is.Labels {
+		if _, err := w.insLabels.ExecContext(w.ctx, id, l); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// appendJSONStrings appends the JSON array of ss to b, as json.Marshal
-// writes it.
-func appendJSONStrings(b []byte, ss []string) ([]byte, error) {
-	out, err := json.Marshal(ss)
-	return append(b, out...), err
 }
 
 // backfillTextHash gives the issues of a database made before text
@@ -224,22 +396,6 @@ func (d *DB) backfillTextHash(ctx context.Context) error {
 // stored one (bugscope.Replaces).
 func olderThanStored(incoming *time.Time, stored sql.NullString) bool {
 	return !bugscope.Replaces(incoming, parseTime(stored))
-}
-
-func contentHash(is *bugscope.Issue) string {
-	h := sha256.New()
-	b, _ := json.Marshal(struct {
-		T, B, S, A string
-		L          []string
-		C, U, X    any
-		N, R       int
-		URL        string
-		PR         bool
-	}{is.Title, is.Body, is.State, is.AuthorAssociation, is.Labels,
-		formatTime(is.CreatedAt), formatTime(is.UpdatedAt), formatTime(is.ClosedAt),
-		is.Comments, is.Reactions, is.URL, is.IsPullRequest})
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 const issueColumns = `id, repo, number, title, body, labels, state, author_association, created_at, updated_at,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -552,5 +553,104 @@ func TestCountsAndCountIssues(t *testing.T) {
 	}
 	if want := map[string]int{"a/x": 2, "b/y": 1}; !reflect.DeepEqual(byRepo, want) {
 		t.Errorf("CountIssues(closed) = %v, want %v", byRepo, want)
+	}
+}
+
+// TestStoreIssuesRepeatsOnFreshTable stores, into an empty table (where
+// issues are inserted without a look-up first), copies of one issue as
+// later files of one import bring them: each is stored by the rule of
+// UpsertIssues, and totals counts what was stored so far.
+func TestStoreIssuesRepeatsOnFreshTable(t *testing.T) {
+	const t1, t2, t3 = "2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z", "2024-05-03T10:00:00Z"
+	steps := []struct {
+		is   bugscope.Issue
+		dup  bool
+		want bugscope.UpsertStats // totals after the step
+	}{
+		{mk("o/r", 1, "v1", t1, "bug"), false, bugscope.UpsertStats{Inserted: 1}},
+		{mk("o/r", 2, "other", t1), false, bugscope.UpsertStats{Inserted: 2}},
+		{mk("o/r", 1, "v2", t2, "cuda"), false, bugscope.UpsertStats{Inserted: 2, Updated: 1}},
+		{mk("o/r", 1, "v1", t1, "bug"), false, bugscope.UpsertStats{Inserted: 2, Updated: 1, Stale: 1}},
+		{mk("o/r", 1, "v2", t2, "cuda"), false, bugscope.UpsertStats{Inserted: 2, Updated: 1, Stale: 1, Unchanged: 1}},
+		{mk("o/r", 1, "v3", t3, "rocm"), true, bugscope.UpsertStats{Inserted: 2, Updated: 1, Stale: 1, Unchanged: 1}},
+		{mk("O/R", 1, "other case", t1), true, bugscope.UpsertStats{Inserted: 2, Updated: 1, Stale: 1, Unchanged: 1}},
+	}
+	db := openTest(t)
+	ctx := context.Background()
+	st, err := db.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, totals func() bugscope.UpsertStats) error {
+		for i, s := range steps {
+			if err := put(&s.is, s.dup); err != nil {
+				return err
+			}
+			if got := totals(); got != s.want {
+				t.Errorf("step %d: totals %+v, want %+v", i, got, s.want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := steps[len(steps)-1].want; st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	is, err := db.Issue(ctx, bugscope.IssueRef{Repo: "o/r", Number: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if is.Title != "v3" || !reflect.DeepEqual(is.Labels, []string{"rocm"}) {
+		t.Errorf("o/r#1 = %q %v, want v3 [rocm]", is.Title, is.Labels)
+	}
+	if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"rocm"}}); !reflect.DeepEqual(got, []string{"o/r#1"}) {
+		t.Errorf("label rocm finds %v", got)
+	}
+	for _, l := range []string{"bug", "cuda"} {
+		if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{l}}); len(got) != 0 {
+			t.Errorf("replaced label %s finds %v", l, got)
+		}
+	}
+	if n := countAll(t, db); n != 3 { // o/r#1, o/r#2, O/R#1
+		t.Errorf("%d issues stored, want 3", n)
+	}
+}
+
+// TestStoreIssuesWriterFails makes SQLite refuse one issue of many (a
+// trigger), on an empty table and on one with issues: the error comes
+// back, put stops taking issues, and nothing of the batch is stored.
+func TestStoreIssuesWriterFails(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	if _, err := db.db.Exec(`CREATE TRIGGER refuse BEFORE INSERT ON issues WHEN NEW.number = 150
+		BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	for _, stored := range []bool{false, true} {
+		if stored {
+			upsert(t, db, mk("o/r", 1, "before", "2024-01-01T00:00:00Z", "bug"))
+		}
+		before := countAll(t, db)
+		puts := 0
+		_, err := db.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, _ func() bugscope.UpsertStats) error {
+			for n := 1; n <= 5000; n++ {
+				is := mk("o/r", n, fmt.Sprint("issue ", n), "2024-02-01T00:00:00Z", "new")
+				if err := put(&is, false); err != nil {
+					return err
+				}
+				puts++
+			}
+			return nil
+		})
+		if err == nil || !strings.Contains(err.Error(), "refused by the test") || !strings.Contains(err.Error(), "o/r#150") {
+			t.Fatalf("stored: %v, want the trigger's error naming o/r#150", err)
+		}
+		if puts == 5000 {
+			t.Errorf("put took every issue after the writer failed")
+		}
+		if n := countAll(t, db); n != before {
+			t.Errorf("%d issues after the failed batch, want %d", n, before)
+		}
+		if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"new"}}); len(got) != 0 {
+			t.Errorf("labels of the failed batch stored: %d", len(got))
+		}
 	}
 }
