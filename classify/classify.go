@@ -214,14 +214,43 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
 				return
 			}
+			if r.need != nil && !r.need.mayMatch(lowered(field, text)[a:b]) {
+				return // none of the literals a match needs is there
+			}
 			var loc []int
-			if r.reLower != nil {
-				loc = r.reLower.FindStringIndex(lowered(field, text)[a:b])
+			find := func(a, b int) []int {
+				var loc []int
+				if r.reLower != nil {
+					loc = r.reLower.FindStringIndex(lowered(field, text)[a:b])
+				} else {
+					loc = r.re.FindStringIndex(text[a:b])
+				}
+				if loc != nil {
+					loc[0], loc[1] = a+loc[0], a+loc[1]
+				}
+				return loc
+			}
+			if !r.inLine || r.need == nil {
+				loc = find(a, b)
 			} else {
-				loc = r.re.FindStringIndex(text[a:b])
+				// A match lies within one line: the leftmost is in the
+				// first line that has one, and only lines that hold
+				// what a match needs are tried.
+				low := lowered(field, text)
+				for la := a; la < b && loc == nil; {
+					lb := la + strings.IndexByte(low[la:b], '\n')
+					next := lb + 1
+					if lb < la {
+						lb, next = b, b
+					}
+					if r.need.mayMatch(low[la:lb]) {
+						loc = find(la, lb)
+					}
+					la = next
+				}
 			}
 			if loc != nil {
-				a, b := a+loc[0], a+loc[1]
+				a, b := loc[0], loc[1]
 				if other[r.index].rule == nil {
 					sc.touchedOther = append(sc.touchedOther, r.index)
 				}

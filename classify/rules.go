@@ -136,6 +136,8 @@ type compiledRule struct {
 	index    int
 	re       *regexp.Regexp
 	reLower  *regexp.Regexp      // re for ASCII-lowered text (lowerRegex), or nil
+	need     *need               // what a text needs for re to match (needOf), or nil
+	inLine   bool                // every match of re lies within a line (inLine)
 	regions  [numRegions]float64 // weight per region; body expanded to text and log
 	labels   []string            // lower case
 	unless   []int
@@ -410,6 +412,8 @@ func (rs *RuleSet) compile() error {
 			}
 			r.re = re
 			r.reLower = lowerRegex(r.Regex)
+			r.need = needOf(r.Regex)
+			r.inLine = inLine(r.Regex)
 			bodyRegions := false
 			for i, w := range r.regions {
 				bodyRegions = bodyRegions || i != regTitle && w > 0
