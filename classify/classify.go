@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/ac"
 	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -153,11 +154,11 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		seg := text[s.start:s.end]
 		var near []int // prefilter hits: rule index, then byte offset
 		cands, guards = cands[:0], guards[:0]
-		it := rs.ac.IterOverlapping(seg)
-		for m := it.Next(); m != nil; m = it.Next() {
-			p := &rs.phrases[m.Pattern()]
+		sc.found = rs.ac.Append(sc.found[:0], seg, s.start)
+		for _, m := range sc.found {
+			p := &rs.phrases[m.Pattern]
 			r := rs.rules[p.rule]
-			start, end := s.start+m.Start(), s.start+m.End()
+			start, end := m.Start, m.End
 			reg := region
 			if reg != regTitle && reg != regCmd && reg != regEnv && inToken(text, start) {
 				reg = regCmd
@@ -176,7 +177,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			case p.except:
 				guards = append(guards, cand{pattern: p.rule, start: start, end: end})
 			default:
-				cands = append(cands, cand{pattern: m.Pattern(), start: start, end: end, region: reg})
+				cands = append(cands, cand{pattern: m.Pattern, start: start, end: end, region: reg})
 			}
 		}
 		for i, c := range cands {
@@ -377,6 +378,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 type matchScratch struct {
 	phraseBest, other     []hit
 	touched, touchedOther []int
+	found                 []ac.Match // the automaton's matches in one span
 }
 
 func (sc *matchScratch) release(rs *RuleSet) {
