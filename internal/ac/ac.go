@@ -105,17 +105,27 @@ func New(literals []string) *Automaton {
 			}
 		}
 	}
-	a.next = make([]int32, len(trie))
-	for i, t := range trie {
-		v := t * int32(n) << 1
-		if len(outs[t]) > 0 {
-			v |= 1
-		}
-		a.next[i] = v
+	// States renumbered breadth first: the shallow states, where a scan
+	// spends most of its time, share the first rows of the table and stay
+	// in the cache.
+	order := append([]int32{0}, queue...)
+	id := make([]int32, states)
+	for i, s := range order {
+		id[s] = int32(i)
 	}
+	a.next = make([]int32, len(trie))
 	a.outStart = make([]int32, states+1)
-	for s, o := range outs {
-		a.outStart[s+1] = a.outStart[s] + int32(len(o))
+	for i, s := range order {
+		for c := 0; c < n; c++ {
+			t := trie[int(s)*n+c]
+			v := id[t] * int32(n) << 1
+			if len(outs[t]) > 0 {
+				v |= 1
+			}
+			a.next[i*n+c] = v
+		}
+		o := outs[s]
+		a.outStart[i+1] = a.outStart[i] + int32(len(o))
 		a.outs = append(a.outs, o...)
 	}
 	a.lens = make([]int32, len(literals))
