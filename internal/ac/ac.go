@@ -18,7 +18,7 @@ type Match struct {
 
 // Automaton is a compiled set of literals. It is safe for concurrent use.
 type Automaton struct {
-	class  [256]uint8
+	class  [256]uint16
 	stride int
 	// next holds, per state and byte class, the next state as its row
 	// offset (state × stride) shifted left once, the low bit set when that
@@ -31,24 +31,36 @@ type Automaton struct {
 	lens     []int32
 }
 
-// New compiles the literals. An empty literal never matches.
-func New(literals []string) *Automaton {
+// New compiles the literals, to be matched ASCII case-insensitively. An
+// empty literal never matches.
+func New(literals []string) *Automaton { return build(literals, true) }
+
+// NewCaseSensitive compiles literals to be matched as they are written.
+func NewCaseSensitive(literals []string) *Automaton { return build(literals, false) }
+
+func build(literals []string, fold bool) *Automaton {
 	a := &Automaton{}
 	var used [256]bool
 	for _, l := range literals {
 		for i := 0; i < len(l); i++ {
-			used[lower(l[i])] = true
+			if fold {
+				used[lower(l[i])] = true
+			} else {
+				used[l[i]] = true
+			}
 		}
 	}
 	n := 1 // class 0: bytes in no literal
 	for b := 0; b < 256; b++ {
-		if used[b] && !('A' <= b && b <= 'Z') {
-			a.class[b] = uint8(n)
+		if used[b] && !(fold && 'A' <= b && b <= 'Z') {
+			a.class[b] = uint16(n)
 			n++
 		}
 	}
-	for b := 'A'; b <= 'Z'; b++ {
-		a.class[b] = a.class[b+'a'-'A']
+	if fold {
+		for b := 'A'; b <= 'Z'; b++ {
+			a.class[b] = a.class[b+'a'-'A']
+		}
 	}
 	a.stride = n
 	// The trie, with -1 for a missing edge.
@@ -152,6 +164,18 @@ func (a *Automaton) Append(ms []Match, text string, base int) []Match {
 		}
 	}
 	return ms
+}
+
+// Contains reports whether text holds one of the literals.
+func (a *Automaton) Contains(text string) bool {
+	next, class := a.next, &a.class
+	s := int32(0)
+	for i := 0; i < len(text); i++ {
+		if s = next[int(s>>1)+int(class[text[i]])]; s&1 != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func lower(b byte) byte {

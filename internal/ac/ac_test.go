@@ -76,3 +76,31 @@ func FuzzAgreesWithLibrary(f *testing.F) {
 		check(t, ls, text)
 	})
 }
+
+func TestCaseSensitiveContains(t *testing.T) {
+	a := NewCaseSensitive([]string{"Error:", "ERROR", "failed", "what():"})
+	for text, want := range map[string]bool{"": false, "an error: x": false, "RuntimeError: x": true, "ERROR 01-02": true,
+		"Failed": false, "it failed": true, "what(): boom": true, "Error;": false} {
+		if got := a.Contains(text); got != want {
+			t.Errorf("Contains(%q) = %v, want %v", text, got, want)
+		}
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	lits := []string{"aB", "b", "Ab c", "\xff\x00"}
+	a = NewCaseSensitive(lits)
+	for range 2000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			const alpha = "aAbB c\xff\x00"
+			b.WriteByte(alpha[r.IntN(len(alpha))])
+		}
+		s := b.String()
+		want := false
+		for _, l := range lits {
+			want = want || strings.Contains(s, l)
+		}
+		if a.Contains(s) != want {
+			t.Fatalf("Contains(%q) = %v", s, !want)
+		}
+	}
+}
