@@ -160,6 +160,9 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			r := rs.rules[p.rule]
 			start, end := m.Start, m.End
 			reg := region
+			if r.weight(reg, s.err) == 0 && r.regions[regCmd] == 0 {
+				continue // counts nowhere, inside a token or not
+			}
 			if reg != regTitle && reg != regCmd && reg != regEnv && inToken(text, start) {
 				reg = regCmd
 			}
