@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/ac"
 	"github.com/bugscope/bugscope/internal/par"
 	"github.com/bugscope/bugscope/taxonomy"
 )
@@ -153,12 +154,15 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		seg := text[s.start:s.end]
 		var near []int // prefilter hits: rule index, then byte offset
 		cands, guards = cands[:0], guards[:0]
-		it := rs.ac.IterOverlapping(seg)
-		for m := it.Next(); m != nil; m = it.Next() {
-			p := &rs.phrases[m.Pattern()]
+		sc.found = rs.ac.Append(sc.found[:0], seg, s.start)
+		for _, m := range sc.found {
+			p := &rs.phrases[m.Pattern]
 			r := rs.rules[p.rule]
-			start, end := s.start+m.Start(), s.start+m.End()
+			start, end := m.Start, m.End
 			reg := region
+			if r.weight(reg, s.err) == 0 && r.regions[regCmd] == 0 {
+				continue // counts nowhere, inside a token or not
+			}
 			if reg != regTitle && reg != regCmd && reg != regEnv && inToken(text, start) {
 				reg = regCmd
 			}
@@ -176,7 +180,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			case p.except:
 				guards = append(guards, cand{pattern: p.rule, start: start, end: end})
 			default:
-				cands = append(cands, cand{pattern: m.Pattern(), start: start, end: end, region: reg})
+				cands = append(cands, cand{pattern: m.Pattern, start: start, end: end, region: reg})
 			}
 		}
 		for i, c := range cands {
@@ -214,14 +218,43 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 			if r.re == nil || w == 0 || other[r.index].rule != nil && other[r.index].weight >= w {
 				return
 			}
+			if r.need != nil && !r.need.mayMatch(lowered(field, text)[a:b]) {
+				return // none of the literals a match needs is there
+			}
 			var loc []int
-			if r.reLower != nil {
-				loc = r.reLower.FindStringIndex(lowered(field, text)[a:b])
+			find := func(a, b int) []int {
+				var loc []int
+				if r.reLower != nil {
+					loc = r.reLower.FindStringIndex(lowered(field, text)[a:b])
+				} else {
+					loc = r.re.FindStringIndex(text[a:b])
+				}
+				if loc != nil {
+					loc[0], loc[1] = a+loc[0], a+loc[1]
+				}
+				return loc
+			}
+			if !r.inLine || r.need == nil {
+				loc = find(a, b)
 			} else {
-				loc = r.re.FindStringIndex(text[a:b])
+				// A match lies within one line: the leftmost is in the
+				// first line that has one, and only lines that hold
+				// what a match needs are tried.
+				low := lowered(field, text)
+				for la := a; la < b && loc == nil; {
+					lb := la + strings.IndexByte(low[la:b], '\n')
+					next := lb + 1
+					if lb < la {
+						lb, next = b, b
+					}
+					if r.need.mayMatch(low[la:lb]) {
+						loc = find(la, lb)
+					}
+					la = next
+				}
 			}
 			if loc != nil {
-				a, b := a+loc[0], a+loc[1]
+				a, b := loc[0], loc[1]
 				if other[r.index].rule == nil {
 					sc.touchedOther = append(sc.touchedOther, r.index)
 				}
@@ -348,6 +381,7 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 type matchScratch struct {
 	phraseBest, other     []hit
 	touched, touchedOther []int
+	found                 []ac.Match // the automaton's matches in one span
 }
 
 func (sc *matchScratch) release(rs *RuleSet) {

@@ -1,6 +1,10 @@
 package classify
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/bugscope/bugscope/internal/ac"
+)
 
 // What a line of a report holds, beyond the section it is in. A careful
 // reader takes a symptom from the reporter's prose and from the error
@@ -272,14 +276,10 @@ var errorMarkers = []string{
 
 // isErrorLine reports whether a line carries an error message (a prose or
 // log line, never a command or frame).
-func isErrorLine(line string) bool {
-	for _, m := range errorMarkers {
-		if strings.Contains(line, m) {
-			return true
-		}
-	}
-	return false
-}
+func isErrorLine(line string) bool { return errorMarkerAC.Contains(line) }
+
+// errorMarkerAC finds any error marker in one pass over a line.
+var errorMarkerAC = ac.NewCaseSensitive(errorMarkers)
 
 // inToken reports whether text[start:end] lies inside a launch flag
 // (--tool-call-parser, --ipc=host, -ngl), an environment assignment that

@@ -16,9 +16,9 @@ import (
 	"strings"
 	"sync"
 
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/bugscope/bugscope/internal/ac"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -125,7 +125,7 @@ type RuleSet struct {
 	dimOrder []string
 	rules    []*compiledRule
 	byID     map[string]int
-	ac       ahocorasick.AhoCorasick
+	ac       *ac.Automaton
 	phrases  []phraseRef // AC pattern index -> rule
 	roles    sectionRoles
 	scratch  sync.Pool // of *matchScratch
@@ -136,6 +136,8 @@ type compiledRule struct {
 	index    int
 	re       *regexp.Regexp
 	reLower  *regexp.Regexp      // re for ASCII-lowered text (lowerRegex), or nil
+	need     *need               // what a text needs for re to match (needOf), or nil
+	inLine   bool                // every match of re lies within a line (inLine)
 	regions  [numRegions]float64 // weight per region; body expanded to text and log
 	labels   []string            // lower case
 	unless   []int
@@ -410,6 +412,8 @@ func (rs *RuleSet) compile() error {
 			}
 			r.re = re
 			r.reLower = lowerRegex(r.Regex)
+			r.need = needOf(r.Regex)
+			r.inLine = inLine(r.Regex)
 			bodyRegions := false
 			for i, w := range r.regions {
 				bodyRegions = bodyRegions || i != regTitle && w > 0
@@ -499,14 +503,9 @@ func (rs *RuleSet) compile() error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	// Standard match semantics let matches overlap, so that "out of memory"
-	// is found inside "CUDA out of memory" for another rule.
-	builder := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
-		AsciiCaseInsensitive: true,
-		MatchKind:            ahocorasick.StandardMatch,
-		DFA:                  true,
-	})
-	rs.ac = builder.Build(patterns)
+	// Every occurrence counts, overlapping ones too, so that "out of
+	// memory" is found inside "CUDA out of memory" for another rule.
+	rs.ac = ac.New(patterns)
 	rs.scratch.New = func() any {
 		return &matchScratch{phraseBest: make([]hit, len(rs.phrases)), other: make([]hit, len(rs.rules))}
 	}

@@ -150,3 +150,32 @@ func BenchmarkStudy(b *testing.B) {
 		db.Close()
 	}
 }
+
+// BenchmarkClassifyStored is the classify step of `bugscope classify --all`
+// on the 4,019 real issues already stored: reading them back, rules,
+// signals and storing, as scripts/bench-scale.sh times it at scale.
+func BenchmarkClassifyStored(b *testing.B) {
+	files := testshared.DataFiles(b)
+	ctx := context.Background()
+	tax, rs := builtinRules(b)
+	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := Import(ctx, db, files, ImportOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	c := classify.New(rs)
+	b.ResetTimer()
+	for b.Loop() {
+		st, err := Classify(ctx, db, tax, c, ClassifyOptions{All: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Issues != 4019 {
+			b.Fatalf("labelled %d issues, want 4019", st.Issues)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*4019), "µs/issue")
+}

@@ -1,36 +1,30 @@
 package signals
 
 import (
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+	"github.com/bugscope/bugscope/internal/ac"
 )
 
-// A keyword automaton (Aho–Corasick, from the same library the rule
-// classifier uses) finds every occurrence of every rule keyword in one pass
-// over a field, ASCII case-insensitively. Only lines that contain a keyword
-// are handed to the rules' regular expressions, so the cost of a report is
-// one pass plus regexp work proportional to what the report mentions.
+// A keyword automaton (Aho–Corasick, the one the rule classifier uses)
+// finds every occurrence of every rule keyword in one pass over a field,
+// ASCII case-insensitively. Only lines that contain a keyword are handed
+// to the rules' regular expressions, so the cost of a report is one pass
+// plus regexp work proportional to what the report mentions.
 type automaton struct {
-	ac ahocorasick.AhoCorasick
+	ac *ac.Automaton
 }
 
 func newAutomaton(keywords []string) *automaton {
-	// Standard match semantics with overlapping iteration report every
-	// occurrence of every keyword, also keywords inside longer ones.
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
-		AsciiCaseInsensitive: true,
-		MatchKind:            ahocorasick.StandardMatch,
-		DFA:                  true,
-	})
-	return &automaton{ac: b.Build(keywords)}
+	return &automaton{ac: ac.New(keywords)}
 }
 
 // scan calls f(start, keyword id) for every keyword occurrence in s, in
-// order of the occurrence's end.
-func (a *automaton) scan(s string, f func(start, kw int)) {
-	it := a.ac.IterOverlapping(s)
-	for m := it.Next(); m != nil; m = it.Next() {
-		f(m.Start(), m.Pattern())
+// order of the occurrence's end; buf is scratch space, returned for reuse.
+func (a *automaton) scan(buf []ac.Match, s string, f func(start, kw int)) []ac.Match {
+	buf = a.ac.Append(buf[:0], s, 0)
+	for _, m := range buf {
+		f(m.Start, m.Pattern)
 	}
+	return buf
 }
 
 func lowerByte(b byte) byte {

@@ -22,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/internal/ac"
 )
 
 const (
@@ -80,6 +81,7 @@ type scratch struct {
 	count          []int  // per rule, matches kept in this field
 	applies        []int8 // per rule, whether it applies to the repository: 0 unknown, 1 yes, -1 no
 	hits           []hit
+	found          []ac.Match // the automaton's matches in a segment
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -116,7 +118,7 @@ func scanField(rs *ruleSet, sc *scratch, repo, name string, fieldRank int, s str
 	applies := sc.applies
 	f := fieldScan{sc: sc, name: name, rank: fieldRank, s: s}
 	scanSeg := func(lo, hi int) {
-		rs.ac.scan(s[lo:hi], func(start, kw int) {
+		sc.found = rs.ac.scan(sc.found, s[lo:hi], func(start, kw int) {
 			a := lo + start
 			b := a + len(rs.kws[kw])
 			for _, ref := range rs.kwRules[kw] {

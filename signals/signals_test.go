@@ -586,7 +586,7 @@ func TestAutomaton(t *testing.T) {
 		}
 		s := string(b)
 		var got [][2]int
-		a.scan(s, func(start, kw int) { got = append(got, [2]int{start, kw}) })
+		a.scan(nil, s, func(start, kw int) { got = append(got, [2]int{start, kw}) })
 		var want [][2]int
 		lower := asciiLower(s)
 		for end := 1; end <= len(s); end++ {

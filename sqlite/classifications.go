@@ -61,21 +61,15 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 			return err
 		}
 		defer delLabels.Close()
-		insLabel, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO classification_labels (classification_id, dimension, value, position) VALUES (?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		defer insLabel.Close()
+		insLabel := newRowBatch(tx, `INSERT OR IGNORE INTO classification_labels (classification_id, dimension, value, position) VALUES `, 4)
+		defer insLabel.close()
 		delSignals, err := tx.PrepareContext(ctx, `DELETE FROM signals WHERE issue_id = ?`)
 		if err != nil {
 			return err
 		}
 		defer delSignals.Close()
-		insSignal, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO signals (issue_id, kind, value, field, offset) VALUES (?,?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		defer insSignal.Close()
+		insSignal := newRowBatch(tx, `INSERT OR IGNORE INTO signals (issue_id, kind, value, field, offset) VALUES `, 5)
+		defer insSignal.close()
 
 		type stored struct {
 			id   int64
@@ -137,16 +131,22 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 				c.Confidence, string(dimConf), string(evJSON), created.Format(timeLayout), read, string(brief)).Scan(&cid); err != nil {
 				return fmt.Errorf("store classification of %s: %w", c.Issue, err)
 			}
+			if err := insLabel.before(ctx, cid); err != nil {
+				return err
+			}
 			if _, err := delLabels.ExecContext(ctx, cid); err != nil {
 				return err
 			}
 			for dim, vals := range c.Labels {
 				for pos, v := range vals {
-					if _, err := insLabel.ExecContext(ctx, cid, dim, v, pos); err != nil {
+					if err := insLabel.add(ctx, cid, dim, v, pos); err != nil {
 						return err
 					}
 				}
 			}
+		}
+		if err := insLabel.flush(ctx); err != nil {
+			return err
 		}
 		if len(rejected) > 0 && !keepGoing {
 			return bugscope.Errorf(bugscope.EConflict, "classification of %s: the issue changed after it was read (%d stale in all); nothing stored", rejected[0], len(rejected))
@@ -160,18 +160,86 @@ func (d *DB) saveClassifications(ctx context.Context, cs []bugscope.Classificati
 				return err
 			}
 			id := is.id
+			if err := insSignal.before(ctx, id); err != nil {
+				return err
+			}
 			if _, err := delSignals.ExecContext(ctx, id); err != nil {
 				return err
 			}
 			for _, s := range sigs {
-				if _, err := insSignal.ExecContext(ctx, id, s.Kind, s.Value, s.Field, s.Offset); err != nil {
+				if err := insSignal.add(ctx, id, s.Kind, s.Value, s.Field, s.Offset); err != nil {
 					return err
 				}
 			}
 		}
-		return nil
+		return insSignal.flush(ctx)
 	})
 	return rejected, err
+}
+
+// rowBatch inserts rows several to a statement: a classification's labels
+// and an issue's signals are a handful of rows each, and a statement per
+// row cost more than the rows themselves. Rows wait until rowBatchMax are
+// there (or flush); before deletes an owner's rows, so that a delete meant
+// to clear earlier rows never meets rows added after it.
+type rowBatch struct {
+	tx      *sql.Tx
+	head    string // INSERT ... VALUES
+	cols    int
+	stmts   map[int]*sql.Stmt // by number of rows
+	args    []any
+	pending map[int64]bool // owners (the first column) of the waiting rows
+}
+
+const rowBatchMax = 64
+
+func newRowBatch(tx *sql.Tx, head string, cols int) *rowBatch {
+	return &rowBatch{tx: tx, head: head, cols: cols, stmts: map[int]*sql.Stmt{}, pending: map[int64]bool{}}
+}
+
+func (b *rowBatch) add(ctx context.Context, owner int64, rest ...any) error {
+	b.args = append(append(b.args, owner), rest...)
+	b.pending[owner] = true
+	if len(b.args) >= rowBatchMax*b.cols {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+// before flushes the waiting rows if some belong to owner.
+func (b *rowBatch) before(ctx context.Context, owner int64) error {
+	if b.pending[owner] {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *rowBatch) flush(ctx context.Context) error {
+	rows := len(b.args) / b.cols
+	if rows == 0 {
+		return nil
+	}
+	st := b.stmts[rows]
+	if st == nil {
+		one := "(" + strings.TrimSuffix(strings.Repeat("?,", b.cols), ",") + ")"
+		var err error
+		if st, err = b.tx.PrepareContext(ctx, b.head+strings.TrimSuffix(strings.Repeat(one+",", rows), ",")); err != nil {
+			return err
+		}
+		b.stmts[rows] = st
+	}
+	if _, err := st.ExecContext(ctx, b.args...); err != nil {
+		return err
+	}
+	b.args = b.args[:0]
+	clear(b.pending)
+	return nil
+}
+
+func (b *rowBatch) close() {
+	for _, st := range b.stmts {
+		st.Close()
+	}
 }
 
 // interner shares repeated strings.

@@ -385,3 +385,46 @@ func TestCompactLabelsShared(t *testing.T) {
 		t.Errorf("compact load made %d label maps, want one per distinct set (%d)", len(maps), len(sets))
 	}
 }
+
+// Labels and signals are inserted several rows to a statement: more rows
+// than one statement takes, and a classification given twice in one call
+// (the second replaces the first, as it did row by row), store the same.
+func TestClassificationManyRows(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	var issues []bugscope.Issue
+	for n := 1; n <= 40; n++ {
+		issues = append(issues, mk("vllm-project/vllm", n, "t", "2024-04-01T00:00:00Z"))
+	}
+	upsert(t, db, issues...)
+	var cs []bugscope.Classification
+	sigs := map[bugscope.IssueRef][]bugscope.Signal{}
+	for n := 1; n <= 40; n++ {
+		cs = append(cs, cls("vllm-project/vllm", n, "llm-serving-v1", "rules", bugscope.Labels{"kind": {"bug"}, "patterns": {"a", "b", "c"}}))
+		var s []bugscope.Signal
+		for k := range n * 5 { // issue 40 alone has 200 signals
+			s = append(s, bugscope.Signal{Kind: bugscope.SignalGPU, Value: "GPU " + strings.Repeat("x", k), Field: "body", Offset: k})
+		}
+		sigs[bugscope.IssueRef{Repo: "vllm-project/vllm", Number: n}] = s
+	}
+	// Issue 1 twice: the second, with other labels, replaces the first.
+	cs = append(cs, cls("vllm-project/vllm", 1, "llm-serving-v1", "rules", bugscope.Labels{"kind": {"feature"}}))
+	if err := db.SaveClassifications(ctx, cs, sigs); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := countRows(t, db, "classification_labels"), 39*4+1; got != want {
+		t.Errorf("%d label rows, want %d", got, want)
+	}
+	if got, want := countRows(t, db, "signals"), 5*40*41/2; got != want {
+		t.Errorf("%d signal rows, want %d", got, want)
+	}
+	got := classified(t, db, bugscope.ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules"})
+	for _, c := range got {
+		if c.Issue.Number == 1 && !reflect.DeepEqual(c.Classification.Labels, bugscope.Labels{"kind": {"feature"}}) {
+			t.Errorf("issue 1: %v, want the second classification's labels", c.Classification.Labels)
+		}
+	}
+	if s, err := db.Signals(ctx, bugscope.IssueRef{Repo: "vllm-project/vllm", Number: 40}); err != nil || len(s) != 200 {
+		t.Errorf("issue 40: %d signals (%v), want 200", len(s), err)
+	}
+}
