@@ -52,11 +52,11 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err := CheckRepos(ctx, db, opt.Filter.Repos); err != nil {
 		return nil, err
 	}
-	evidenceOf := ""
+	cf := bugscope.ClassifiedFilter{IssueFilter: opt.Filter, Taxonomy: tax.Name}
 	if d := tax.ByRole(taxonomy.RoleCategory); d != nil {
-		evidenceOf = d.ID // the report quotes evidence in its categories' examples alone
+		cf.EvidenceOf = d.ID // the report quotes evidence in its categories' examples alone
 	}
-	items, err := labelled(ctx, db, tax, opt.Classifier, opt.Filter, true, &evidenceOf)
+	items, err := labelled(ctx, db, tax, opt.Classifier, cf, db.ReportItems, (*bugscope.ReportItem).Ref)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 			g := *opt.Gold
 			opt.Gold = &g
 			for i := range items {
-				if l, ok := cross[items[i].Issue.Ref()]; ok {
-					items[i].Classification.Labels = l
+				if l, ok := cross[items[i].Ref()]; ok {
+					items[i].Labels = l
 					g.CrossPredicted++
 				}
 			}
@@ -90,7 +90,7 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err != nil {
 		return nil, err
 	}
-	return report.Build(tax, items, report.Options{
+	return report.BuildItems(tax, items, report.Options{
 		Fixes:     fixes,
 		Title:     opt.Title,
 		Now:       now,
@@ -113,16 +113,15 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 // of an error: the report labels those issues with them, so that the
 // correction compares the hand labels with predictions made without them
 // (cross-prediction-powered inference, Zrnic and Candès, PNAS 2024).
-func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
-	seen := map[[2]string]bool{}
+func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.ReportItem, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
+	seen := map[bugscope.ClassifierID]bool{}
 	var cross map[bugscope.IssueRef]bugscope.Labels
-	for _, it := range items {
-		c := it.Classification
-		k := [2]string{c.Classifier, c.ClassifierVersion}
-		if seen[k] || !slices.Contains(learned, c.Classifier) {
+	for i := range items {
+		c := *items[i].By
+		if seen[c] || !slices.Contains(learned, c.Name) {
 			continue
 		}
-		seen[k] = true
+		seen[c] = true
 		m := opt.Model
 		if m == nil {
 			var err error
@@ -134,11 +133,11 @@ func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy,
 		if m != nil {
 			lm = m.Learned
 		}
-		err := CheckIndependent(c.Classifier, c.ClassifierVersion, lm, opt.Gold)
+		err := CheckIndependent(c.Name, c.Version, lm, opt.Gold)
 		if err == nil {
 			continue
 		}
-		cp, ok := CrossPredictions(c.Classifier, c.ClassifierVersion, m, opt.Gold)
+		cp, ok := CrossPredictions(c.Name, c.Version, m, opt.Gold)
 		if !ok {
 			if m != nil && lm.Training.Examples > 0 && len(m.CrossPredictions) == 0 && strings.Contains(err.Error(), "were used to train") {
 				return nil, bugscope.Errorf(bugscope.EInvalid, "%v (a model trained with cross-validation, train --cv K, keeps its out-of-fold predictions of them, which a report can use instead)", err)
@@ -187,12 +186,16 @@ func CrossPredictions(cls, version string, m *ensemble.Model, g *report.Gold) (m
 // labelled are left out (a report says how many). With nothing labelled
 // at all (or nothing by name) it is an ENotFound error.
 func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool) ([]bugscope.Classified, error) {
-	return labelled(ctx, db, tax, name, f, withSignals, nil)
+	cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, WithSignals: withSignals}
+	return labelled(ctx, db, tax, name, cf, db.Classified, func(c *bugscope.Classified) bugscope.IssueRef { return c.Issue.Ref() })
 }
 
-// labelled is Labelled, loading only what reports read when compactFor is
-// set (bugscope.ClassifiedFilter.Compact, EvidenceOf *compactFor).
-func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool, compactFor *string) ([]bugscope.Classified, error) {
+// labelled is Labelled with the loader of one classifier's issues
+// (Store.Classified, or Store.ReportItems for reports) and their
+// references; cf's classifier is set per classifier.
+func labelled[T any](ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, cf bugscope.ClassifiedFilter,
+	load func(context.Context, bugscope.ClassifiedFilter) ([]T, error), refOf func(*T) bugscope.IssueRef) ([]T, error) {
+	f := cf.IssueFilter
 	have, err := db.Classifiers(ctx, tax.Name)
 	if err != nil {
 		return nil, err
@@ -214,17 +217,14 @@ func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 	for _, n := range counts {
 		total += n
 	}
-	var out []bugscope.Classified
+	var out []T
 	seen := map[bugscope.IssueRef]bool{}
 	for _, cls := range order {
 		if len(out) >= total {
 			break // every issue has the best labels already
 		}
-		cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals}
-		if compactFor != nil {
-			cf.Compact, cf.EvidenceOf = true, *compactFor
-		}
-		items, err := db.Classified(ctx, cf)
+		cf.Classifier = cls
+		items, err := load(ctx, cf)
 		if err != nil {
 			return nil, err
 		}
@@ -232,15 +232,15 @@ func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 			out = items // the best classifier labelled every issue: no copy
 			break
 		}
-		for _, it := range items {
-			if ref := it.Issue.Ref(); !seen[ref] {
+		for i := range items {
+			if ref := refOf(&items[i]); !seen[ref] {
 				seen[ref] = true
-				out = append(out, it)
+				out = append(out, items[i])
 			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Issue, out[j].Issue
+		a, b := refOf(&out[i]), refOf(&out[j])
 		if a.Repo != b.Repo {
 			return a.Repo < b.Repo
 		}

@@ -114,7 +114,7 @@ type DimensionAccuracy struct {
 type estimator struct {
 	tax    *taxonomy.Taxonomy
 	catDim *taxonomy.Dimension
-	items  []bugscope.Classified
+	items  []*bugscope.ReportItem
 	// stratum of each item, and the hand labels of the labelled ones by
 	// item index (nil without a usable random gold sample).
 	stratum []int
@@ -150,11 +150,11 @@ func has(d *taxonomy.Dimension, v string, group bool) predicate {
 // newEstimator prepares the estimates; with a random gold sample it maps
 // the hand labels onto the reported issues and their strata, and returns
 // the summary and warnings of that.
-func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified, g *Gold) (*estimator, Estimation) {
+func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []*bugscope.ReportItem, g *Gold) (*estimator, Estimation) {
 	e := &estimator{tax: tax, catDim: catDim, items: items}
 	e.pred = make([]view, len(items))
 	for i, it := range items {
-		e.pred[i] = e.view(it.Classification.Labels)
+		e.pred[i] = e.view(it.Labels)
 	}
 	est := Estimation{Method: MethodWilson, Confidence: Confidence,
 		Note: "Intervals are Wilson score intervals of the classifier's labels: they cover sampling noise only, not labelling error."}
@@ -162,9 +162,13 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 		est.Warnings = append(est.Warnings, "No hand labels were given (report --gold FILE or --sample NAME): the shares are the classifier's, uncorrected, and its errors are not in the intervals.")
 		return e, est
 	}
-	byRef := make(map[bugscope.IssueRef]int, len(items))
+	// The hand-labelled items' positions: a map of the few labelled, not
+	// of every item.
+	byRef := make(map[bugscope.IssueRef]int, len(g.Labels))
 	for i, it := range items {
-		byRef[it.Issue.Ref()] = i
+		if ref := it.Ref(); hasKey(g.Labels, ref) {
+			byRef[ref] = i
+		}
 	}
 	sum := &GoldSummary{Source: g.Source, Labels: len(g.Labels), Random: !g.NotRandom}
 	est.Gold = sum
@@ -172,7 +176,7 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	// single stratum for all; otherwise the repositories (post-strata).
 	repos := map[string]bool{}
 	for _, it := range items {
-		repos[it.Issue.Repo] = true
+		repos[it.Repo] = true
 	}
 	names := map[string]bool{}
 	labelled := map[int]bugscope.Labels{}
@@ -207,7 +211,7 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	var order []string
 	e.stratum = make([]int, len(items))
 	for i, it := range items {
-		key := it.Issue.Repo
+		key := it.Repo
 		if single {
 			key = "all"
 		}
@@ -281,12 +285,12 @@ func strataText(ss []GoldStratum) string {
 
 // accuracy scores the classifier against the hand labels as bugscope eval
 // does (without its bootstrap intervals).
-func accuracy(tax *taxonomy.Taxonomy, items []bugscope.Classified, gold map[int]bugscope.Labels) []DimensionAccuracy {
+func accuracy(tax *taxonomy.Taxonomy, items []*bugscope.ReportItem, gold map[int]bugscope.Labels) []DimensionAccuracy {
 	a := map[bugscope.IssueRef]bugscope.Labels{}
 	b := map[bugscope.IssueRef]bugscope.Labels{}
 	for i, l := range gold {
-		ref := items[i].Issue.Ref()
-		a[ref], b[ref] = l, items[i].Classification.Labels
+		ref := items[i].Ref()
+		a[ref], b[ref] = l, items[i].Labels
 	}
 	cmp := metrics.CompareWith(tax, a, b, metrics.CompareOptions{Bootstrap: metrics.BootstrapOptions{Resamples: -1}})
 	var out []DimensionAccuracy
@@ -379,7 +383,7 @@ func (e *estimator) estimate(ind indicators, repo string) Estimate {
 	strata := make([]stats.PPIStratum, e.nStrata)
 	used := make([]bool, e.nStrata)
 	for i, it := range e.items {
-		if repo != "" && it.Issue.Repo != repo {
+		if repo != "" && it.Repo != repo {
 			continue
 		}
 		h := e.stratum[i]
@@ -413,7 +417,7 @@ func (e *estimator) estimate(ind indicators, repo string) Estimate {
 func (e *estimator) wilson(ind indicators, repo string) Estimate {
 	k, n := 0, 0
 	for i, it := range e.items {
-		if repo != "" && it.Issue.Repo != repo {
+		if repo != "" && it.Repo != repo {
 			continue
 		}
 		if ind.fden[i] {
@@ -533,4 +537,9 @@ func (e *estimator) fillEstimates(r *Report) {
 			}
 		}
 	}
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }
