@@ -77,10 +77,9 @@ func (d *DB) ReportItems(ctx context.Context, f bugscope.ClassifiedFilter) ([]bu
 	}
 	evidence := "COALESCE(c.evidence_brief, c.evidence)"
 	if f.EvidenceOf != "" {
-		// JSON is parsed only where the dimension's name occurs at all.
-		evidence = `CASE WHEN instr(` + evidence + `, json_quote(?)) = 0 THEN '[]' ELSE
-			(SELECT json_group_array(e.value) FROM json_each(` + evidence + `) e WHERE e.value ->> '$.dimension' = ?) END`
-		qargs = append(qargs, f.EvidenceOf, f.EvidenceOf)
+		// read (and decoded, below) only where the dimension's name occurs
+		evidence = `CASE WHEN instr(` + evidence + `, json_quote(?)) = 0 THEN '[]' ELSE ` + evidence + ` END`
+		qargs = append(qargs, f.EvidenceOf)
 	}
 	q := `SELECT i.repo, i.number, i.state, i.created_at, i.updated_at, i.closed_at, i.comments, i.reactions,
 		c.classifier_version, c.confidence, c.input_hash != i.text_hash,
@@ -150,7 +149,14 @@ func (d *DB) ReportItems(ctx context.Context, f bugscope.ClassifiedFilter) ([]bu
 			if err := json.Unmarshal(ev, &all); err != nil {
 				return nil, fmt.Errorf("classification of %s: %w", ref, err)
 			}
-			if kept := firstEvidence(all, it.Labels); len(kept) > 0 {
+			n := 0
+			for _, e := range all {
+				if f.EvidenceOf == "" || e.Dimension == f.EvidenceOf {
+					all[n] = e
+					n++
+				}
+			}
+			if kept := firstEvidence(all[:n], it.Labels); len(kept) > 0 {
 				for i := range kept {
 					e := &kept[i]
 					e.Dimension, e.Value, e.Rule, e.Field = in.of(e.Dimension), in.of(e.Value), in.of(e.Rule), in.of(e.Field)
