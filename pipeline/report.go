@@ -76,6 +76,9 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 			}
 		}
 	}
+	// The examples' text of the few issues shown alone is kept (BuildItems
+	// below uses the default number of examples).
+	report.StripUnshown(tax, items, 0)
 	inFilter, err := db.CountIssues(ctx, opt.Filter)
 	if err != nil {
 		return nil, err

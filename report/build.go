@@ -392,31 +392,113 @@ func nonZero(cs []Count) []Count {
 	return out
 }
 
+// cand is an issue that could be an example of a value, with its evidence
+// for the value.
+type cand struct {
+	it     *bugscope.ReportItem
+	ev     *bugscope.Evidence
+	quoted bool
+}
+
+// candidate is it as a candidate example of value of dimension dim, if it
+// has evidence for it.
+func candidate(it *bugscope.ReportItem, dim, value string) (cand, bool) {
+	if it.Text == nil {
+		return cand{}, false
+	}
+	for j := range it.Text.Evidence {
+		if e := &it.Text.Evidence[j]; e.Dimension == dim && e.Value == value {
+			return cand{it: it, ev: e, quoted: e.Match != ""}, true
+		}
+	}
+	return cand{}, false
+}
+
+// sortCandidates puts one engine's candidates in the order examples takes
+// them: quoting text first, then most confident, heaviest evidence, newest.
+func sortCandidates(cs []cand) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.quoted != b.quoted {
+			return a.quoted
+		}
+		if ca, cb := a.it.Confidence, b.it.Confidence; ca != cb {
+			return ca > cb
+		}
+		if a.ev.Weight != b.ev.Weight {
+			return a.ev.Weight > b.ev.Weight
+		}
+		return a.it.Number > b.it.Number
+	})
+}
+
+// unshown stands for the matched text of evidence StripUnshown emptied:
+// not empty, so that the evidence still counts as quoting.
+const unshown = "(not shown)"
+
+// StripUnshown drops the text (title, address, matched text, line) of
+// every item that no subcategory's examples can show, n examples each
+// (0: the default), keeping what the choice of examples reads (the
+// evidence's dimension, value, weight and whether it quotes): examples
+// take at most the n first candidates of each value and engine, so a
+// report of a million issues keeps the text of a few hundred. BuildItems
+// (with the same Examples) gives the same report after it.
+func StripUnshown(tax *taxonomy.Taxonomy, items []bugscope.ReportItem, n int) {
+	if n == 0 {
+		n = 3
+	}
+	d := tax.ByRole(taxonomy.RoleCategory)
+	if d == nil {
+		return
+	}
+	type key struct{ value, repo string }
+	groups := map[key][]cand{}
+	for i := range items {
+		it := &items[i]
+		if it.Text == nil || !tax.Applies(d, it.Labels) {
+			continue
+		}
+		for _, v := range it.Labels[d.ID] {
+			if c, ok := candidate(it, d.ID, v); ok {
+				k := key{v, it.Repo}
+				groups[k] = append(groups[k], c)
+			}
+		}
+	}
+	shown := map[*bugscope.ReportItem]bool{}
+	for _, cs := range groups {
+		sortCandidates(cs)
+		for _, c := range cs[:min(n, len(cs))] {
+			shown[c.it] = true
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Text == nil || shown[it] {
+			continue
+		}
+		ev := make([]bugscope.Evidence, len(it.Text.Evidence))
+		for j, e := range it.Text.Evidence {
+			ev[j] = bugscope.Evidence{Dimension: e.Dimension, Value: e.Value, Weight: e.Weight}
+			if e.Match != "" {
+				ev[j].Match = unshown
+			}
+		}
+		it.Text = &bugscope.ReportText{Evidence: ev}
+	}
+}
+
 // examples picks up to n issues of one value to show: those whose evidence
 // for the value quotes text, most confident first, taking engines in turn so
 // that each engine is shown.
 func examples(dim, value string, in []*bugscope.ReportItem, n int) []Example {
 	// Candidates point into in; only the n shown become Examples, so that
 	// a category of a million issues builds no string per issue.
-	type cand struct {
-		it     *bugscope.ReportItem
-		ev     *bugscope.Evidence
-		quoted bool
-	}
 	byRepo := map[string][]cand{}
 	var repos []string
 	for _, it := range in {
-		if it.Text == nil {
-			continue // no evidence to show
-		}
-		c := cand{it: it}
-		for j := range it.Text.Evidence {
-			if e := &it.Text.Evidence[j]; e.Dimension == dim && e.Value == value {
-				c.ev, c.quoted = e, e.Match != ""
-				break
-			}
-		}
-		if c.ev == nil {
+		c, ok := candidate(it, dim, value)
+		if !ok {
 			continue // no evidence to show
 		}
 		if _, ok := byRepo[it.Repo]; !ok {
@@ -425,19 +507,7 @@ func examples(dim, value string, in []*bugscope.ReportItem, n int) []Example {
 		byRepo[it.Repo] = append(byRepo[it.Repo], c)
 	}
 	for _, cs := range byRepo {
-		sort.SliceStable(cs, func(i, j int) bool {
-			a, b := cs[i], cs[j]
-			if a.quoted != b.quoted {
-				return a.quoted
-			}
-			if ca, cb := a.it.Confidence, b.it.Confidence; ca != cb {
-				return ca > cb
-			}
-			if a.ev.Weight != b.ev.Weight {
-				return a.ev.Weight > b.ev.Weight
-			}
-			return a.it.Number > b.it.Number
-		})
+		sortCandidates(cs)
 	}
 	// Engines with the most examples first, so that the big engines lead.
 	sort.SliceStable(repos, func(i, j int) bool {
