@@ -24,13 +24,8 @@ type ClassifiedFilter struct {
 	WithBody bool
 	// WithSignals loads the issues' signals.
 	WithSignals bool
-	// Compact loads only what reports read, so that a report of a million
-	// issues fits in memory: no dimension confidences, and of the
-	// evidence only the first item for each labelled value (of dimension
-	// EvidenceOf alone, when set); repeated strings (repositories, states,
-	// versions, label values) are shared, and so are equal label sets:
-	// the Labels maps of a compact load are read-only.
-	Compact    bool
+	// EvidenceOf, for ReportItems, names the dimension whose evidence
+	// (and with it the issue's title and address) is loaded, to quote.
 	EvidenceOf string
 	// Contains: texts that must each occur in the title or the body
 	// (substrings, ASCII case ignored), matched in the database so that

@@ -56,6 +56,10 @@ type Store interface {
 	// taxonomy; Classified returns one classifier's labelled issues.
 	Classifiers(ctx context.Context, taxonomy string) ([]string, error)
 	Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.Classified, error)
+	// ReportItems returns what a report reads of the issues Classified
+	// would return (bugscope.ReportItem), with the text of the evidence
+	// of dimension f.EvidenceOf only.
+	ReportItems(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.ReportItem, error)
 	// Fixes returns the merged pull requests that fixed the selected
 	// issues.
 	Fixes(ctx context.Context, f bugscope.IssueFilter) (map[bugscope.IssueRef][]bugscope.Fix, error)

@@ -52,11 +52,11 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err := CheckRepos(ctx, db, opt.Filter.Repos); err != nil {
 		return nil, err
 	}
-	evidenceOf := ""
+	cf := bugscope.ClassifiedFilter{IssueFilter: opt.Filter, Taxonomy: tax.Name}
 	if d := tax.ByRole(taxonomy.RoleCategory); d != nil {
-		evidenceOf = d.ID // the report quotes evidence in its categories' examples alone
+		cf.EvidenceOf = d.ID // the report quotes evidence in its categories' examples alone
 	}
-	items, err := labelled(ctx, db, tax, opt.Classifier, opt.Filter, true, &evidenceOf)
+	items, err := labelled(ctx, db, tax, opt.Classifier, cf, db.ReportItems, (*bugscope.ReportItem).Ref)
 	if err != nil {
 		return nil, err
 	}
@@ -69,13 +69,16 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 			g := *opt.Gold
 			opt.Gold = &g
 			for i := range items {
-				if l, ok := cross[items[i].Issue.Ref()]; ok {
-					items[i].Classification.Labels = l
+				if l, ok := cross[items[i].Ref()]; ok {
+					items[i].Labels = l
 					g.CrossPredicted++
 				}
 			}
 		}
 	}
+	// The examples' text of the few issues shown alone is kept (BuildItems
+	// below uses the default number of examples).
+	report.StripUnshown(tax, items, 0)
 	inFilter, err := db.CountIssues(ctx, opt.Filter)
 	if err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 	if err != nil {
 		return nil, err
 	}
-	return report.Build(tax, items, report.Options{
+	return report.BuildItems(tax, items, report.Options{
 		Fixes:     fixes,
 		Title:     opt.Title,
 		Now:       now,
@@ -108,17 +111,16 @@ func BuildReport(ctx context.Context, db Store, tax *taxonomy.Taxonomy, opt Repo
 // checkGoldIndependent applies GoldIndependent to every learned
 // classifier whose labels the report uses, and returns the out-of-fold
 // predictions to label issues with, of all of them.
-func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.Classified, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
-	seen := map[[2]string]bool{}
+func checkGoldIndependent(ctx context.Context, db Store, tax *taxonomy.Taxonomy, items []bugscope.ReportItem, opt ReportOptions) (map[bugscope.IssueRef]bugscope.Labels, error) {
+	seen := map[bugscope.ClassifierID]bool{}
 	var cross map[bugscope.IssueRef]bugscope.Labels
-	for _, it := range items {
-		c := it.Classification
-		k := [2]string{c.Classifier, c.ClassifierVersion}
-		if seen[k] {
+	for i := range items {
+		c := *items[i].By
+		if seen[c] {
 			continue
 		}
-		seen[k] = true
-		cp, err := GoldIndependent(ctx, db, tax, c.Classifier, c.ClassifierVersion, opt.Model, opt.Gold)
+		seen[c] = true
+		cp, err := GoldIndependent(ctx, db, tax, c.Name, c.Version, opt.Model, opt.Gold)
 		if err != nil {
 			return nil, err
 		}
@@ -202,12 +204,16 @@ func CrossPredictions(cls, version string, m *ensemble.Model, g *report.Gold) (m
 // labelled are left out (a report says how many). With nothing labelled
 // at all (or nothing by name) it is an ENotFound error.
 func Labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool) ([]bugscope.Classified, error) {
-	return labelled(ctx, db, tax, name, f, withSignals, nil)
+	cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, WithSignals: withSignals}
+	return labelled(ctx, db, tax, name, cf, db.Classified, func(c *bugscope.Classified) bugscope.IssueRef { return c.Issue.Ref() })
 }
 
-// labelled is Labelled, loading only what reports read when compactFor is
-// set (bugscope.ClassifiedFilter.Compact, EvidenceOf *compactFor).
-func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, f bugscope.IssueFilter, withSignals bool, compactFor *string) ([]bugscope.Classified, error) {
+// labelled is Labelled with the loader of one classifier's issues
+// (Store.Classified, or Store.ReportItems for reports) and their
+// references; cf's classifier is set per classifier.
+func labelled[T any](ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string, cf bugscope.ClassifiedFilter,
+	load func(context.Context, bugscope.ClassifiedFilter) ([]T, error), refOf func(*T) bugscope.IssueRef) ([]T, error) {
+	f := cf.IssueFilter
 	have, err := db.Classifiers(ctx, tax.Name)
 	if err != nil {
 		return nil, err
@@ -229,17 +235,14 @@ func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 	for _, n := range counts {
 		total += n
 	}
-	var out []bugscope.Classified
+	var out []T
 	seen := map[bugscope.IssueRef]bool{}
 	for _, cls := range order {
 		if len(out) >= total {
 			break // every issue has the best labels already
 		}
-		cf := bugscope.ClassifiedFilter{IssueFilter: f, Taxonomy: tax.Name, Classifier: cls, WithSignals: withSignals}
-		if compactFor != nil {
-			cf.Compact, cf.EvidenceOf = true, *compactFor
-		}
-		items, err := db.Classified(ctx, cf)
+		cf.Classifier = cls
+		items, err := load(ctx, cf)
 		if err != nil {
 			return nil, err
 		}
@@ -247,15 +250,15 @@ func labelled(ctx context.Context, db Store, tax *taxonomy.Taxonomy, name string
 			out = items // the best classifier labelled every issue: no copy
 			break
 		}
-		for _, it := range items {
-			if ref := it.Issue.Ref(); !seen[ref] {
+		for i := range items {
+			if ref := refOf(&items[i]); !seen[ref] {
 				seen[ref] = true
-				out = append(out, it)
+				out = append(out, items[i])
 			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Issue, out[j].Issue
+		a, b := refOf(&out[i]), refOf(&out[j])
 		if a.Repo != b.Repo {
 			return a.Repo < b.Repo
 		}

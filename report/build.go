@@ -48,8 +48,29 @@ type Options struct {
 
 // Build computes the report from classified issues. Only issues classified
 // in tax are expected; an issue's labels decide whether it is a bug (the
-// category dimension applies to it).
+// category dimension applies to it). It is BuildItems of what a report
+// reads of each (bugscope.ReportItemOf).
 func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*Report, error) {
+	evidenceOf := ""
+	if d := tax.ByRole(taxonomy.RoleCategory); d != nil {
+		evidenceOf = d.ID
+	}
+	in := make([]bugscope.ReportItem, len(items))
+	for i := range items {
+		in[i] = bugscope.ReportItemOf(&items[i], evidenceOf)
+	}
+	return BuildItems(tax, in, opt)
+}
+
+// BuildItems computes the report from what it reads of the classified
+// issues (bugscope.ReportItem, with the text of the category dimension's
+// evidence). Every part reads the items through pointers: nothing is
+// copied per issue, so that a million issues fit in memory.
+func BuildItems(tax *taxonomy.Taxonomy, in []bugscope.ReportItem, opt Options) (*Report, error) {
+	items := make([]*bugscope.ReportItem, len(in))
+	for i := range in {
+		items[i] = &in[i]
+	}
 	if opt.Examples == 0 {
 		opt.Examples = 3
 	}
@@ -108,7 +129,7 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 	r.Backends = topSignals(bugs, bugscope.SignalBackend, opt.TopSignals)
 	r.Systems = topSignals(bugs, bugscope.SignalOS, opt.TopSignals)
 	for _, b := range bugs {
-		if b.Classification.Confidence < 0.5 {
+		if b.Confidence < 0.5 {
 			r.LowConfidence++
 		}
 	}
@@ -123,7 +144,7 @@ func Build(tax *taxonomy.Taxonomy, items []bugscope.Classified, opt Options) (*R
 // compare.go, survival.go, findings.go): every share's estimate, the
 // trends, the engine comparisons, times to close and attention, the
 // adjusted p-values, the key findings and the threats to validity.
-func (r *Report) inference(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items, bugs []bugscope.Classified, opt Options) error {
+func (r *Report) inference(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items, bugs []*bugscope.ReportItem, opt Options) error {
 	switch opt.Period {
 	case "":
 		opt.Period = PeriodQuarter
@@ -164,19 +185,19 @@ func (r *Report) inference(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, i
 }
 
 // bugsOf keeps the issues the category dimension applies to.
-func bugsOf(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified) []bugscope.Classified {
+func bugsOf(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []*bugscope.ReportItem) []*bugscope.ReportItem {
 	n := 0
 	for i := range items {
-		if tax.Applies(catDim, items[i].Classification.Labels) {
+		if tax.Applies(catDim, items[i].Labels) {
 			n++
 		}
 	}
 	if n == 0 {
 		return nil
 	}
-	bugs := make([]bugscope.Classified, 0, n) // sized once: growing by doubling would hold up to twice as much
+	bugs := make([]*bugscope.ReportItem, 0, n) // sized once: growing by doubling would hold up to twice as much
 	for i := range items {
-		if tax.Applies(catDim, items[i].Classification.Labels) {
+		if tax.Applies(catDim, items[i].Labels) {
 			bugs = append(bugs, items[i])
 		}
 	}
@@ -184,10 +205,10 @@ func bugsOf(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope
 }
 
 // engines lists the repositories, most issues first.
-func engines(items []bugscope.Classified) []Engine {
+func engines(items []*bugscope.ReportItem) []Engine {
 	n := map[string]int{}
 	for _, it := range items {
-		n[it.Issue.Repo]++
+		n[it.Repo]++
 	}
 	out := make([]Engine, 0, len(n))
 	for repo := range n {
@@ -202,23 +223,23 @@ func engines(items []bugscope.Classified) []Engine {
 	return out
 }
 
-func totals(items, bugs []bugscope.Classified) Totals {
+func totals(items, bugs []*bugscope.ReportItem) Totals {
 	t := Totals{Issues: len(items), ByRepo: map[string]int{}, Bugs: len(bugs), BugsByRepo: map[string]int{}}
 	for _, it := range items {
-		t.ByRepo[it.Issue.Repo]++
+		t.ByRepo[it.Repo]++
 	}
 	for _, b := range bugs {
-		t.BugsByRepo[b.Issue.Repo]++
+		t.BugsByRepo[b.Repo]++
 	}
 	return t
 }
 
 // distribution counts the values (and groups) of dimension d over items;
 // shares are of the issues in base.
-func distribution(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, items, base []bugscope.Classified) Distribution {
+func distribution(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, items, base []*bugscope.ReportItem) Distribution {
 	dist := Distribution{Dimension: d.ID, Name: d.Name, Base: len(base), BaseByRepo: map[string]int{}, Multi: d.Multi}
 	for _, b := range base {
-		dist.BaseByRepo[b.Issue.Repo]++
+		dist.BaseByRepo[b.Repo]++
 	}
 	values := map[string]*Count{}
 	var order []string
@@ -239,17 +260,17 @@ func distribution(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, items, base []b
 	}
 	for _, it := range items {
 		seenGroup := map[string]bool{}
-		for _, v := range it.Classification.Labels[d.ID] {
+		for _, v := range it.Labels[d.ID] {
 			c := values[v]
 			if c == nil {
 				continue // a value the taxonomy no longer has
 			}
 			c.Count++
-			c.ByRepo[it.Issue.Repo]++
+			c.ByRepo[it.Repo]++
 			if g := groups[d.GroupOf(v)]; g != nil && !seenGroup[g.ID] {
 				seenGroup[g.ID] = true
 				g.Count++
-				g.ByRepo[it.Issue.Repo]++
+				g.ByRepo[it.Repo]++
 			}
 		}
 	}
@@ -278,14 +299,12 @@ func share(n, of int) float64 {
 // levels, what is seen in their bugs, and examples. A category dimension
 // without groups makes every value a category with itself as only
 // subcategory.
-func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []bugscope.Classified, nExamples int) []Category {
+func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []*bugscope.ReportItem, nExamples int) []Category {
 	dist := distribution(tax, d, bugs, bugs)
-	// Positions, not copies: one value's issues are copied only while its
-	// subcategory is computed, so that at most one copy is alive at once.
-	byValue := map[string][]int{}
-	for i, b := range bugs {
-		for _, v := range b.Classification.Labels[d.ID] {
-			byValue[v] = append(byValue[v], i)
+	byValue := map[string][]*bugscope.ReportItem{}
+	for _, b := range bugs {
+		for _, v := range b.Labels[d.ID] {
+			byValue[v] = append(byValue[v], b)
 		}
 	}
 	sub := func(c Count) Subcategory {
@@ -293,13 +312,7 @@ func categories(tax *taxonomy.Taxonomy, d *taxonomy.Dimension, bugs []bugscope.C
 		if v := d.Value(c.ID); v != nil {
 			s.Source, s.Description = v.Source, v.Description
 		}
-		var in []bugscope.Classified
-		if at := byValue[c.ID]; len(at) > 0 {
-			in = make([]bugscope.Classified, len(at))
-			for k, i := range at {
-				in[k] = bugs[i]
-			}
-		}
+		in := byValue[c.ID]
 		if sev := tax.ByRole(taxonomy.RoleSeverity); sev != nil {
 			s.Severities = nonZero(distribution(tax, sev, in, in).Values)
 		}
@@ -379,50 +392,122 @@ func nonZero(cs []Count) []Count {
 	return out
 }
 
+// cand is an issue that could be an example of a value, with its evidence
+// for the value.
+type cand struct {
+	it     *bugscope.ReportItem
+	ev     *bugscope.Evidence
+	quoted bool
+}
+
+// candidate is it as a candidate example of value of dimension dim, if it
+// has evidence for it.
+func candidate(it *bugscope.ReportItem, dim, value string) (cand, bool) {
+	if it.Text == nil {
+		return cand{}, false
+	}
+	for j := range it.Text.Evidence {
+		if e := &it.Text.Evidence[j]; e.Dimension == dim && e.Value == value {
+			return cand{it: it, ev: e, quoted: e.Match != ""}, true
+		}
+	}
+	return cand{}, false
+}
+
+// sortCandidates puts one engine's candidates in the order examples takes
+// them: quoting text first, then most confident, heaviest evidence, newest.
+func sortCandidates(cs []cand) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.quoted != b.quoted {
+			return a.quoted
+		}
+		if ca, cb := a.it.Confidence, b.it.Confidence; ca != cb {
+			return ca > cb
+		}
+		if a.ev.Weight != b.ev.Weight {
+			return a.ev.Weight > b.ev.Weight
+		}
+		return a.it.Number > b.it.Number
+	})
+}
+
+// unshown stands for the matched text of evidence StripUnshown emptied:
+// not empty, so that the evidence still counts as quoting.
+const unshown = "(not shown)"
+
+// StripUnshown drops the text (title, address, matched text, line) of
+// every item that no subcategory's examples can show, n examples each
+// (0: the default), keeping what the choice of examples reads (the
+// evidence's dimension, value, weight and whether it quotes): examples
+// take at most the n first candidates of each value and engine, so a
+// report of a million issues keeps the text of a few hundred. BuildItems
+// (with the same Examples) gives the same report after it.
+func StripUnshown(tax *taxonomy.Taxonomy, items []bugscope.ReportItem, n int) {
+	if n == 0 {
+		n = 3
+	}
+	d := tax.ByRole(taxonomy.RoleCategory)
+	if d == nil {
+		return
+	}
+	type key struct{ value, repo string }
+	groups := map[key][]cand{}
+	for i := range items {
+		it := &items[i]
+		if it.Text == nil || !tax.Applies(d, it.Labels) {
+			continue
+		}
+		for _, v := range it.Labels[d.ID] {
+			if c, ok := candidate(it, d.ID, v); ok {
+				k := key{v, it.Repo}
+				groups[k] = append(groups[k], c)
+			}
+		}
+	}
+	shown := map[*bugscope.ReportItem]bool{}
+	for _, cs := range groups {
+		sortCandidates(cs)
+		for _, c := range cs[:min(n, len(cs))] {
+			shown[c.it] = true
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Text == nil || shown[it] {
+			continue
+		}
+		ev := make([]bugscope.Evidence, len(it.Text.Evidence))
+		for j, e := range it.Text.Evidence {
+			ev[j] = bugscope.Evidence{Dimension: e.Dimension, Value: e.Value, Weight: e.Weight}
+			if e.Match != "" {
+				ev[j].Match = unshown
+			}
+		}
+		it.Text = &bugscope.ReportText{Evidence: ev}
+	}
+}
+
 // examples picks up to n issues of one value to show: those whose evidence
 // for the value quotes text, most confident first, taking engines in turn so
 // that each engine is shown.
-func examples(dim, value string, in []bugscope.Classified, n int) []Example {
+func examples(dim, value string, in []*bugscope.ReportItem, n int) []Example {
 	// Candidates point into in; only the n shown become Examples, so that
 	// a category of a million issues builds no string per issue.
-	type cand struct {
-		it     *bugscope.Classified
-		ev     *bugscope.Evidence
-		quoted bool
-	}
 	byRepo := map[string][]cand{}
 	var repos []string
-	for i := range in {
-		it := &in[i]
-		c := cand{it: it}
-		for j := range it.Classification.Evidence {
-			if e := &it.Classification.Evidence[j]; e.Dimension == dim && e.Value == value {
-				c.ev, c.quoted = e, e.Match != ""
-				break
-			}
-		}
-		if c.ev == nil {
+	for _, it := range in {
+		c, ok := candidate(it, dim, value)
+		if !ok {
 			continue // no evidence to show
 		}
-		if _, ok := byRepo[it.Issue.Repo]; !ok {
-			repos = append(repos, it.Issue.Repo)
+		if _, ok := byRepo[it.Repo]; !ok {
+			repos = append(repos, it.Repo)
 		}
-		byRepo[it.Issue.Repo] = append(byRepo[it.Issue.Repo], c)
+		byRepo[it.Repo] = append(byRepo[it.Repo], c)
 	}
 	for _, cs := range byRepo {
-		sort.SliceStable(cs, func(i, j int) bool {
-			a, b := cs[i], cs[j]
-			if a.quoted != b.quoted {
-				return a.quoted
-			}
-			if ca, cb := a.it.Classification.Confidence, b.it.Classification.Confidence; ca != cb {
-				return ca > cb
-			}
-			if a.ev.Weight != b.ev.Weight {
-				return a.ev.Weight > b.ev.Weight
-			}
-			return a.it.Issue.Number > b.it.Issue.Number
-		})
+		sortCandidates(cs)
 	}
 	// Engines with the most examples first, so that the big engines lead.
 	sort.SliceStable(repos, func(i, j int) bool {
@@ -438,12 +523,12 @@ func examples(dim, value string, in []bugscope.Classified, n int) []Example {
 			if cs := byRepo[repo]; round < len(cs) && len(out) < n {
 				c := cs[round]
 				ex := Example{
-					ID:         c.it.Issue.Ref().String(),
-					Repo:       c.it.Issue.Repo,
-					Number:     c.it.Issue.Number,
-					URL:        c.it.Issue.URL,
-					Title:      c.it.Issue.Title,
-					Confidence: c.it.Classification.Confidence,
+					ID:         c.it.Ref().String(),
+					Repo:       c.it.Repo,
+					Number:     c.it.Number,
+					URL:        c.it.Text.URL,
+					Title:      c.it.Text.Title,
+					Confidence: c.it.Confidence,
 					Evidence:   c.ev.String(),
 				}
 				if c.ev.Field != "title" {
@@ -462,17 +547,17 @@ func examples(dim, value string, in []bugscope.Classified, n int) []Example {
 
 // enginePatterns counts each pattern in each engine's bugs, with its lift
 // over all engines.
-func enginePatterns(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified) []EnginePatterns {
+func enginePatterns(d *taxonomy.Dimension, engs []Engine, bugs []*bugscope.ReportItem) []EnginePatterns {
 	bugsOfRepo := map[string]int{}
 	count := map[string]map[string]int{} // repo -> pattern -> bugs
 	overall := map[string]int{}
 	for _, b := range bugs {
-		bugsOfRepo[b.Issue.Repo]++
-		for _, p := range b.Classification.Labels[d.ID] {
-			if count[b.Issue.Repo] == nil {
-				count[b.Issue.Repo] = map[string]int{}
+		bugsOfRepo[b.Repo]++
+		for _, p := range b.Labels[d.ID] {
+			if count[b.Repo] == nil {
+				count[b.Repo] = map[string]int{}
 			}
-			count[b.Issue.Repo][p]++
+			count[b.Repo][p]++
 			overall[p]++
 		}
 	}
@@ -497,22 +582,20 @@ func enginePatterns(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classi
 }
 
 // topSignals counts the issues that show each value of a signal kind.
-func topSignals(items []bugscope.Classified, kind string, limit int) []SignalCount {
+func topSignals(items []*bugscope.ReportItem, kind string, limit int) []SignalCount {
 	byValue := map[string]*SignalCount{}
 	for _, it := range items {
-		seen := map[string]bool{}
-		for _, s := range it.Signals {
-			if s.Kind != kind || seen[s.Value] {
+		for _, s := range it.Signals { // distinct: an issue counts once per value
+			if s.Kind != kind {
 				continue
 			}
-			seen[s.Value] = true
 			sc := byValue[s.Value]
 			if sc == nil {
 				sc = &SignalCount{Value: s.Value, ByRepo: map[string]int{}}
 				byValue[s.Value] = sc
 			}
 			sc.Count++
-			sc.ByRepo[it.Issue.Repo]++
+			sc.ByRepo[it.Repo]++
 		}
 	}
 	out := make([]SignalCount, 0, len(byValue))
@@ -536,7 +619,7 @@ func topSignals(items []bugscope.Classified, kind string, limit int) []SignalCou
 // the median time from report to the first merged fix, and the median
 // size of the fix (all its pull requests together). Nil when no bug has a
 // fix.
-func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified, fixes map[bugscope.IssueRef][]bugscope.Fix) []CategoryFixEffort {
+func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []*bugscope.ReportItem, fixes map[bugscope.IssueRef][]bugscope.Fix) []CategoryFixEffort {
 	type bugFix struct {
 		repo         string
 		fixed, timed bool
@@ -544,9 +627,9 @@ func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified,
 		sized        bool
 		lines, files float64
 	}
-	of := func(b bugscope.Classified) bugFix {
-		bf := bugFix{repo: b.Issue.Repo}
-		fs := fixes[b.Issue.Ref()]
+	of := func(b *bugscope.ReportItem) bugFix {
+		bf := bugFix{repo: b.Repo}
+		fs := fixes[b.Ref()]
 		if len(fs) == 0 {
 			return bf
 		}
@@ -613,7 +696,7 @@ func fixEffort(d *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified,
 	byGroup := map[string][]bugFix{}
 	for i, b := range bugs {
 		seen := map[string]bool{}
-		for _, v := range b.Classification.Labels[d.ID] {
+		for _, v := range b.Labels[d.ID] {
 			byValue[v] = append(byValue[v], all[i])
 			if g := d.GroupOf(v); g != "" && !seen[g] {
 				seen[g] = true

@@ -49,14 +49,14 @@ type MissingRepo struct {
 
 // coverage computes the report's coverage from its items and the issues
 // the filter selects per repository (nil: the items are all of them).
-func coverage(items []bugscope.Classified, inFilter map[string]int, missing []MissingRepo) Coverage {
+func coverage(items []*bugscope.ReportItem, inFilter map[string]int, missing []MissingRepo) Coverage {
 	c := Coverage{Labelled: len(items), Missing: missing, Classifiers: []ClassifierCount{}}
 	byCls := map[NameVer]int{}
 	byRepo := map[string]int{}
 	for _, it := range items {
-		byCls[NameVer{it.Classification.Classifier, it.Classification.ClassifierVersion}]++
-		byRepo[it.Issue.Repo]++
-		if it.Classification.Stale {
+		byCls[NameVer{it.By.Name, it.By.Version}]++
+		byRepo[it.Repo]++
+		if it.Stale {
 			c.Stale++
 		}
 	}

@@ -8,11 +8,10 @@ import (
 )
 
 func TestCoverage(t *testing.T) {
-	item := func(repo string, n int, cls, ver string) bugscope.Classified {
-		return bugscope.Classified{Issue: bugscope.Issue{Repo: repo, Number: n},
-			Classification: bugscope.Classification{Classifier: cls, ClassifierVersion: ver}}
+	item := func(repo string, n int, cls, ver string) *bugscope.ReportItem {
+		return &bugscope.ReportItem{Repo: repo, Number: n, By: &bugscope.ClassifierID{Name: cls, Version: ver}}
 	}
-	items := []bugscope.Classified{item("a/x", 1, "ensemble", "v1"), item("a/x", 2, "ensemble", "v1"), item("a/x", 3, "rules", "r2"), item("b/y", 1, "rules", "r2")}
+	items := []*bugscope.ReportItem{item("a/x", 1, "ensemble", "v1"), item("a/x", 2, "ensemble", "v1"), item("a/x", 3, "rules", "r2"), item("b/y", 1, "rules", "r2")}
 	for _, tc := range []struct {
 		name     string
 		inFilter map[string]int

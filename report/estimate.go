@@ -3,8 +3,10 @@ package report
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/metrics"
@@ -114,7 +116,7 @@ type DimensionAccuracy struct {
 type estimator struct {
 	tax    *taxonomy.Taxonomy
 	catDim *taxonomy.Dimension
-	items  []bugscope.Classified
+	items  []*bugscope.ReportItem
 	// stratum of each item, and the hand labels of the labelled ones by
 	// item index (nil without a usable random gold sample).
 	stratum []int
@@ -123,11 +125,20 @@ type estimator struct {
 	// weight of a labelled item: its stratum's population over its hand
 	// labels, for precision and recall.
 	weight map[int]float64
-	// pred: the classifier's view of every item; goldV: the hand labels'
-	// of the labelled ones (random or not: precision and recall use them).
-	pred  []view
-	goldV map[int]view
+	// sets: the classifier's views, one per distinct label set, and
+	// setOf each item's (loaders share one map per set, so a share's
+	// predicates are evaluated once per set, not once per item);
+	// perSet[repo][set] counts the items ("" for all). goldV: the hand
+	// labels' views of the labelled items (random or not: precision and
+	// recall use them).
+	sets   []view
+	setOf  []int32
+	perSet map[string][]int
+	goldV  map[int]view
 }
+
+// pred is the classifier's view of item i.
+func (e *estimator) pred(i int) view { return e.sets[e.setOf[i]] }
 
 // predicate selects issues by labels; den and num of a share are two.
 type predicate func(bugscope.Labels) bool
@@ -150,11 +161,30 @@ func has(d *taxonomy.Dimension, v string, group bool) predicate {
 // newEstimator prepares the estimates; with a random gold sample it maps
 // the hand labels onto the reported issues and their strata, and returns
 // the summary and warnings of that.
-func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bugscope.Classified, g *Gold) (*estimator, Estimation) {
+func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []*bugscope.ReportItem, g *Gold) (*estimator, Estimation) {
 	e := &estimator{tax: tax, catDim: catDim, items: items}
-	e.pred = make([]view, len(items))
+	e.setOf = make([]int32, len(items))
+	setIndex := map[unsafe.Pointer]int32{} // a map's identity: equal maps are one set
 	for i, it := range items {
-		e.pred[i] = e.view(it.Classification.Labels)
+		id := reflect.ValueOf(it.Labels).UnsafePointer()
+		k, ok := setIndex[id]
+		if !ok {
+			k = int32(len(e.sets))
+			setIndex[id] = k
+			e.sets = append(e.sets, e.view(it.Labels))
+		}
+		e.setOf[i] = k
+	}
+	e.perSet = map[string][]int{}
+	for i, it := range items {
+		for _, repo := range [2]string{"", it.Repo} {
+			c := e.perSet[repo]
+			if c == nil {
+				c = make([]int, len(e.sets))
+				e.perSet[repo] = c
+			}
+			c[e.setOf[i]]++
+		}
 	}
 	est := Estimation{Method: MethodWilson, Confidence: Confidence,
 		Note: "Intervals are Wilson score intervals of the classifier's labels: they cover sampling noise only, not labelling error."}
@@ -162,9 +192,13 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 		est.Warnings = append(est.Warnings, "No hand labels were given (report --gold FILE or --sample NAME): the shares are the classifier's, uncorrected, and its errors are not in the intervals.")
 		return e, est
 	}
-	byRef := make(map[bugscope.IssueRef]int, len(items))
+	// The hand-labelled items' positions: a map of the few labelled, not
+	// of every item.
+	byRef := make(map[bugscope.IssueRef]int, len(g.Labels))
 	for i, it := range items {
-		byRef[it.Issue.Ref()] = i
+		if ref := it.Ref(); hasKey(g.Labels, ref) {
+			byRef[ref] = i
+		}
 	}
 	sum := &GoldSummary{Source: g.Source, Labels: len(g.Labels), Random: !g.NotRandom}
 	est.Gold = sum
@@ -172,7 +206,7 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	// single stratum for all; otherwise the repositories (post-strata).
 	repos := map[string]bool{}
 	for _, it := range items {
-		repos[it.Issue.Repo] = true
+		repos[it.Repo] = true
 	}
 	names := map[string]bool{}
 	labelled := map[int]bugscope.Labels{}
@@ -207,7 +241,7 @@ func newEstimator(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, items []bu
 	var order []string
 	e.stratum = make([]int, len(items))
 	for i, it := range items {
-		key := it.Issue.Repo
+		key := it.Repo
 		if single {
 			key = "all"
 		}
@@ -281,12 +315,12 @@ func strataText(ss []GoldStratum) string {
 
 // accuracy scores the classifier against the hand labels as bugscope eval
 // does (without its bootstrap intervals).
-func accuracy(tax *taxonomy.Taxonomy, items []bugscope.Classified, gold map[int]bugscope.Labels) []DimensionAccuracy {
+func accuracy(tax *taxonomy.Taxonomy, items []*bugscope.ReportItem, gold map[int]bugscope.Labels) []DimensionAccuracy {
 	a := map[bugscope.IssueRef]bugscope.Labels{}
 	b := map[bugscope.IssueRef]bugscope.Labels{}
 	for i, l := range gold {
-		ref := items[i].Issue.Ref()
-		a[ref], b[ref] = l, items[i].Classification.Labels
+		ref := items[i].Ref()
+		a[ref], b[ref] = l, items[i].Labels
 	}
 	cmp := metrics.CompareWith(tax, a, b, metrics.CompareOptions{Bootstrap: metrics.BootstrapOptions{Resamples: -1}})
 	var out []DimensionAccuracy
@@ -332,17 +366,18 @@ func andV(ps ...vpred) vpred {
 func (e *estimator) view(l bugscope.Labels) view { return view{l, e.isBug(l)} }
 
 // indicators evaluates a share's numerator and denominator once for every
-// issue (classifier) and hand-labelled issue (hand labels).
+// label set (classifier: f and fden by set) and hand-labelled issue (hand
+// labels).
 type indicators struct {
 	f, fden []bool
 	y, yden map[int]bool
 }
 
 func (e *estimator) indicators(num, den vpred) indicators {
-	ind := indicators{f: make([]bool, len(e.items)), fden: make([]bool, len(e.items))}
-	for i, v := range e.pred {
-		ind.fden[i] = den(v)
-		ind.f[i] = ind.fden[i] && num(v)
+	ind := indicators{f: make([]bool, len(e.sets)), fden: make([]bool, len(e.sets))}
+	for k, v := range e.sets {
+		ind.fden[k] = den(v)
+		ind.f[k] = ind.fden[k] && num(v)
 	}
 	if e.gold != nil {
 		ind.y, ind.yden = map[int]bool{}, map[int]bool{}
@@ -379,13 +414,13 @@ func (e *estimator) estimate(ind indicators, repo string) Estimate {
 	strata := make([]stats.PPIStratum, e.nStrata)
 	used := make([]bool, e.nStrata)
 	for i, it := range e.items {
-		if repo != "" && it.Issue.Repo != repo {
+		if repo != "" && it.Repo != repo {
 			continue
 		}
 		h := e.stratum[i]
 		used[h] = true
 		s := &strata[h]
-		f, fden := b(ind.f[i]), b(ind.fden[i])
+		f, fden := b(ind.f[e.setOf[i]]), b(ind.fden[e.setOf[i]])
 		s.F = append(s.F, f)
 		s.FDen = append(s.FDen, fden)
 		if yden, ok := ind.yden[i]; ok {
@@ -412,14 +447,11 @@ func (e *estimator) estimate(ind indicators, repo string) Estimate {
 // wilson is the classifier's share with its Wilson interval.
 func (e *estimator) wilson(ind indicators, repo string) Estimate {
 	k, n := 0, 0
-	for i, it := range e.items {
-		if repo != "" && it.Issue.Repo != repo {
-			continue
-		}
-		if ind.fden[i] {
-			n++
-			if ind.f[i] {
-				k++
+	for set, items := range e.perSet[repo] {
+		if ind.fden[set] {
+			n += items
+			if ind.f[set] {
+				k += items
 			}
 		}
 	}
@@ -437,7 +469,7 @@ func (e *estimator) labelAccuracy(num, den vpred) *LabelAccuracy {
 	a := &LabelAccuracy{}
 	for i, g := range e.goldV {
 		w := e.weight[i]
-		p := e.pred[i]
+		p := e.pred(i)
 		isP, isA := den(p) && num(p), den(g) && num(g)
 		if isP {
 			pred += w
@@ -533,4 +565,9 @@ func (e *estimator) fillEstimates(r *Report) {
 			}
 		}
 	}
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }

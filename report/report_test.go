@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -827,3 +828,41 @@ func signalCounts(ss []SignalCount) []string {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// StripUnshown keeps the text of every issue an example shows: the
+// report is the same with one example a subcategory (so that most
+// candidates are stripped) and with the default.
+func TestStripUnshown(t *testing.T) {
+	tax := llmTax(t)
+	for _, n := range []int{1, 0} {
+		full := make([]bugscope.ReportItem, 0)
+		for _, c := range fixture() {
+			full = append(full, bugscope.ReportItemOf(&c, "category"))
+		}
+		stripped := slices.Clone(full)
+		StripUnshown(tax, stripped, n)
+		texts, kept := 0, 0
+		for i := range full {
+			if full[i].Text != nil {
+				texts++
+			}
+			if it := stripped[i]; it.Text != nil && it.Text.Title != "" {
+				kept++
+			}
+		}
+		if n == 1 && kept == texts {
+			t.Fatalf("n %d: nothing stripped of %d texts", n, texts)
+		}
+		var a, b bytes.Buffer
+		for items, w := range map[*[]bugscope.ReportItem]*bytes.Buffer{&full: &a, &stripped: &b} {
+			r, err := BuildItems(tax, *items, Options{Now: fixedNow, Examples: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.WriteJSON(w)
+		}
+		if a.String() != b.String() {
+			t.Errorf("n %d: the report changed once stripped (%d of %d texts kept)", n, kept, texts)
+		}
+	}
+}

@@ -56,57 +56,59 @@ type LogRankTest struct {
 
 // snapshot is the data's snapshot time: asOf when set, else the newest
 // updated_at, else the newest creation or closing time.
-func snapshot(items []bugscope.Classified, asOf time.Time) (time.Time, string) {
+func snapshot(items []*bugscope.ReportItem, asOf time.Time) (time.Time, string) {
 	if !asOf.IsZero() {
 		return asOf.UTC(), "--as-of"
 	}
-	var upd, any time.Time
+	zero := time.Time{}.Unix()
+	upd, any := zero, zero
 	for _, it := range items {
-		for _, t := range []*time.Time{it.Issue.CreatedAt, it.Issue.ClosedAt} {
-			if t != nil && t.After(any) {
-				any = *t
+		for _, t := range []int64{it.Created, it.Closed} {
+			if t != bugscope.NoTime && t > any {
+				any = t
 			}
 		}
-		if t := it.Issue.UpdatedAt; t != nil && t.After(upd) {
-			upd = *t
+		if t := it.Updated; t != bugscope.NoTime && t > upd {
+			upd = t
 		}
 	}
-	if !upd.IsZero() {
-		return upd.UTC(), "the newest updated_at"
+	if upd != zero {
+		return time.Unix(upd, 0).UTC(), "the newest updated_at"
 	}
-	return any.UTC(), "the newest created_at or closed_at; the data has no updated_at"
+	return time.Unix(any, 0).UTC(), "the newest created_at or closed_at; the data has no updated_at"
 }
 
 // observation is a bug's time to close in days, censored when still open.
-func observation(is bugscope.Issue, asOf time.Time) (stats.Observation, bool) {
-	if is.CreatedAt == nil {
+func observation(is *bugscope.ReportItem, asOf time.Time) (stats.Observation, bool) {
+	if is.Created == bugscope.NoTime {
 		return stats.Observation{}, false
 	}
-	if is.ClosedAt != nil && (is.State == "closed" || is.State == "") {
-		d := is.ClosedAt.Sub(*is.CreatedAt).Hours() / 24
+	created := time.Unix(is.Created, 0)
+	if is.Closed != bugscope.NoTime && (is.State == "closed" || is.State == "") {
+		d := time.Unix(is.Closed, 0).Sub(created).Hours() / 24
 		return stats.Observation{Time: math.Max(0, d), Event: true}, true
 	}
-	d := asOf.Sub(*is.CreatedAt).Hours() / 24
+	d := asOf.Sub(created).Hours() / 24
 	if d < 0 {
 		return stats.Observation{}, false
 	}
 	return stats.Observation{Time: d}, true
 }
 
-func timeToClose(catDim *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified, asOf time.Time, source string) *TimeToClose {
+func timeToClose(catDim *taxonomy.Dimension, engs []Engine, bugs []*bugscope.ReportItem, asOf time.Time, source string) *TimeToClose {
 	tc := &TimeToClose{AsOf: asOf, AsOfSource: source}
 	var all []stats.Observation
 	byRepo := map[string][]stats.Observation{}
 	byGroup := map[string][]stats.Observation{}
 	for _, b := range bugs {
-		o, ok := observation(b.Issue, asOf)
+		o, ok := observation(b, asOf)
 		if !ok {
 			continue
 		}
 		all = append(all, o)
-		byRepo[b.Issue.Repo] = append(byRepo[b.Issue.Repo], o)
+		byRepo[b.Repo] = append(byRepo[b.Repo], o)
 		seen := map[string]bool{}
-		for _, v := range b.Classification.Labels[catDim.ID] {
+		for _, v := range b.Labels[catDim.ID] {
 			g := v
 			if len(catDim.Groups) > 0 {
 				g = catDim.GroupOf(v)
@@ -190,16 +192,16 @@ type Attention struct {
 	ReactionsCI *stats.Interval `json:"median_reactions_ci,omitempty"`
 }
 
-func attention(catDim *taxonomy.Dimension, cats []Category, bugs []bugscope.Classified) []Attention {
+func attention(catDim *taxonomy.Dimension, cats []Category, bugs []*bugscope.ReportItem) []Attention {
 	var out []Attention
-	row := func(id, name string, in []bugscope.Classified) {
+	row := func(id, name string, in []*bugscope.ReportItem) {
 		if len(in) == 0 {
 			return
 		}
 		var cm, re []float64
 		for _, b := range in {
-			cm = append(cm, float64(b.Issue.Comments))
-			re = append(re, float64(b.Issue.Reactions))
+			cm = append(cm, float64(b.Comments))
+			re = append(re, float64(b.Reactions))
 		}
 		a := Attention{ID: id, Name: name, Bugs: len(in), Comments: *median(cm), Reactions: *median(re),
 			CommentsCI: medianCI(cm), ReactionsCI: medianCI(re)}
@@ -209,9 +211,9 @@ func attention(catDim *taxonomy.Dimension, cats []Category, bugs []bugscope.Clas
 	for _, c := range cats {
 		isGroup := catDim.Group(c.ID) != nil
 		match := has(catDim, c.ID, isGroup)
-		var in []bugscope.Classified
+		var in []*bugscope.ReportItem
 		for _, b := range bugs {
-			if match(b.Classification.Labels) {
+			if match(b.Labels) {
 				in = append(in, b)
 			}
 		}

@@ -116,21 +116,21 @@ func nextPeriod(t time.Time, period string) time.Time {
 
 // trends counts each category, root cause and severity per period,
 // overall and per engine, and tests each series for a trend.
-func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, bugs []bugscope.Classified, period string, asOf time.Time) *Trends {
-	var first *time.Time
+func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, bugs []*bugscope.ReportItem, period string, asOf time.Time) *Trends {
+	first := bugscope.NoTime
 	for _, b := range bugs {
-		if c := b.Issue.CreatedAt; c != nil && (first == nil || c.Before(*first)) {
+		if c := b.Created; c != bugscope.NoTime && (first == bugscope.NoTime || c < first) {
 			first = c
 		}
 	}
-	if first == nil || asOf.IsZero() {
+	if first == bugscope.NoTime || asOf.IsZero() {
 		return nil
 	}
 	tr := &Trends{Period: period}
 	index := map[string]int{}
 	// A snapshot at the very start of a period has nothing in it.
 	end := periodStart(asOf.Add(-time.Nanosecond), period)
-	for t := periodStart(*first, period); !t.After(end); t = nextPeriod(t, period) {
+	for t := periodStart(time.Unix(first, 0), period); !t.After(end); t = nextPeriod(t, period) {
 		index[periodKey(t, period)] = len(tr.Periods)
 		tr.Periods = append(tr.Periods, periodKey(t, period))
 	}
@@ -160,15 +160,15 @@ func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, b
 	periodOf := make([]int, len(bugs))
 	for i, b := range bugs {
 		periodOf[i] = -1
-		if b.Issue.CreatedAt == nil {
+		if b.Created == bugscope.NoTime {
 			continue
 		}
-		p, ok := index[periodKey(*b.Issue.CreatedAt, period)]
+		p, ok := index[periodKey(time.Unix(b.Created, 0), period)]
 		if !ok {
 			continue
 		}
 		periodOf[i] = p
-		for _, repo := range []string{"all", b.Issue.Repo} {
+		for _, repo := range []string{"all", b.Repo} {
 			base[repo][p]++
 			firstP[repo] = min(firstP[repo], p)
 		}
@@ -192,11 +192,11 @@ func trends(tax *taxonomy.Taxonomy, catDim *taxonomy.Dimension, engs []Engine, b
 				counts[repo] = make([]int, len(tr.Periods))
 			}
 			for i, b := range bugs {
-				if periodOf[i] < 0 || !match(b.Classification.Labels) {
+				if periodOf[i] < 0 || !match(b.Labels) {
 					continue
 				}
 				counts["all"][periodOf[i]]++
-				counts[b.Issue.Repo][periodOf[i]]++
+				counts[b.Repo][periodOf[i]]++
 			}
 			for _, repo := range repos {
 				if firstP[repo] >= len(tr.Periods) {

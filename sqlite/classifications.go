@@ -242,21 +242,6 @@ func (b *rowBatch) close() {
 	}
 }
 
-// interner shares repeated strings.
-// noLabels is the shared, read-only label set of a compactly loaded
-// classification without labels.
-var noLabels = bugscope.Labels{}
-
-type interner map[string]string
-
-func (in interner) of(s string) string {
-	if t, ok := in[s]; ok {
-		return t
-	}
-	in[s] = s
-	return s
-}
-
 // firstEvidence keeps, in order, the first item of ev for each value of
 // labels, in a slice of its own (the rest is left to the collector).
 func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Evidence {
@@ -271,26 +256,6 @@ func firstEvidence(ev []bugscope.Evidence, labels bugscope.Labels) []bugscope.Ev
 		out = append(out, e)
 	}
 	return out
-}
-
-// labelsKey appends to b a key equal for equal label sets: the
-// dimensions in order, each with its values in their order.
-func labelsKey(b []byte, l bugscope.Labels) []byte {
-	dims := make([]string, 0, len(l))
-	for d := range l {
-		dims = append(dims, d)
-	}
-	slices.Sort(dims)
-	for _, d := range dims {
-		b = append(b, d...)
-		b = append(b, 0)
-		for _, v := range l[d] {
-			b = append(b, v...)
-			b = append(b, 1)
-		}
-		b = append(b, 2)
-	}
-	return b
 }
 
 func nonNilMap(m map[string]float64) map[string]float64 {
@@ -315,13 +280,9 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	if f.WithBody {
 		body = "i.body"
 	}
-	evidence, dimConf := "c.evidence", "c.dim_confidence"
-	if f.Compact {
-		evidence, dimConf = "COALESCE(c.evidence_brief, c.evidence)", "'null'"
-	}
 	q := `SELECT i.id, i.repo, i.number, i.title, ` + body + `, i.labels, i.state, i.author_association, i.created_at,
 		i.updated_at, i.closed_at, i.comments, i.reactions, i.url, i.is_pull_request,
-		c.id, c.taxonomy_version, c.classifier_version, c.confidence, ` + dimConf + `, ` + evidence + `, c.created_at,
+		c.id, c.taxonomy_version, c.classifier_version, c.confidence, c.dim_confidence, c.evidence, c.created_at,
 		c.input_hash, c.input_hash != i.text_hash
 		FROM classifications c JOIN issues i ON i.id = c.issue_id
 		WHERE c.taxonomy = ? AND c.classifier = ? AND ` + cwhere + ` ORDER BY i.repo, i.number`
@@ -338,7 +299,6 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 	out := make([]bugscope.Classified, 0, n) // sized once: a slice grown by doubling would hold twice as much at its peak
 	byClass := make(map[int64]int, n)
 	byIssue := make(map[int64]int, n)
-	in := interner{}
 	for rows.Next() {
 		var (
 			ci                       bugscope.Classified
@@ -368,32 +328,7 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		if t, err := time.Parse(time.RFC3339, cAt); err == nil {
 			c.CreatedAt = t
 		}
-		if f.Compact {
-			is.Repo, is.State, is.AuthorAssociation = in.of(is.Repo), in.of(is.State), in.of(is.AuthorAssociation)
-			for i, l := range is.Labels {
-				is.Labels[i] = in.of(l)
-			}
-			c.Issue.Repo = is.Repo
-			c.TaxonomyVersion, c.ClassifierVersion, c.InputHash = in.of(c.TaxonomyVersion), in.of(c.ClassifierVersion), ""
-			kept := c.Evidence[:0]
-			for _, e := range c.Evidence {
-				if f.EvidenceOf == "" || e.Dimension == f.EvidenceOf {
-					e.Dimension, e.Value, e.Rule, e.Field = in.of(e.Dimension), in.of(e.Value), in.of(e.Rule), in.of(e.Field)
-					kept = append(kept, e)
-				}
-			}
-			c.Evidence = nil
-			if len(kept) > 0 {
-				// a copy, so that the decoded array and the other
-				// dimensions' evidence are not held until the end
-				c.Evidence = slices.Clone(kept)
-			}
-		}
-		if f.Compact {
-			c.Labels = noLabels // until its labels are read, below
-		} else {
-			c.Labels = bugscope.Labels{}
-		}
+		c.Labels = bugscope.Labels{}
 		byClass[cid] = len(out)
 		byIssue[issueID] = len(out)
 		out = append(out, ci)
@@ -415,27 +350,6 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 		return nil, err
 	}
 	defer lrows.Close()
-	// A compact load gathers one classification's labels (its rows are
-	// consecutive) in a scratch map, then gives it the shared map of that
-	// label set: there are few distinct sets, so no map per issue is made.
-	var (
-		curCID  int64
-		cur     = bugscope.Labels{}
-		shared  = map[string]bugscope.Labels{"": noLabels}
-		key     []byte
-		flushed = func() {
-			if i, ok := byClass[curCID]; ok && len(cur) > 0 {
-				key = labelsKey(key[:0], cur)
-				l, ok := shared[string(key)]
-				if !ok {
-					l, cur = cur, bugscope.Labels{} // kept: read-only from now on
-					shared[string(key)] = l
-				}
-				out[i].Classification.Labels = l
-			}
-			clear(cur)
-		}
-	)
 	for lrows.Next() {
 		var cid int64
 		var dim, val string
@@ -443,28 +357,12 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 			return nil, err
 		}
 		if i, ok := byClass[cid]; ok {
-			if !f.Compact {
-				l := out[i].Classification.Labels
-				l[dim] = append(l[dim], val)
-				continue
-			}
-			if cid != curCID {
-				flushed()
-				curCID = cid
-			}
-			dim, val = in.of(dim), in.of(val)
-			cur[dim] = append(cur[dim], val)
+			l := out[i].Classification.Labels
+			l[dim] = append(l[dim], val)
 		}
 	}
 	if err := lrows.Err(); err != nil {
 		return nil, err
-	}
-	if f.Compact {
-		flushed()
-		for i := range out {
-			c := &out[i].Classification
-			c.Evidence = firstEvidence(c.Evidence, c.Labels)
-		}
 	}
 	if f.WithSignals {
 		srows, err := d.db.QueryContext(ctx, `SELECT s.issue_id, s.kind, s.value, s.field, s.offset FROM signals s
@@ -480,9 +378,6 @@ func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bug
 				return nil, err
 			}
 			if i, ok := byIssue[id]; ok {
-				if f.Compact {
-					s.Kind, s.Value, s.Field = in.of(s.Kind), in.of(s.Value), in.of(s.Field)
-				}
 				out[i].Signals = append(out[i].Signals, s)
 			}
 		}

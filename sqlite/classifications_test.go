@@ -345,47 +345,6 @@ func TestClassifiedFilterAndOrder(t *testing.T) {
 	}
 }
 
-// A compact load gives every classification the labels a full load gives,
-// with one shared map per distinct label set.
-func TestCompactLabelsShared(t *testing.T) {
-	db := openTest(t)
-	const repo = "vllm-project/vllm"
-	sets := []bugscope.Labels{
-		{"kind": {"bug"}, "category": {"memory.oom"}, "patterns": {"quantization", "prefix_caching"}},
-		{"kind": {"bug"}, "category": {"memory.oom"}, "patterns": {"prefix_caching", "quantization"}}, // order differs: another set
-		{"kind": {"bug"}, "category": {"memory.oom"}},
-		{"kind": {"feature"}},
-		{},
-	}
-	var cs []bugscope.Classification
-	for n := 1; n <= 20; n++ {
-		upsert(t, db, mk(repo, n, "issue", "2024-04-01T00:00:00Z"))
-		cs = append(cs, cls(repo, n, "llm-serving-v1", "rules", sets[n%len(sets)]))
-	}
-	save(t, db, cs...)
-	f := bugscope.ClassifiedFilter{Taxonomy: "llm-serving-v1", Classifier: "rules"}
-	full := classified(t, db, f)
-	f.Compact = true
-	compact := classified(t, db, f)
-	if len(compact) != len(full) || len(full) != 20 {
-		t.Fatalf("%d compact, %d full, want 20 each", len(compact), len(full))
-	}
-	maps := map[uintptr]bool{}
-	for i, c := range compact {
-		want := sets[full[i].Issue.Number%len(sets)]
-		if !reflect.DeepEqual(full[i].Classification.Labels, want) {
-			t.Errorf("full %s: labels %v, want %v", full[i].Issue.Ref(), full[i].Classification.Labels, want)
-		}
-		if got := c.Classification.Labels; got == nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("compact %s: labels %v, want %v", c.Issue.Ref(), got, want)
-		}
-		maps[reflect.ValueOf(c.Classification.Labels).Pointer()] = true
-	}
-	if len(maps) != len(sets) {
-		t.Errorf("compact load made %d label maps, want one per distinct set (%d)", len(maps), len(sets))
-	}
-}
-
 // Labels and signals are inserted several rows to a statement: more rows
 // than one statement takes, and a classification given twice in one call
 // (the second replaces the first, as it did row by row), store the same.
