@@ -227,7 +227,7 @@ const insertIssue = `INSERT INTO issues
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
 
 func newIssueWriter(ctx context.Context, tx *sql.Tx, now time.Time) (*issueWriter, error) {
-	w := &issueWriter{ctx: ctx, stamp: now.UTC().Format(timeLayout)}
+	w := &issueWriter{ctx: ctx, stamp: now.UTC().Format(answerLayout)}
 	var stored bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM issues)`).Scan(&stored); err != nil {
 		return nil, err

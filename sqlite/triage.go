@@ -459,8 +459,12 @@ func (d *DB) IssuesChangedSince(ctx context.Context, repo string, t *time.Time) 
 	q := `SELECT number FROM issues WHERE repo = ? AND is_pull_request = 0`
 	args := []any{repo}
 	if t != nil {
-		q += ` AND (stored_at >= ? OR updated_at >= ?)`
-		args = append(args, formatTime(t), formatTime(t))
+		// stored_at is written to the millisecond (earlier versions wrote
+		// whole seconds): both forms are compared as milliseconds, so an
+		// issue stored in the same second as the last run, before it
+		// started, is not taken again, and none stored after it is lost.
+		q += ` AND (strftime('%Y-%m-%dT%H:%M:%fZ', stored_at) >= ? OR updated_at >= ?)`
+		args = append(args, t.UTC().Format(answerLayout), formatTime(t))
 	}
 	rows, err := d.db.QueryContext(ctx, q+` ORDER BY number`, args...)
 	return collect(rows, err, func(r *sql.Rows) (bugscope.IssueRef, error) {
