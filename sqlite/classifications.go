@@ -265,13 +265,18 @@ func nonNilMap(m map[string]float64) map[string]float64 {
 	return m
 }
 
+// classifiedWhere is the condition on the issues (alias i) of a
+// ClassifiedFilter: the issue filter and the text it must contain.
+func classifiedWhere(f bugscope.ClassifiedFilter) (string, []any) {
+	where, args := issueWhere(f.IssueFilter)
+	text, targs := containsWhere(f.Contains, nil)
+	return where + text, append(args, targs...)
+}
+
 // Classified returns the issues the filter selects that the classifier has
 // labelled in the taxonomy, in (repo, number) order.
 func (d *DB) Classified(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.Classified, error) {
-	where, args := issueWhere(f.IssueFilter)
-	text, targs := containsWhere(f.Contains, nil)
-	where += text
-	args = append(args, targs...)
+	where, args := classifiedWhere(f)
 	// the issues' conditions (signals are read with them alone) and the
 	// classifications'
 	labels, largs := labelWhere(f)

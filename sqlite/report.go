@@ -60,10 +60,7 @@ func eachPair(s []byte, fn func(a, b []byte)) error {
 // to quote; repeated strings, equal label sets and signals are shared.
 // Bodies, dimension confidences and other signal kinds are not read.
 func (d *DB) ReportItems(ctx context.Context, f bugscope.ClassifiedFilter) ([]bugscope.ReportItem, error) {
-	where, args := issueWhere(f.IssueFilter)
-	text, targs := containsWhere(f.Contains, nil)
-	where += text
-	args = append(args, targs...)
+	where, args := classifiedWhere(f)
 	var n int
 	base := append([]any{f.Taxonomy, f.Classifier}, args...)
 	if err := d.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM classifications c JOIN issues i ON i.id = c.issue_id
