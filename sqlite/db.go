@@ -396,6 +396,12 @@ func (d *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return d.classify(err)
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback() // a panic must not leave the database locked
+			panic(p)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return d.classify(err)

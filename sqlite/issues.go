@@ -59,8 +59,16 @@ func (d *DB) StoreIssues(ctx context.Context, fill func(put func(is *bugscope.Is
 		}
 		defer w.close()
 		q := newStoreQueue(w)
+		finished := false
+		defer func() {
+			if !finished { // fill panicked: the writer must end before the transaction does
+				q.finish(true)
+			}
+		}()
 		err = fill(q.put, q.totals)
-		if werr := q.finish(err != nil); err == nil {
+		werr := q.finish(err != nil)
+		finished = true
+		if err == nil {
 			err = werr
 		}
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -652,5 +653,43 @@ func TestStoreIssuesWriterFails(t *testing.T) {
 		if got := refsOf(t, db, bugscope.IssueFilter{Labels: []string{"new"}}); len(got) != 0 {
 			t.Errorf("labels of the failed batch stored: %d", len(got))
 		}
+	}
+}
+
+// A fill that panics halfway ends the writer goroutine before the
+// transaction is rolled back: the panic reaches the caller, nothing is
+// stored, no goroutine is left behind, and the database takes the next
+// import.
+func TestStoreIssuesFillPanics(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	before := runtime.NumGoroutine()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the caller")
+			}
+		}()
+		db.StoreIssues(ctx, func(put func(*bugscope.Issue, bool) error, _ func() bugscope.UpsertStats) error {
+			for n := 1; n <= 200; n++ {
+				is := mk("a/b", n, fmt.Sprintf("issue %d", n), "2025-01-01T00:00:00Z")
+				if err := put(&is, false); err != nil {
+					return err
+				}
+			}
+			panic("the parser broke")
+		})
+	}()
+	for i := 0; i < 100 && runtime.NumGoroutine() > before; i++ {
+		time.Sleep(10 * time.Millisecond) // database/sql's own goroutines settle
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Errorf("%d goroutines after the panic, %d before", n, before)
+	}
+	if n := countAll(t, db); n != 0 {
+		t.Errorf("%d issues stored after the panic, want none", n)
+	}
+	if st := upsert(t, db, mk("a/b", 1, "after", "2025-01-02T00:00:00Z")); st.Inserted != 1 {
+		t.Errorf("import after the panic: %+v", st)
 	}
 }
