@@ -19,10 +19,6 @@ import (
 // SourceWeb is the source of answers and decisions given in the browser.
 const SourceWeb = "web"
 
-// hotkeys label a dimension's values, as in the terminal: digits, then
-// letters.
-const hotkeys = "123456789abcdefghijklmnopqrstuvwxyz"
-
 type homeSample struct {
 	study.SampleSummary
 	Mine   int // answered by the signed-in rater
@@ -166,29 +162,15 @@ func buildForm(tax *taxonomy.Taxonomy, a study.Answer, marks func(dim, value str
 			b, _ := json.Marshal(d.AppliesWhen)
 			dv.AppliesWhen = string(b)
 		}
-		k := 0
-		add := func(o optionView) {
-			o.Selectable = !o.Header || d.AcceptGroups
+		for _, c := range study.Choices(d) {
+			o := optionView{ID: c.ID, Label: c.Name, Desc: c.Description, Key: c.Key, Header: c.Header, Selectable: c.Selectable}
 			if o.Selectable {
-				if k < len(hotkeys) {
-					o.Key = string(hotkeys[k])
-				}
-				k++
 				o.Checked = slices.Contains(a.Labels[d.ID], o.ID)
 				if marks != nil {
 					o.Marks = marks(d.ID, o.ID)
 				}
 			}
 			dv.Options = append(dv.Options, o)
-		}
-		for _, g := range d.Groups {
-			add(optionView{ID: g.ID, Label: g.Name, Desc: g.Description, Header: true})
-			for _, v := range g.Values {
-				add(optionView{ID: v.ID, Label: v.Name, Desc: v.Description})
-			}
-		}
-		for _, v := range d.Values {
-			add(optionView{ID: v.ID, Label: v.Name, Desc: v.Description})
 		}
 		f.Dims = append(f.Dims, dv)
 	}

@@ -41,8 +41,8 @@ var (
 	styleKey     = lipgloss.NewStyle().Bold(true)
 )
 
-// hotkeys label the choices of a picker: digits, then letters.
-const hotkeys = "123456789abcdefghijklmnopqrstuvwxyz"
+// hotkeys label the choices of a picker (study.Choices keys them).
+const hotkeys = study.Hotkeys
 
 // option is one line of a picker.
 type option struct {
@@ -150,27 +150,12 @@ func (e *editor) indexOf(d *taxonomy.Dimension) int {
 // startPick opens the picker of dimension d.
 func (e *editor) startPick(d *taxonomy.Dimension) {
 	p := picker{dim: d, selected: map[string]bool{}}
-	k := 0
-	add := func(o option) {
-		if !o.header || d.AcceptGroups {
-			if k < len(hotkeys) {
-				o.key = string(hotkeys[k])
-			}
-			k++
-		}
-		if e.marks != nil && (!o.header || d.AcceptGroups) {
+	for _, c := range study.Choices(d) {
+		o := option{id: c.ID, label: c.Name, desc: c.Description, header: c.Header, key: c.Key}
+		if e.marks != nil && c.Selectable {
 			o.marks = e.marks(d.ID, o.id)
 		}
 		p.opts = append(p.opts, o)
-	}
-	for _, g := range d.Groups {
-		add(option{id: g.ID, label: g.Name, desc: g.Description, header: true})
-		for _, v := range g.Values {
-			add(option{id: v.ID, label: v.Name, desc: v.Description})
-		}
-	}
-	for _, v := range d.Values {
-		add(option{id: v.ID, label: v.Name, desc: v.Description})
 	}
 	for _, v := range e.draft.Labels[d.ID] {
 		p.selected[v] = true
