@@ -53,15 +53,6 @@ type ReportText struct {
 // Ref returns the item's issue reference.
 func (it *ReportItem) Ref() IssueRef { return IssueRef{Repo: it.Repo, Number: it.Number} }
 
-// TimeOfUnix converts a ReportItem time back, nil when unknown.
-func TimeOfUnix(unix int64) *time.Time {
-	if unix == NoTime {
-		return nil
-	}
-	t := time.Unix(unix, 0).UTC()
-	return &t
-}
-
 // UnixOf is the ReportItem time of t (NoTime for nil), to the second.
 func UnixOf(t *time.Time) int64 {
 	if t == nil {

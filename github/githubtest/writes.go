@@ -32,13 +32,6 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
-// Reads counts the reads of one issue and of its comments.
-func (s *Server) Reads() (issue, comments int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats.ByKind["issue"], s.stats.ByKind["issue_comments"]
-}
-
 // AddIssue stores an issue (number, title, body, labels, author) in repo,
 // created and updated now.
 func (s *Server) AddIssue(repo string, number int, title, body, author string, labels ...string) *gh.Issue {
