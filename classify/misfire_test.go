@@ -164,6 +164,27 @@ func misfires() []misfire {
 			noValue:  map[string][]string{"category": {"concurrency.deadlock"}},
 			category: "build.install",
 		},
+		{
+			name:    "lscpu's mitigation lines are no security hole",
+			title:   "[Bug]: tokenizer error with a long system prompt",
+			body:    vllmBug(envDump, "The CPU details I have:\n\nArchitecture: x86_64\nVulnerability Itlb multihit: Not affected\nVulnerability Spec rstack overflow: Mitigation; safe RET\nVulnerability Spectre v2: Mitigation; Enhanced IBRS\n\nA system prompt over 4k tokens gives a ValueError in the tokenizer."),
+			noRule:  []string{"severity.p0.any-request"},
+			noValue: map[string][]string{"severity": {"P0"}},
+		},
+		{
+			name:    "sending any request, or a single one, is no request that kills the server",
+			title:   "[Bug]: batch endpoint returns a TypeError",
+			body:    vllmBug(envDump, "Start the server, then make any request to the batch endpoint. When the batch holds a single request a TypeError comes back without any error in the server log."),
+			noRule:  []string{"severity.p0.any-request"},
+			noValue: map[string][]string{"severity": {"P0"}},
+		},
+		{
+			name:    "a compiler flag named format-security is no security hole",
+			title:   "[Bug]: build fails with -Werror=format-security",
+			body:    "Building with `-Wformat-security -Werror=format-security` stops at ggml.c: format not a string literal and no format arguments. The security flags are the distribution's defaults.",
+			noRule:  []string{"severity.p0.any-request"},
+			noValue: map[string][]string{"severity": {"P0"}},
+		},
 	}
 }
 
