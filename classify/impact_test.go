@@ -51,6 +51,19 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			want:  map[string]string{"severity": "P0"},
 		},
 		{
+			name:   "a hang while loading is an engine that cannot start, not a hang in use",
+			title:  "[Bug]: engine stuck while loading the weights with two GPUs",
+			body:   "The log stops after the second shard is read; after an hour nothing has moved and the port never opens.",
+			want:   map[string]string{"severity": "P1"},
+			noRule: []string{"severity.p0.hang-title"},
+		},
+		{
+			name:  "a title that says start-up hangs on a less common back end stays P2",
+			title: "[Bug]: server hangs at start-up on ROCm",
+			body:  "On an MI250 the server never finishes its start-up; on CUDA the same command is fine.",
+			want:  map[string]string{"severity": "P2"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
