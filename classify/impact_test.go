@@ -55,7 +55,7 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			title:  "[Bug]: engine stuck while loading the weights with two GPUs",
 			body:   "The log stops after the second shard is read; after an hour nothing has moved and the port never opens.",
 			want:   map[string]string{"severity": "P1"},
-			noRule: []string{"severity.p0.hang-title"},
+			noRule: []string{"severity.p1.hang-title"},
 		},
 		{
 			name:  "a title that says start-up hangs on a less common back end stays P2",
@@ -67,7 +67,7 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
-			noRule: []string{"severity.p0.hang-title"},
+			noRule: []string{"severity.p1.hang-title"},
 		},
 		{
 			name:   "a common quantization format does not make garbage a niche problem",
