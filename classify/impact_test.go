@@ -64,6 +64,13 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			want:  map[string]string{"severity": "P2"},
 		},
 		{
+			name:   "a conversion script that fails on one model is a tool broken for that model, not a crash of the service",
+			title:  "convert_hf_to_gguf.py fails on a new MoE fine-tune",
+			body:   "Running the script on my checkpoint stops with\n\n```\nTraceback (most recent call last):\n  File \"convert_hf_to_gguf.py\", line 120, in <module>\nValueError: Can not map tensor 'model.layers.0.mlp.gate.e_score_correction_bias'\n```\n",
+			want:   map[string]string{"severity": "P2"},
+			noRule: []string{"severity.p1.crash-evidence"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
