@@ -71,6 +71,20 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			noRule: []string{"severity.p1.crash-evidence"},
 		},
 		{
+			name:   "a compiler that dies during the build is a build failure, not the service crashing",
+			title:  "[Installation]: build from source fails, nvcc died with signal 9",
+			body:   "pip install -e . stops after twenty minutes:\n\n```\nnvcc error   : 'cicc' died due to signal 9 (Kill signal)\nRuntimeError: Error compiling objects for extension\n```\n",
+			want:   map[string]string{"severity": "P2"},
+			noRule: []string{"severity.p1.crash-evidence"},
+		},
+		{
+			name:   "make as a verb is no build",
+			title:  "[Bug]: long prompts make the server crash",
+			body:   "A prompt of 30k tokens makes the server exit; every client loses its connection.",
+			want:   map[string]string{"severity": "P0"},
+			noRule: []string{"severity.p2.build"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
