@@ -85,6 +85,13 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			noRule: []string{"severity.p2.build"},
 		},
 		{
+			name:   "a CI failure on a less common back end with a traceback stays a test failure",
+			title:  "[CI Failure]: ROCm pooling models test fails",
+			body:   "The nightly job fails in tests/models/test_pooling.py:\n\n```\nTraceback (most recent call last):\n  File \"tests/models/test_pooling.py\", line 30, in test_models\nAssertionError: embeddings differ\n```\n",
+			want:   map[string]string{"severity": "P3"},
+			noRule: []string{"severity.p1.crash-evidence"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
