@@ -524,6 +524,10 @@ func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[stri
 			if bestV == "" || bestS < dc.MinScore {
 				continue
 			}
+			tied := []string{bestV}
+			if d.Ordinal && second == bestS {
+				bestV, tied = middleOfTie(d, func(v string) float64 { return score[key{t, v}] }, bestS)
+			}
 			labels[dimID] = []string{bestV}
 			// Evidence from other tiers against the choice lowers confidence too.
 			against := 0.0
@@ -533,7 +537,11 @@ func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[stri
 				}
 			}
 			conf[dimID] = max(minConfidence, bestS/(bestS+max(second, against/2)+1))
-			evidence = append(evidence, topEvidence(support[key{t, bestV}], 3)...)
+			var sup []ruleHit
+			for _, v := range tied {
+				sup = append(sup, support[key{t, v}]...)
+			}
+			evidence = append(evidence, topEvidence(sup, 3)...)
 			decided = true
 			break
 		}
@@ -543,6 +551,28 @@ func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[stri
 		defaulted[dimID] = applyDefault(dimID, dc.Defaults, labels, conf, &evidence)
 	}
 	return labels, conf, evidence, defaulted
+}
+
+// middleOfTie settles a tie of an ordinal dimension (severity): with equal
+// evidence for two or more values the estimate is between them, so it takes
+// the value halfway between the lowest- and highest-ranked tied values (the
+// lower one of two neighbours), which under a quadratic-weighted agreement
+// is never more than half the spread away from either. It returns that
+// value and the tied values, whose rules are its evidence.
+func middleOfTie(d *taxonomy.Dimension, score func(string) float64, best float64) (string, []string) {
+	all := d.AllValues()
+	lo, hi := -1, -1
+	var tied []string
+	for i, v := range all {
+		if score(v.ID) == best {
+			if lo < 0 {
+				lo = i
+			}
+			hi = i
+			tied = append(tied, v.ID)
+		}
+	}
+	return all[(lo+hi)/2].ID, tied
 }
 
 // applyDefault sets the first default whose condition holds; it reports

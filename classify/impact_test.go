@@ -1,9 +1,11 @@
 package classify
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // Fixtures written for the severity and root-cause rules of issue 9 (the
@@ -92,6 +94,12 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			noRule: []string{"severity.p1.crash-evidence"},
 		},
 		{
+			name:  "equal evidence for P1 and P3 settles between them",
+			title: "[Bug]: RuntimeError in the web UI when the token count is displayed",
+			body:  "Opening the chat page shows an empty box where the token count should be.",
+			want:  map[string]string{"severity": "P2"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
@@ -168,5 +176,37 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMiddleOfTie: equal evidence for two or more severities settles
+// halfway between the extremes of the tie, the lower of two neighbours.
+func TestMiddleOfTie(t *testing.T) {
+	tax, err := taxonomy.Builtin("llm-serving-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sev := tax.Dimension("severity")
+	cases := []struct {
+		scores   map[string]float64
+		want     string
+		wantTied []string
+	}{
+		{map[string]float64{"P1": 2, "P3": 2}, "P2", []string{"P1", "P3"}},
+		{map[string]float64{"P0": 2, "P3": 2}, "P1", []string{"P0", "P3"}},
+		{map[string]float64{"P0": 2, "P2": 2, "P3": 1}, "P1", []string{"P0", "P2"}},
+		{map[string]float64{"P0": 2, "P1": 2}, "P0", []string{"P0", "P1"}},
+		{map[string]float64{"P2": 2.5, "P3": 2.5}, "P2", []string{"P2", "P3"}},
+		{map[string]float64{"P0": 2, "P1": 2, "P2": 2}, "P1", []string{"P0", "P1", "P2"}},
+	}
+	for _, tc := range cases {
+		best := 0.0
+		for _, s := range tc.scores {
+			best = max(best, s)
+		}
+		got, tied := middleOfTie(sev, func(v string) float64 { return tc.scores[v] }, best)
+		if got != tc.want || strings.Join(tied, ",") != strings.Join(tc.wantTied, ",") {
+			t.Errorf("%v: got %s (tied %v), want %s (tied %v)", tc.scores, got, tied, tc.want, tc.wantTied)
+		}
 	}
 }
