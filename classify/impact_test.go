@@ -137,10 +137,16 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			want:  map[string]string{"severity": "P1"},
 		},
 		{
-			name:   "crashes in the prose are not a regression",
-			title:  "[Bug]: benchmark script reports a wrong token count",
-			body:   "The benchmark script counts one token too many per request; when the output is empty it crashes. The server itself is fine.",
-			noRule: []string{"severity.p1.regression"},
+			name:  "crashes in the prose of a script's report are no crash of the service",
+			title: "[Bug]: benchmark script reports a wrong token count",
+			body:  "The benchmark script counts one token too many per request; when the output is empty it crashes. The server itself is fine.",
+			want:  map[string]string{"severity": "P2"},
+		},
+		{
+			name:  "a regression without its size is no impact",
+			title: "[Bug]: tool call parser broke after upgrading to the latest release",
+			body:  "This used to work in the previous version. Since the update the parser drops the arguments of the second call when two tools are called.",
+			want:  map[string]string{"severity": "P2"},
 		},
 		{
 			name:   "an exception class is not an unusual input",
