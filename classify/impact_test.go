@@ -100,6 +100,19 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			want:  map[string]string{"severity": "P2"},
 		},
 		{
+			name:   "much slower gives no size",
+			title:  "[Bug]: prefill is much slower with long system prompts",
+			body:   "With a 6k-token system prompt the prefill is much slower than I expected; short prompts are fine.",
+			want:   map[string]string{"severity": "P2"},
+			noRule: []string{"severity.p1.slowdown"},
+		},
+		{
+			name:  "a slowdown said as a factor is more than half",
+			title: "[Bug]: decoding is 3x slower since the new attention back end",
+			body:  "Tokens per second went from 90 to 30 on the same GPU and model.",
+			want:  map[string]string{"severity": "P1"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
