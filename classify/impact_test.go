@@ -113,6 +113,19 @@ func TestBuiltinImpactAndCause(t *testing.T) {
 			want:  map[string]string{"severity": "P1"},
 		},
 		{
+			name:   "an engine that cannot start on a less common back end is P2",
+			title:  "[Bug]: cannot start the server on Intel Arc with SYCL",
+			body:   "The server exits right after printing the device list; on my NVIDIA machine the same model starts.",
+			want:   map[string]string{"severity": "P2"},
+			noRule: []string{"severity.p1.cannot-run"},
+		},
+		{
+			name:  "an engine that cannot start in a common setup is P1",
+			title: "[Bug]: server fails to start after upgrading to the new release",
+			body:  "On one H100 with Llama-3.1-8B the server exits during start-up; nothing else changed.",
+			want:  map[string]string{"severity": "P1"},
+		},
+		{
 			name:   "stuck in a loop in the title is repetition, not a hang",
 			title:  "[Bug]: model gets stuck in a loop repeating the last sentence",
 			body:   "The answer repeats the same sentence until max_tokens.",
