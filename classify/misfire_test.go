@@ -36,6 +36,7 @@ type misfire struct {
 	noValue  map[string][]string
 	noMatch  []string
 	category string // when set, the category a rater would choose
+	root     string // when set, the root cause a rater would choose
 	pattern  string // when set, a pattern that must not be tagged
 }
 
@@ -164,6 +165,25 @@ func misfires() []misfire {
 			noValue:  map[string][]string{"category": {"concurrency.deadlock"}},
 			category: "build.install",
 		},
+		{
+			// Guide §3: a device allocation that fails is evidence of a
+			// resource limit; naming the back end beside it (three
+			// integration hints) does not outweigh the message.
+			name:  "a back end's out-of-device-memory message is a resource limit",
+			title: "Vulkan: ErrorOutOfDeviceMemory when all layers are offloaded to the iGPU",
+			body: "Running a 13B Q5_K_M model on my laptop iGPU with the Vulkan backend and -ngl 99:\n\n```\n" +
+				"ggml_vulkan: Device memory allocation of size 2147483648 failed.\n" +
+				"ggml_vulkan: vk::Device::allocateMemory: ErrorOutOfDeviceMemory\n" +
+				"llama_model_load: error loading model\n```\n\nWith -ngl 20 it runs.",
+			root: "resource_constraints",
+		},
+		{
+			// Same for llama.cpp's compute context: the pool is too small.
+			name:  "a full ggml context pool is a sizing problem",
+			title: "segfault: not enough space in the context's memory pool with the 30B model",
+			body:  "```\nggml_new_tensor_impl: not enough space in the context's memory pool (needed 268435456, available 134217728)\nSegmentation fault\n```\n",
+			root:  "resource_constraints",
+		},
 	}
 }
 
@@ -197,6 +217,9 @@ func TestBuiltinMisfires(t *testing.T) {
 			}
 			if m.category != "" && c.Labels.One("category") != m.category {
 				t.Errorf("category = %v, want %s\n%s", c.Labels["category"], m.category, evidenceText(c))
+			}
+			if m.root != "" && c.Labels.One("root_cause") != m.root {
+				t.Errorf("root_cause = %v, want %s\n%s", c.Labels["root_cause"], m.root, evidenceText(c))
 			}
 			if m.pattern != "" {
 				for _, p := range c.Labels["patterns"] {
