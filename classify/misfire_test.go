@@ -184,6 +184,14 @@ func misfires() []misfire {
 			body:  "```\nggml_new_tensor_impl: not enough space in the context's memory pool (needed 268435456, available 134217728)\nSegmentation fault\n```\n",
 			root:  "resource_constraints",
 		},
+		{
+			// Guide §3: prefix or radix cache coherency is state; the title
+			// names the cache as what changes the answers.
+			name:  "a title that blames the prefix cache is about its state",
+			title: "[Bug]: answers change once prefix caching is on",
+			body:  vllmBug(envDump, "I send the same two prompts twice. The second time, with cache hits, a few of the answers are different from the first run."),
+			root:  "state_management",
+		},
 	}
 }
 
