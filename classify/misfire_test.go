@@ -192,6 +192,14 @@ func misfires() []misfire {
 			body:  vllmBug(envDump, "I send the same two prompts twice. The second time, with cache hits, a few of the answers are different from the first run."),
 			root:  "state_management",
 		},
+		{
+			// A collective that times out is the failure itself, not a
+			// request's state going wrong (guide §3).
+			name:    "a collective watchdog timeout is no evidence of state",
+			title:   "[Bug] two-GPU serving hangs on the first prefill",
+			body:    "### Describe the bug\n\nWith --tp 2 the first request never returns and the scheduler prints nothing more; after ten minutes the watchdog timeout ends the process:\n\n```\n[rank1]:[E ProcessGroupNCCL.cpp:1785] Exception (either an error or timeout) detected by watchdog at work: 12\n```\n",
+			noValue: map[string][]string{"root_cause": {"state_management"}},
+		},
 	}
 }
 
