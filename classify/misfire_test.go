@@ -200,6 +200,15 @@ func misfires() []misfire {
 			body:    "### Describe the bug\n\nWith --tp 2 the first request never returns and the scheduler prints nothing more; after ten minutes the watchdog timeout ends the process:\n\n```\n[rank1]:[E ProcessGroupNCCL.cpp:1785] Exception (either an error or timeout) detected by watchdog at work: 12\n```\n",
 			noValue: map[string][]string{"root_cause": {"state_management"}},
 		},
+		{
+			// Guide §3: memory never given back is a cleanup or eviction
+			// path, i.e. state, even when the report shows no code.
+			name:     "memory that grows for days is a state problem",
+			title:    "[Bug]: host memory usage keeps growing after a week of serving",
+			body:     vllmBug(envDump, "The server runs fine, but RSS keeps rising by about 1 GB a day under steady traffic until the container is restarted."),
+			category: "memory.leak",
+			root:     "state_management",
+		},
 	}
 }
 
