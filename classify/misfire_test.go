@@ -209,6 +209,16 @@ func misfires() []misfire {
 			category: "memory.leak",
 			root:     "state_management",
 		},
+		{
+			// "the model" is in nearly every report: it names no specific
+			// model, so it is no evidence of integration (guide §3
+			// fallback needs a specific model, hardware, back end or
+			// dependency).
+			name:    "saying 'the model' names no specific model",
+			title:   "[Bug]: the server answers 400 when a message has no content",
+			body:    vllmBug(envDump, "I loaded the model as usual. With each model I tried, when one of the messages has no content field the server answers 400 instead of skipping it."),
+			noValue: map[string][]string{"root_cause": {"integration"}},
+		},
 	}
 }
 
