@@ -219,6 +219,15 @@ func misfires() []misfire {
 			body:    vllmBug(envDump, "I loaded the model as usual. With each model I tried, when one of the messages has no content field the server answers 400 instead of skipping it."),
 			noValue: map[string][]string{"root_cause": {"integration"}},
 		},
+		{
+			// Greedy decoding is how most reproductions are written, not a
+			// rare sampling setting (guide §3 edge case), and "very long"
+			// of a time is no long input.
+			name:    "temperature=0 in a reproduction is no unusual parameter",
+			title:   "[Bug]: HIP error: invalid device function on MI100",
+			body:    vllmBug(envDump, "Loading takes a very long time and then the first generate call fails.\n\n```python\nparams = SamplingParams(temperature=0, max_tokens=64)\nllm.generate(prompts, params)\n```\n\n```\nRuntimeError: HIP error: invalid device function\n```\n"),
+			noValue: map[string][]string{"root_cause": {"edge_case"}},
+		},
 	}
 }
 
