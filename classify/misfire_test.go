@@ -228,6 +228,14 @@ func misfires() []misfire {
 			body:    vllmBug(envDump, "Loading takes a very long time and then the first generate call fails.\n\n```python\nparams = SamplingParams(temperature=0, max_tokens=64)\nllm.generate(prompts, params)\n```\n\n```\nRuntimeError: HIP error: invalid device function\n```\n"),
 			noValue: map[string][]string{"root_cause": {"edge_case"}},
 		},
+		{
+			// vLLM's workers append "This might cause deadlock in
+			// distributed execution" to every error: no evidence of a race.
+			name:    "the worker's deadlock warning is boilerplate",
+			title:   "[Bug]: KeyError while loading the MoE checkpoint on two nodes",
+			body:    vllmBug(envDump, "```\nERROR 05-02 10:11:12 worker_base.py:620] Error executing method 'load_model'. This might cause deadlock in distributed execution.\nKeyError: 'layers.3.mlp.experts.w13_weight'\n```\n"),
+			noValue: map[string][]string{"root_cause": {"concurrency"}},
+		},
 	}
 }
 
