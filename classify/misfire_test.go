@@ -236,6 +236,15 @@ func misfires() []misfire {
 			body:    vllmBug(envDump, "```\nERROR 05-02 10:11:12 worker_base.py:620] Error executing method 'load_model'. This might cause deadlock in distributed execution.\nKeyError: 'layers.3.mlp.experts.w13_weight'\n```\n"),
 			noValue: map[string][]string{"root_cause": {"concurrency"}},
 		},
+		{
+			// A request that times out and a scheduler that dies are what
+			// the user sees, in every SGLang traceback; they say nothing of
+			// why (guide §3), so they are no hint of state.
+			name:    "a timeout and the word scheduler are no evidence of state",
+			title:   "[Bug] the server stops answering",
+			body:    "### Describe the bug\n\nThe first request timed out and then the scheduler process exited; the client saw a connection reset by peer.\n",
+			noValue: map[string][]string{"root_cause": {"state_management"}},
+		},
 	}
 }
 
