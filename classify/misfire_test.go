@@ -245,6 +245,15 @@ func misfires() []misfire {
 			body:    "### Describe the bug\n\nThe first request timed out and then the scheduler process exited; the client saw a connection reset by peer.\n",
 			noValue: map[string][]string{"root_cause": {"state_management"}},
 		},
+		{
+			// Guide §3: a failing build is about the build system, the
+			// toolchain or the packages, even when no version is named.
+			name:     "a build failure is integration",
+			title:    "make fails: error: 'PATH_MAX' undeclared in file.c",
+			body:     "Building from a fresh clone with plain make stops at\n\n```\nfile.c:88:17: error: 'PATH_MAX' undeclared (first use in this function)\n```\n",
+			category: "build.install",
+			root:     "integration",
+		},
 	}
 }
 
