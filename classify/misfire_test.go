@@ -36,6 +36,7 @@ type misfire struct {
 	noValue  map[string][]string
 	noMatch  []string
 	category string // when set, the category a rater would choose
+	root     string // when set, the root cause a rater would choose
 	pattern  string // when set, a pattern that must not be tagged
 }
 
@@ -185,6 +186,95 @@ func misfires() []misfire {
 			noRule:  []string{"severity.p0.any-request"},
 			noValue: map[string][]string{"severity": {"P0"}},
 		},
+		{
+			// Guide §3: a device allocation that fails is evidence of a
+			// resource limit; naming the back end beside it (three
+			// integration hints) does not outweigh the message.
+			name:  "a back end's out-of-device-memory message is a resource limit",
+			title: "Vulkan: ErrorOutOfDeviceMemory when all layers are offloaded to the iGPU",
+			body: "Running a 13B Q5_K_M model on my laptop iGPU with the Vulkan backend and -ngl 99:\n\n```\n" +
+				"ggml_vulkan: Device memory allocation of size 2147483648 failed.\n" +
+				"ggml_vulkan: vk::Device::allocateMemory: ErrorOutOfDeviceMemory\n" +
+				"llama_model_load: error loading model\n```\n\nWith -ngl 20 it runs.",
+			root: "resource_constraints",
+		},
+		{
+			// Same for llama.cpp's compute context: the pool is too small.
+			name:  "a full ggml context pool is a sizing problem",
+			title: "segfault: not enough space in the context's memory pool with the 30B model",
+			body:  "```\nggml_new_tensor_impl: not enough space in the context's memory pool (needed 268435456, available 134217728)\nSegmentation fault\n```\n",
+			root:  "resource_constraints",
+		},
+		{
+			// Guide §3: prefix or radix cache coherency is state; the title
+			// names the cache as what changes the answers.
+			name:  "a title that blames the prefix cache is about its state",
+			title: "[Bug]: answers change once prefix caching is on",
+			body:  vllmBug(envDump, "I send the same two prompts twice. The second time, with cache hits, a few of the answers are different from the first run."),
+			root:  "state_management",
+		},
+		{
+			// A collective that times out is the failure itself, not a
+			// request's state going wrong (guide §3).
+			name:    "a collective watchdog timeout is no evidence of state",
+			title:   "[Bug] two-GPU serving hangs on the first prefill",
+			body:    "### Describe the bug\n\nWith --tp 2 the first request never returns and the scheduler prints nothing more; after ten minutes the watchdog timeout ends the process:\n\n```\n[rank1]:[E ProcessGroupNCCL.cpp:1785] Exception (either an error or timeout) detected by watchdog at work: 12\n```\n",
+			noValue: map[string][]string{"root_cause": {"state_management"}},
+		},
+		{
+			// Guide §3: memory never given back is a cleanup or eviction
+			// path, i.e. state, even when the report shows no code.
+			name:     "memory that grows for days is a state problem",
+			title:    "[Bug]: host memory usage keeps growing after a week of serving",
+			body:     vllmBug(envDump, "The server runs fine, but RSS keeps rising by about 1 GB a day under steady traffic until the container is restarted."),
+			category: "memory.leak",
+			root:     "state_management",
+		},
+		{
+			// "the model" is in nearly every report: it names no specific
+			// model, so it is no evidence of integration (guide §3
+			// fallback needs a specific model, hardware, back end or
+			// dependency).
+			name:    "saying 'the model' names no specific model",
+			title:   "[Bug]: the server answers 400 when a message has no content",
+			body:    vllmBug(envDump, "I loaded the model as usual. With each model I tried, when one of the messages has no content field the server answers 400 instead of skipping it."),
+			noValue: map[string][]string{"root_cause": {"integration"}},
+		},
+		{
+			// Greedy decoding is how most reproductions are written, not a
+			// rare sampling setting (guide §3 edge case), and "very long"
+			// of a time is no long input.
+			name:    "temperature=0 in a reproduction is no unusual parameter",
+			title:   "[Bug]: HIP error: invalid device function on MI100",
+			body:    vllmBug(envDump, "Loading takes a very long time and then the first generate call fails.\n\n```python\nparams = SamplingParams(temperature=0, max_tokens=64)\nllm.generate(prompts, params)\n```\n\n```\nRuntimeError: HIP error: invalid device function\n```\n"),
+			noValue: map[string][]string{"root_cause": {"edge_case"}},
+		},
+		{
+			// vLLM's workers append "This might cause deadlock in
+			// distributed execution" to every error: no evidence of a race.
+			name:    "the worker's deadlock warning is boilerplate",
+			title:   "[Bug]: KeyError while loading the MoE checkpoint on two nodes",
+			body:    vllmBug(envDump, "```\nERROR 05-02 10:11:12 worker_base.py:620] Error executing method 'load_model'. This might cause deadlock in distributed execution.\nKeyError: 'layers.3.mlp.experts.w13_weight'\n```\n"),
+			noValue: map[string][]string{"root_cause": {"concurrency"}},
+		},
+		{
+			// A request that times out and a scheduler that dies are what
+			// the user sees, in every SGLang traceback; they say nothing of
+			// why (guide §3), so they are no hint of state.
+			name:    "a timeout and the word scheduler are no evidence of state",
+			title:   "[Bug] the server stops answering",
+			body:    "### Describe the bug\n\nThe first request timed out and then the scheduler process exited; the client saw a connection reset by peer.\n",
+			noValue: map[string][]string{"root_cause": {"state_management"}},
+		},
+		{
+			// Guide §3: a failing build is about the build system, the
+			// toolchain or the packages, even when no version is named.
+			name:     "a build failure is integration",
+			title:    "make fails: error: 'PATH_MAX' undeclared in file.c",
+			body:     "Building from a fresh clone with plain make stops at\n\n```\nfile.c:88:17: error: 'PATH_MAX' undeclared (first use in this function)\n```\n",
+			category: "build.install",
+			root:     "integration",
+		},
 	}
 }
 
@@ -218,6 +308,9 @@ func TestBuiltinMisfires(t *testing.T) {
 			}
 			if m.category != "" && c.Labels.One("category") != m.category {
 				t.Errorf("category = %v, want %s\n%s", c.Labels["category"], m.category, evidenceText(c))
+			}
+			if m.root != "" && c.Labels.One("root_cause") != m.root {
+				t.Errorf("root_cause = %v, want %s\n%s", c.Labels["root_cause"], m.root, evidenceText(c))
 			}
 			if m.pattern != "" {
 				for _, p := range c.Labels["patterns"] {
