@@ -42,6 +42,20 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:    "an ignored sampling parameter is not a protocol gap",
+			title:   "[Bug]: temperature is ignored by the server",
+			body:    vllmBug(envDump, "Whatever temperature I send, the answers are identical; the temperature parameter is ignored and the sampling looks greedy.\n"),
+			noRule:  []string{"category.protocol.gap"},
+			noValue: map[string][]string{"category": {"api.protocol"}},
+		},
+		{
+			name:    "an ignored launch flag is not a protocol gap",
+			title:   "[Bug]: the CPU back end ignores --max-num-seqs",
+			body:    vllmBug(envDump, "Starting with `--max-num-seqs 4` on the CPU back end has no effect; the option is ignored without a warning.\n"),
+			noRule:  []string{"category.protocol.gap"},
+			noValue: map[string][]string{"category": {"api.protocol"}},
+		},
+		{
 			name:     "frozen runpy frames are not a hang",
 			title:    "[Bug]: server exits at start-up with a KeyError",
 			body:     vllmBug(envDump, "Starting the server fails right away:\n\n"+frozenTraceback),
@@ -228,6 +242,20 @@ func TestBuiltinProtocolAndRace(t *testing.T) {
 			"With prefix caching enabled the second request with the same system prompt gets a wrong answer; with the prefix cache disabled the results are correct. The output differs only when the cache hits.", "concurrency.race"},
 		{"nondeterministic under load", "[Bug]: identical prompts give different results under concurrent load",
 			"With temperature 0 the same prompt gives different outputs when 32 requests run concurrently, and always the same output when requests are sent one by one.", "concurrency.race"},
+		// Shapes of real protocol reports the rules used to send to the
+		// default or to api.request_handling (guide §1 and §2 api.protocol).
+		{"finish reason named by value", "[Bug]: tool call requests end with stop instead of tool_calls when streaming",
+			"When the model calls a function in a streamed chat completion, the last chunk returns stop instead of tool_calls, so the client never runs the tool.", "api.protocol"},
+		{"finish reason not right", "[Bug]: finish_reason is not right after a function call",
+			"After the model emits a tool call the finish_reason is wrong in the final response.", "api.protocol"},
+		{"wrong status code", "[Bug]: a request without a JSON body returns 500 instead of 400",
+			"Posting plain text to /v1/completions returns 500 Internal Server Error instead of a client error; it should return 400 so that callers know the request is malformed.", "api.protocol"},
+		{"n ignored", "[Bug]: server returns only one choice despite n=4",
+			"I ask for n=4 completions through the OpenAI client but the answer holds only one choice.", "api.protocol"},
+		{"not aligned with OpenAI", "[Bug]: the tool_calls delta does not match OpenAI",
+			"The shape of the streamed tool_calls is not compatible with OpenAI: the index key is absent and arguments come as an object.", "api.protocol"},
+		{"identical batch inputs differ", "[Bug]: batched requests with identical prompts give different answers",
+			"I send a batch of 8 identical prompts with greedy sampling; the outputs are not the same, while one request at a time always gives one answer.", "concurrency.race"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
