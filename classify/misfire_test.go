@@ -42,6 +42,25 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:  "a crash while capturing CUDA graphs at start-up is a start-up crash",
+			title: "[Bug]: server exits after the upgrade with an AttributeError",
+			body: vllmBug(envDump, "The server never comes up:\n\n```\nTraceback (most recent call last):\n"+
+				"  File \"/opt/engine/scheduler.py\", line 88, in run_scheduler_process\n"+
+				"  File \"/opt/engine/model_runner.py\", line 210, in init_cuda_graphs\n"+
+				"  File \"/opt/engine/cuda_graph_runner.py\", line 301, in capture_one_batch_size\n"+
+				"  File \"/opt/engine/layers/quant.py\", line 57, in apply\n"+
+				"AttributeError: module 'engine_kernels' has no attribute 'fused_dequant'\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
+			name:     "a crash inside a conversion script is a conversion error",
+			title:    "Bug: NameError in the vision encoder script",
+			body:     "### What happened?\n\nRunning `python examples/mm/convert_image_encoder_to_gguf.py -m ./clip --output-dir ./out` stops with\n\n```\nNameError: name 'KEY_PROJ_DIM' is not defined\n```\n",
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
 			name:    "an ignored sampling parameter is not a protocol gap",
 			title:   "[Bug]: temperature is ignored by the server",
 			body:    vllmBug(envDump, "Whatever temperature I send, the answers are identical; the temperature parameter is ignored and the sampling looks greedy.\n"),
