@@ -42,6 +42,20 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:     "a rendezvous timeout of the workers is a collective error",
+			title:    "[Bug]: cannot start a 70B model on four GPUs",
+			body:     vllmBug(envDump, "Launching with `--tp-size 4` never gets past start-up:\n\n```\ntorch.distributed.DistStoreError: Timed out after 600 seconds waiting for clients. 1/4 clients joined.\n```\n"),
+			noValue:  map[string][]string{"category": {"model.loading"}},
+			category: "distributed.multi_gpu",
+		},
+		{
+			name:     "an unknown launch flag in the title is CLI parsing",
+			title:    "[Bug] unrecognized arguments: --enable-foo-stats",
+			body:     vllmBug(envDump, "The flag is in the documentation but the launcher rejects it.\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "other",
+		},
+		{
 			name:  "a crash while capturing CUDA graphs at start-up is a start-up crash",
 			title: "[Bug]: server exits after the upgrade with an AttributeError",
 			body: vllmBug(envDump, "The server never comes up:\n\n```\nTraceback (most recent call last):\n"+
