@@ -42,6 +42,13 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:    "a crash under concurrent requests is not a throughput report",
+			title:   "[Bug]: engine dies when many requests are pending",
+			body:    vllmBug(envDump, "With 200 concurrent requests in the queue the server stops after a minute:\n\n```\nTraceback (most recent call last):\n  File \"/opt/engine/core.py\", line 12, in step\nAssertionError: block table out of range\n```\n"),
+			noRule:  []string{"category.throughput.topic"},
+			noValue: map[string][]string{"category": {"performance.throughput"}},
+		},
+		{
 			name:     "a rendezvous timeout of the workers is a collective error",
 			title:    "[Bug]: cannot start a 70B model on four GPUs",
 			body:     vllmBug(envDump, "Launching with `--tp-size 4` never gets past start-up:\n\n```\ntorch.distributed.DistStoreError: Timed out after 600 seconds waiting for clients. 1/4 clients joined.\n```\n"),
