@@ -42,6 +42,20 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:     "the argument parser's error in a log is CLI parsing",
+			title:    "[Bug]: backend options for structured output are rejected",
+			body:     vllmBug(envDump, "Since the last nightly, passing an option after the backend name fails:\n\n```\n$ engine serve my/model --grammar-backend fastgram:strict\nusage: engine serve [model_tag] [options]\nengine serve: error: argument --grammar-backend: invalid choice: 'fastgram:strict' (choose from 'auto', 'fastgram')\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "other",
+		},
+		{
+			name:    "a CUDA runtime's invalid argument is not the argument parser",
+			title:   "[Bug]: start-up stops while building the peer-access cache",
+			body:    vllmBug(envDump, "```\n[rank0]: RuntimeError: CUDART error: invalid argument\n```\n"),
+			noRule:  []string{"category.other.argparse"},
+			noValue: map[string][]string{"category": {"other"}},
+		},
+		{
 			name:    "a crash under concurrent requests is not a throughput report",
 			title:   "[Bug]: engine dies when many requests are pending",
 			body:    vllmBug(envDump, "With 200 concurrent requests in the queue the server stops after a minute:\n\n```\nTraceback (most recent call last):\n  File \"/opt/engine/core.py\", line 12, in step\nAssertionError: block table out of range\n```\n"),
