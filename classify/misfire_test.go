@@ -42,6 +42,13 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:     "a Triton resource error in a pasted log is a device error",
+			title:    "[Bug]: prefix caching fails with an ALiBi model",
+			body:     vllmBug(envDump, "Running the prefix-caching example with this model:\n\n```\n    raise OutOfResources(self.shared, max_shared, \"shared memory\")\ntriton.runtime.autotuner.OutOfResources: out of resource: shared memory, Required: 98304, Hardware limit: 65536\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "gpu.cuda_error",
+		},
+		{
 			name:     "the argument parser's error in a log is CLI parsing",
 			title:    "[Bug]: backend options for structured output are rejected",
 			body:     vllmBug(envDump, "Since the last nightly, passing an option after the backend name fails:\n\n```\n$ engine serve my/model --grammar-backend fastgram:strict\nusage: engine serve [model_tag] [options]\nengine serve: error: argument --grammar-backend: invalid choice: 'fastgram:strict' (choose from 'auto', 'fastgram')\n```\n"),
