@@ -42,6 +42,13 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:     "a crash of the quantize tool is a conversion error",
+			title:    "Misc. bug: llama-quantize aborts on a fine-tuned model",
+			body:     "### What happened?\n\n`./llama-quantize ./out/model-f16.gguf ./out/model-q4.gguf Q4_K_M` stops half way with `Aborted (core dumped)`.\n",
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
 			name:     "a Triton resource error in a pasted log is a device error",
 			title:    "[Bug]: prefix caching fails with an ALiBi model",
 			body:     vllmBug(envDump, "Running the prefix-caching example with this model:\n\n```\n    raise OutOfResources(self.shared, max_shared, \"shared memory\")\ntriton.runtime.autotuner.OutOfResources: out of resource: shared memory, Required: 98304, Hardware limit: 65536\n```\n"),
