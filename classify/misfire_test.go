@@ -113,14 +113,14 @@ func misfires() []misfire {
 			name:    "an ignored sampling parameter is not a protocol gap",
 			title:   "[Bug]: temperature is ignored by the server",
 			body:    vllmBug(envDump, "Whatever temperature I send, the answers are identical; the temperature parameter is ignored and the sampling looks greedy.\n"),
-			noRule:  []string{"category.protocol.gap"},
+			noRule:  []string{"category.protocol.param-ignored"},
 			noValue: map[string][]string{"category": {"api.protocol"}},
 		},
 		{
 			name:    "an ignored launch flag is not a protocol gap",
 			title:   "[Bug]: the CPU back end ignores --max-num-seqs",
 			body:    vllmBug(envDump, "Starting with `--max-num-seqs 4` on the CPU back end has no effect; the option is ignored without a warning.\n"),
-			noRule:  []string{"category.protocol.gap"},
+			noRule:  []string{"category.protocol.param-ignored"},
 			noValue: map[string][]string{"category": {"api.protocol"}},
 		},
 		{
