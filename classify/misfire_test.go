@@ -42,6 +42,17 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:  "an assertion while the engine is built is a start-up crash",
+			title: "[Bug]: draft model setup does not work",
+			body: vllmBug(envDump, "```\nTraceback (most recent call last):\n"+
+				"  File \"/opt/engine/engine.py\", line 119, in from_engine_args\n"+
+				"  File \"/opt/engine/executor.py\", line 34, in _init_executor\n"+
+				"  File \"/opt/engine/spec_worker.py\", line 1106, in _vocab_size\n"+
+				"AssertionError\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
 			name:     "a flaky test is a problem of the tests",
 			title:    "[Bug]: CI flake - entrypoints/test_chat.py::test_tool_choice",
 			body:     vllmBug(envDump, "Fails about one run in five:\n\n```\nE   json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n```\n"),
