@@ -43,6 +43,113 @@ type misfire struct {
 func misfires() []misfire {
 	return []misfire{
 		{
+			name:    "an aside about how a log line looks is not a logging bug",
+			title:   "[server] the chat template ends turns with the wrong token",
+			body:    "The rendered prompt ends each turn with <|endoftext|> where the model expects <|end|>. There is also an extra space, maybe only because of how the log message is formatted.\n",
+			noRule:  []string{"category.other.text"},
+			noValue: map[string][]string{"category": {"other"}},
+		},
+		{
+			name:  "an assertion while the engine is built is a start-up crash",
+			title: "[Bug]: draft model setup does not work",
+			body: vllmBug(envDump, "```\nTraceback (most recent call last):\n"+
+				"  File \"/opt/engine/engine.py\", line 119, in from_engine_args\n"+
+				"  File \"/opt/engine/executor.py\", line 34, in _init_executor\n"+
+				"  File \"/opt/engine/spec_worker.py\", line 1106, in _vocab_size\n"+
+				"AssertionError\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
+			name:     "a flaky test is a problem of the tests",
+			title:    "[Bug]: CI flake - entrypoints/test_chat.py::test_tool_choice",
+			body:     vllmBug(envDump, "Fails about one run in five:\n\n```\nE   json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n```\n"),
+			noValue:  map[string][]string{"category": {"api.request_handling"}},
+			category: "other",
+		},
+		{
+			name:     "a crash of the quantize tool is a conversion error",
+			title:    "Misc. bug: llama-quantize aborts on a fine-tuned model",
+			body:     "### What happened?\n\n`./llama-quantize ./out/model-f16.gguf ./out/model-q4.gguf Q4_K_M` stops half way with `Aborted (core dumped)`.\n",
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
+			name:     "a Triton resource error in a pasted log is a device error",
+			title:    "[Bug]: prefix caching fails with an ALiBi model",
+			body:     vllmBug(envDump, "Running the prefix-caching example with this model:\n\n```\n    raise OutOfResources(self.shared, max_shared, \"shared memory\")\ntriton.runtime.autotuner.OutOfResources: out of resource: shared memory, Required: 98304, Hardware limit: 65536\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "gpu.cuda_error",
+		},
+		{
+			name:     "the argument parser's error in a log is CLI parsing",
+			title:    "[Bug]: backend options for structured output are rejected",
+			body:     vllmBug(envDump, "Since the last nightly, passing an option after the backend name fails:\n\n```\n$ engine serve my/model --grammar-backend fastgram:strict\nusage: engine serve [model_tag] [options]\nengine serve: error: argument --grammar-backend: invalid choice: 'fastgram:strict' (choose from 'auto', 'fastgram')\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "other",
+		},
+		{
+			name:    "a CUDA runtime's invalid argument is not the argument parser",
+			title:   "[Bug]: start-up stops while building the peer-access cache",
+			body:    vllmBug(envDump, "```\n[rank0]: RuntimeError: CUDART error: invalid argument\n```\n"),
+			noRule:  []string{"category.other.argparse"},
+			noValue: map[string][]string{"category": {"other"}},
+		},
+		{
+			name:    "a crash under concurrent requests is not a throughput report",
+			title:   "[Bug]: engine dies when many requests are pending",
+			body:    vllmBug(envDump, "With 200 concurrent requests in the queue the server stops after a minute:\n\n```\nTraceback (most recent call last):\n  File \"/opt/engine/core.py\", line 12, in step\nAssertionError: block table out of range\n```\n"),
+			noRule:  []string{"category.throughput.topic"},
+			noValue: map[string][]string{"category": {"performance.throughput"}},
+		},
+		{
+			name:     "a rendezvous timeout of the workers is a collective error",
+			title:    "[Bug]: cannot start a 70B model on four GPUs",
+			body:     vllmBug(envDump, "Launching with `--tp-size 4` never gets past start-up:\n\n```\ntorch.distributed.DistStoreError: Timed out after 600 seconds waiting for clients. 1/4 clients joined.\n```\n"),
+			noValue:  map[string][]string{"category": {"model.loading"}},
+			category: "distributed.multi_gpu",
+		},
+		{
+			name:     "an unknown launch flag in the title is CLI parsing",
+			title:    "[Bug] unrecognized arguments: --enable-foo-stats",
+			body:     vllmBug(envDump, "The flag is in the documentation but the launcher rejects it.\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "other",
+		},
+		{
+			name:  "a crash while capturing CUDA graphs at start-up is a start-up crash",
+			title: "[Bug]: server exits after the upgrade with an AttributeError",
+			body: vllmBug(envDump, "The server never comes up:\n\n```\nTraceback (most recent call last):\n"+
+				"  File \"/opt/engine/scheduler.py\", line 88, in run_scheduler_process\n"+
+				"  File \"/opt/engine/model_runner.py\", line 210, in init_cuda_graphs\n"+
+				"  File \"/opt/engine/cuda_graph_runner.py\", line 301, in capture_one_batch_size\n"+
+				"  File \"/opt/engine/layers/quant.py\", line 57, in apply\n"+
+				"AttributeError: module 'engine_kernels' has no attribute 'fused_dequant'\n```\n"),
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
+			name:     "a crash inside a conversion script is a conversion error",
+			title:    "Bug: NameError in the vision encoder script",
+			body:     "### What happened?\n\nRunning `python examples/mm/convert_image_encoder_to_gguf.py -m ./clip --output-dir ./out` stops with\n\n```\nNameError: name 'KEY_PROJ_DIM' is not defined\n```\n",
+			noValue:  map[string][]string{"category": {"model.inference"}},
+			category: "model.loading",
+		},
+		{
+			name:    "an ignored sampling parameter is not a protocol gap",
+			title:   "[Bug]: temperature is ignored by the server",
+			body:    vllmBug(envDump, "Whatever temperature I send, the answers are identical; the temperature parameter is ignored and the sampling looks greedy.\n"),
+			noRule:  []string{"category.protocol.param-ignored"},
+			noValue: map[string][]string{"category": {"api.protocol"}},
+		},
+		{
+			name:    "an ignored launch flag is not a protocol gap",
+			title:   "[Bug]: the CPU back end ignores --max-num-seqs",
+			body:    vllmBug(envDump, "Starting with `--max-num-seqs 4` on the CPU back end has no effect; the option is ignored without a warning.\n"),
+			noRule:  []string{"category.protocol.param-ignored"},
+			noValue: map[string][]string{"category": {"api.protocol"}},
+		},
+		{
 			name:     "frozen runpy frames are not a hang",
 			title:    "[Bug]: server exits at start-up with a KeyError",
 			body:     vllmBug(envDump, "Starting the server fails right away:\n\n"+frozenTraceback),
@@ -342,6 +449,20 @@ func TestBuiltinProtocolAndRace(t *testing.T) {
 			"With prefix caching enabled the second request with the same system prompt gets a wrong answer; with the prefix cache disabled the results are correct. The output differs only when the cache hits.", "concurrency.race"},
 		{"nondeterministic under load", "[Bug]: identical prompts give different results under concurrent load",
 			"With temperature 0 the same prompt gives different outputs when 32 requests run concurrently, and always the same output when requests are sent one by one.", "concurrency.race"},
+		// Shapes of real protocol reports the rules used to send to the
+		// default or to api.request_handling (guide §1 and §2 api.protocol).
+		{"finish reason named by value", "[Bug]: tool call requests end with stop instead of tool_calls when streaming",
+			"When the model calls a function in a streamed chat completion, the last chunk returns stop instead of tool_calls, so the client never runs the tool.", "api.protocol"},
+		{"finish reason not right", "[Bug]: finish_reason is not right after a function call",
+			"After the model emits a tool call the finish_reason is wrong in the final response.", "api.protocol"},
+		{"wrong status code", "[Bug]: a request without a JSON body returns 500 instead of 400",
+			"Posting plain text to /v1/completions returns 500 Internal Server Error instead of a client error; it should return 400 so that callers know the request is malformed.", "api.protocol"},
+		{"n ignored", "[Bug]: server returns only one choice despite n=4",
+			"I ask for n=4 completions through the OpenAI client but the answer holds only one choice.", "api.protocol"},
+		{"not aligned with OpenAI", "[Bug]: the tool_calls delta does not match OpenAI",
+			"The shape of the streamed tool_calls is not compatible with OpenAI: the index key is absent and arguments come as an object.", "api.protocol"},
+		{"identical batch inputs differ", "[Bug]: batched requests with identical prompts give different answers",
+			"I send a batch of 8 identical prompts with greedy sampling; the outputs are not the same, while one request at a time always gives one answer.", "concurrency.race"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
