@@ -220,6 +220,13 @@ func ParseRules(r io.Reader, origin string, tax *taxonomy.Taxonomy) (*RuleSet, e
 	return parseRules(data, origin, tax, readBuiltinFragment)
 }
 
+// DecisionCodeVersion is part of the rules' hash, and so of the classifier
+// version stored with every label: bump it when a change to this package's
+// Go code changes decisions (how templates are read, how ties settle), so
+// that `bugscope classify` re-classifies what the old code labelled instead
+// of keeping its labels because the rule files did not change.
+const DecisionCodeVersion = "2026-12-03"
+
 // parseRules decodes a rule file and its fragments and validates the whole
 // against the taxonomy: every dimension, value and condition must exist
 // there, so that a typo is an error, not a rule that never fires.
@@ -229,6 +236,7 @@ func parseRules(data []byte, origin string, tax *taxonomy.Taxonomy, fragment fun
 		return nil, err
 	}
 	h := sha256.New()
+	h.Write([]byte(DecisionCodeVersion))
 	h.Write(data)
 	merged := RuleFile{Taxonomy: f.Taxonomy, Version: f.Version, Dimensions: map[string]DimConfig{}}
 	for _, inc := range f.Include {
