@@ -27,8 +27,12 @@ type Corpus struct {
 	// file), aligned with Docs: cross-validation reports its figures per
 	// source too, and may judge the ensemble on one of them.
 	Source []string
+	// Unlabelled are the issues self-training may pseudo-label
+	// (SetUnlabelled): none of Docs, and none labelled elsewhere.
+	Unlabelled []Doc
 
 	raw   []rawDoc
+	uraw  []rawDoc
 	names map[uint64]string
 	df    map[uint64]int32
 	poolN int

@@ -45,7 +45,8 @@ type Model struct {
 	Dimensions []*DimModel `json:"dimensions"`
 	Vocab      Vocab       `json:"vocab"`
 
-	tax *taxonomy.Taxonomy
+	tax    *taxonomy.Taxonomy
+	pseudo int // unlabelled docs pseudo-labelled in the last fit
 }
 
 // TrainingInfo describes the data a model learned from.
@@ -60,6 +61,11 @@ type TrainingInfo struct {
 	Gold   []string `json:"gold,omitempty"`
 	// PoolDocs issues lent their text to the document frequencies.
 	PoolDocs int `json:"pool_docs"`
+	// Unlabelled is the unlabelled issues offered to self-training, and
+	// PseudoLabels how many of them the final fit learned from (on any
+	// dimension), when the options have SelfTrain.
+	Unlabelled   int `json:"unlabelled,omitempty"`
+	PseudoLabels int `json:"pseudo_labelled,omitempty"`
 	// Rules is the version of the rule set whose decisions are features.
 	Rules string `json:"rules,omitempty"`
 	// Seconds the training took.

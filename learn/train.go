@@ -36,6 +36,9 @@ type TrainOptions struct {
 	// multi-valued dimension needs to get a model; rarer values are never
 	// predicted.
 	MinPositives int `json:"min_positives"`
+	// SelfTrain, when set, lets every fit also learn from confident
+	// pseudo-labels of the corpus's unlabelled issues (selftrain.go).
+	SelfTrain *SelfTrainOptions `json:"self_train,omitempty"`
 	// Workers bounds the models fitted at once (default GOMAXPROCS).
 	Workers int `json:"-"`
 }
@@ -198,6 +201,10 @@ func Train(ctx context.Context, c *Corpus, idx []int, opt TrainOptions) (*Model,
 		}
 	}
 	m.Training.Examples = len(idx)
+	if opt.SelfTrain != nil {
+		m.Training.Unlabelled = len(c.uraw)
+		m.Training.PseudoLabels = m.pseudo
+	}
 	m.Training.DataHash = DataHash(docs, gold)
 	m.Training.PoolDocs = c.poolN
 	m.Training.Seconds = time.Since(start).Seconds()
@@ -248,13 +255,37 @@ func headTruth(tax *taxonomy.Taxonomy, dm *DimModel, h *Head, g bugscope.Labels)
 	return no
 }
 
-// fit fits every head on the docs idx, with temperature 1.
+// fit fits every head on the docs idx, with temperature 1; with
+// opt.SelfTrain, then on those docs and the pseudo-labels the model gives
+// the unlabelled issues, as many rounds as it says.
 func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
-	tax := c.Tax
 	v := c.vocab(idx)
-	X := make([]SparseVec, len(idx))
+	m, err := fitWith(c, idx, v, nil, opt)
+	if err != nil || opt.SelfTrain == nil || len(c.uraw) == 0 {
+		return m, err
+	}
+	for r := 0; r < max(1, opt.SelfTrain.Rounds); r++ {
+		ps := c.pseudoLabel(m, *opt.SelfTrain)
+		if m, err = fitWith(c, idx, v, ps, opt); err != nil {
+			return nil, err
+		}
+		m.pseudo = ps.count()
+	}
+	return m, nil
+}
+
+// fitWith fits every head on the docs idx and the pseudo-labelled
+// unlabelled docs ps (nil: none) in vocabulary v, with temperature 1.
+func fitWith(c *Corpus, idx []int, v *Vocab, ps *pseudoSet, opt TrainOptions) (*Model, error) {
+	tax := c.Tax
+	X := make([]SparseVec, len(idx), len(idx)+ps.len())
 	for n, i := range idx {
 		X[n] = v.vector(c.raw[i], c.Cfg)
+	}
+	if ps != nil {
+		for _, u := range ps.docs {
+			X = append(X, v.vector(c.uraw[u], c.Cfg))
+		}
 	}
 	m := &Model{Format: Format, FormatVersion: FormatVersion, Created: time.Now().UTC().Truncate(time.Second),
 		Taxonomy: tax.Name, TaxonomyVersion: tax.Version, Features: c.Cfg, Options: opt, Vocab: *v, tax: tax}
@@ -287,7 +318,7 @@ func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
 	errs := make([]error, len(jobs))
 	par.Workers(context.Background(), len(jobs), opt.Workers, func(int) func(int) {
 		return func(j int) {
-			heads[j], errs[j] = fitHead(c, idx, X, G, v.Len(), jobs[j].dm, jobs[j].value, opt)
+			heads[j], errs[j] = fitHead(c, idx, X, G, v.Len(), jobs[j].dm, jobs[j].value, ps, opt)
 		}
 	})
 	for j, jb := range jobs {
@@ -317,7 +348,11 @@ func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
 // fitHead fits the head of dimension dm (value "" for a single-valued
 // dimension, else the yes/no head of value). It returns nil when the
 // training data cannot support one.
-func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimModel, value string, opt TrainOptions) (*Head, error) {
+//
+// X holds the vectors of idx, then those of ps's docs (G their Gram
+// matrix); the pseudo-labels of the head, in classes the hand labels have,
+// join the examples with weight ps.weight times their class's.
+func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimModel, value string, ps *pseudoSet, opt TrainOptions) (*Head, error) {
 	tax := c.Tax
 	d := tax.Dimension(dm.Dimension)
 	probe := &Head{Value: value}
@@ -361,22 +396,35 @@ func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimMod
 	}
 	y := make([]int, len(truth))
 	w := make([]float64, len(truth))
+	hand := len(truth)
 	for n, t := range truth {
 		y[n] = indexOf(classes, t)
-		w[n] = math.Pow(float64(len(truth))/(float64(len(classes))*float64(count[t])), opt.ClassBalance)
+		w[n] = math.Pow(float64(hand)/(float64(len(classes))*float64(count[t])), opt.ClassBalance)
+	}
+	if ps != nil {
+		for _, e := range ps.truth[headKey(dm, probe)] {
+			k := indexOf(classes, e.class)
+			if k < 0 {
+				continue
+			}
+			xs = append(xs, X[len(idx)+e.row])
+			pos = append(pos, len(idx)+e.row)
+			y = append(y, k)
+			w = append(w, ps.weight*math.Pow(float64(hand)/(float64(len(classes))*float64(count[e.class])), opt.ClassBalance))
+		}
 	}
 	fo := FitOptions{C: opt.C, MaxIter: 300, GradTol: 1e-5}
 	var sm *Softmax
 	var err error
 	if len(xs) < D {
-		sm, err = fitGram(xs, subGram(G, len(idx), pos), y, w, len(classes), D, fo)
+		sm, err = fitGram(xs, subGram(G, len(X), pos), y, w, len(classes), D, fo)
 	} else {
 		sm, err = FitSoftmax(xs, y, w, len(classes), D, fo)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("learn: dimension %s %s: %w", dm.Dimension, value, err)
 	}
-	h := newHead(sm, classes, len(truth))
+	h := newHead(sm, classes, hand)
 	h.Value = value
 	return h, nil
 }

@@ -530,3 +530,55 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 	}
 	b.ReportMetric(classifying.Seconds()/float64(b.N), "classify-s")
 }
+
+// TestTrainSelfTrain: --self-train offers the model the stored issues no
+// gold file labels and no --self-train-exclude file names, and the model
+// file records the option.
+func TestTrainSelfTrain(t *testing.T) {
+	db := tempDB(t)
+	dump, gold := learnFixture(t, 120, 80)
+	mustRun(t, "--db", db, "import", "--repo", "o/engine", dump)
+	exclude := filepath.Join(t.TempDir(), "ids.txt")
+	var ids []string
+	for i := 80; i < 90; i++ { // ten unlabelled issues, as another gold file's
+		ids = append(ids, fmt.Sprintf("o/engine#%d", 1000+i))
+	}
+	ids[1] = `{"id": "` + ids[1] + `", "kind": "bug"}` // a label record reads as its id
+	if err := os.WriteFile(exclude, []byte("# held out\n"+strings.Join(ids, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "model.json.gz")
+	out := mustRun(t, "--db", db, "train", "--gold", gold, "--cv", "2", "-o", model,
+		"--self-train", "--self-train-exclude", exclude, "--self-train-threshold", "0.8", "--self-train-cap", "5")
+	if !strings.Contains(out, "2-fold cross-validation on 80 labelled issues") {
+		t.Errorf("train output:\n%s", out)
+	}
+	tax, _ := taxonomy.Builtin(taxonomy.Default)
+	m, err := ensemble.Load(model, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, tr := m.Learned.Options.SelfTrain, m.Learned.Training
+	if st == nil || st.Threshold != 0.8 || st.MaxPerClass != 5 || st.Weight != learn.DefaultSelfTrain().Weight || st.Rounds != 1 {
+		t.Errorf("self-training options in the model file: %+v", st)
+	}
+	if tr.Unlabelled != 30 || tr.PseudoLabels == 0 || tr.PseudoLabels > 30 {
+		t.Errorf("unlabelled %d (want 120 - 80 gold - 10 excluded = 30), pseudo-labelled %d", tr.Unlabelled, tr.PseudoLabels)
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.txt")
+	os.WriteFile(bad, []byte("o/engine#1000\nnot an id\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--self-train-exclude", exclude}, "need --self-train"},
+		{[]string{"--self-train", "--self-train-threshold", "0.4"}, "threshold"},
+		{[]string{"--self-train", "--self-train-exclude", bad}, "bad.txt:2"},
+	} {
+		args := append([]string{"--db", db, "-q", "train", "--gold", gold, "--cv", "2"}, tc.args...)
+		if _, errOut, code := run(t, args...); code != exitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d %s, want usage error with %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
