@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bugscope/bugscope"
+	"github.com/bugscope/bugscope/taxonomy"
 )
 
 // selfTrainFixture: a few hand labels in which "alpha" tells a bug and
@@ -38,6 +39,21 @@ func selfTrainFixture(rulesKind string) (docs []Doc, gold []bugscope.Labels, poo
 	return docs, gold, pool
 }
 
+// selfTrainCorpus is the corpus of selfTrainFixture with its pool as the
+// unlabelled issues.
+func selfTrainCorpus(t *testing.T, tax *taxonomy.Taxonomy, rulesKind string) *Corpus {
+	t.Helper()
+	docs, gold, pool := selfTrainFixture(rulesKind)
+	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetUnlabelled(pool); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func pBug(t *testing.T, m *Model, title string) float64 {
 	t.Helper()
 	p, err := m.Predict(context.Background(), []Doc{{Issue: bugscope.Issue{Repo: "o/new", Number: 1, Title: title, Body: "delta"}}}, 0)
@@ -49,14 +65,7 @@ func pBug(t *testing.T, m *Model, title string) float64 {
 
 func TestSelfTrainPseudoLabelsChangeTheModel(t *testing.T) {
 	tax := mustTax(t)
-	docs, gold, pool := selfTrainFixture("bug")
-	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetUnlabelled(pool); err != nil {
-		t.Fatal(err)
-	}
+	c := selfTrainCorpus(t, tax, "bug")
 	opt := DefaultTrainOptions()
 	opt.CalibrationFolds = 0
 	opt.MinPositives = 1
@@ -83,14 +92,7 @@ func TestSelfTrainPseudoLabelsChangeTheModel(t *testing.T) {
 		{"threshold unreached", SelfTrainOptions{Threshold: 0.9999, Weight: 0.5, Rounds: 1}, "bug", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			docs, gold, pool := selfTrainFixture(tc.rulesKind)
-			c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.SetUnlabelled(pool); err != nil {
-				t.Fatal(err)
-			}
+			c := selfTrainCorpus(t, tax, tc.rulesKind)
 			o := opt
 			st := tc.o
 			o.SelfTrain = &st
@@ -165,14 +167,7 @@ func TestSelfTrainNeverLabelsLabelledIssues(t *testing.T) {
 
 func TestSelfTrainOptionsRecorded(t *testing.T) {
 	tax := mustTax(t)
-	docs, gold, pool := selfTrainFixture("bug")
-	c, err := NewCorpus(tax, DefaultFeatures(), docs, gold, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SetUnlabelled(pool); err != nil {
-		t.Fatal(err)
-	}
+	c := selfTrainCorpus(t, tax, "bug")
 	opt := DefaultTrainOptions()
 	opt.MinPositives = 1
 	o := SelfTrainOptions{Threshold: 0.6, MaxPerClass: 20, Weight: 0.3, Rounds: 2, AgreeWithRules: true}
