@@ -395,9 +395,11 @@ func (sc *matchScratch) release(rs *RuleSet) {
 	rs.scratch.Put(sc)
 }
 
-func headingIndex(headings []string, prefix string) int {
+// headingIndex returns the index of the first heading that pattern
+// matches (see headingMatches), or -1.
+func headingIndex(headings []string, pattern string) int {
 	for i, h := range headings {
-		if len(h) >= len(prefix) && h[:len(prefix)] == prefix {
+		if headingMatches(h, pattern) {
 			return i
 		}
 	}

@@ -81,16 +81,28 @@ type sectionRoles struct {
 
 func (r sectionRoles) role(heading string) string {
 	for _, p := range r.boilerplate {
-		if strings.HasPrefix(heading, p) {
+		if headingMatches(heading, p) {
 			return "boilerplate"
 		}
 	}
 	for _, p := range r.environment {
-		if strings.HasPrefix(heading, p) {
+		if headingMatches(heading, p) {
 			return RegionEnv
 		}
 	}
 	return ""
+}
+
+// headingMatches reports whether a normalised heading begins with pattern,
+// or, when pattern ends in "$", is exactly the rest of it. Short names that
+// templates use as a whole heading (Ollama's and ExLlamaV2's "OS", "GPU",
+// TGI's "Tasks") would, as prefixes, also take in the sections of reports
+// that begin "GPU test" or "Tasks for the next release".
+func headingMatches(heading, pattern string) bool {
+	if exact, ok := strings.CutSuffix(pattern, "$"); ok {
+		return heading == exact
+	}
+	return strings.HasPrefix(heading, pattern)
 }
 
 // prepare splits the body into regions (see split), within the scanned

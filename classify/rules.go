@@ -40,7 +40,8 @@ type RuleFile struct {
 }
 
 // SectionConfig names the template sections (by heading prefix, lower case,
-// without emoji) that are boilerplate (ignored) or environment dumps.
+// without emoji; a name ending in "$" is the whole heading) that are
+// boilerplate (ignored) or environment dumps.
 type SectionConfig struct {
 	Boilerplate []string `yaml:"boilerplate"`
 	Environment []string `yaml:"environment"`
@@ -72,7 +73,7 @@ type Default struct {
 // they begin or end with a letter or digit) or its regular expression occurs
 // in one of the regions listed in In, or when the issue carries one of its
 // Labels, or the body has a section whose heading begins with one of its
-// Headings. When and WhenNot make it depend on dimensions decided before;
+// Headings (or, for one ending in "$", is it). When and WhenNot make it depend on dimensions decided before;
 // Unless names rules that, when they match, silence this one.
 type Rule struct {
 	ID      string             `yaml:"id"`
