@@ -45,8 +45,7 @@ type Model struct {
 	Dimensions []*DimModel `json:"dimensions"`
 	Vocab      Vocab       `json:"vocab"`
 
-	tax    *taxonomy.Taxonomy
-	pseudo int // unlabelled docs pseudo-labelled in the last fit
+	tax *taxonomy.Taxonomy
 }
 
 // TrainingInfo describes the data a model learned from.

@@ -201,10 +201,6 @@ func Train(ctx context.Context, c *Corpus, idx []int, opt TrainOptions) (*Model,
 		}
 	}
 	m.Training.Examples = len(idx)
-	if opt.SelfTrain != nil {
-		m.Training.Unlabelled = len(c.uraw)
-		m.Training.PseudoLabels = m.pseudo
-	}
 	m.Training.DataHash = DataHash(docs, gold)
 	m.Training.PoolDocs = c.poolN
 	m.Training.Seconds = time.Since(start).Seconds()
@@ -269,7 +265,7 @@ func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
 		if m, err = fitWith(c, idx, v, ps, opt); err != nil {
 			return nil, err
 		}
-		m.pseudo = ps.count()
+		m.Training.Unlabelled, m.Training.PseudoLabels = len(c.uraw), ps.count()
 	}
 	return m, nil
 }
@@ -397,9 +393,13 @@ func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimMod
 	y := make([]int, len(truth))
 	w := make([]float64, len(truth))
 	hand := len(truth)
+	// class balance, counted on the hand labels
+	balance := func(class string) float64 {
+		return math.Pow(float64(hand)/(float64(len(classes))*float64(count[class])), opt.ClassBalance)
+	}
 	for n, t := range truth {
 		y[n] = indexOf(classes, t)
-		w[n] = math.Pow(float64(hand)/(float64(len(classes))*float64(count[t])), opt.ClassBalance)
+		w[n] = balance(t)
 	}
 	if ps != nil {
 		for _, e := range ps.truth[headKey(dm, probe)] {
@@ -410,7 +410,7 @@ func fitHead(c *Corpus, idx []int, X []SparseVec, G []float64, D int, dm *DimMod
 			xs = append(xs, X[len(idx)+e.row])
 			pos = append(pos, len(idx)+e.row)
 			y = append(y, k)
-			w = append(w, ps.weight*math.Pow(float64(hand)/(float64(len(classes))*float64(count[e.class])), opt.ClassBalance))
+			w = append(w, ps.weight*balance(e.class))
 		}
 	}
 	fo := FitOptions{C: opt.C, MaxIter: 300, GradTol: 1e-5}

@@ -19,8 +19,12 @@ import (
 // and lends every stored issue's text to the document frequencies. It also
 // returns the labelled issues missing from the database. sources, when not
 // nil, names the file of each record (ReadGold), for figures per file.
+// unlabelled, when not nil, picks among the stored issues no record labels
+// (pull requests left out) those self-training may pseudo-label
+// (Corpus.SetUnlabelled), from the same read of the database.
 func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscope.Classifier,
-	recs []labelrec.Record, sources map[bugscope.IssueRef]string, cfg learn.FeatureConfig) (*learn.Corpus, []string, error) {
+	recs []labelrec.Record, sources map[bugscope.IssueRef]string, cfg learn.FeatureConfig,
+	unlabelled func(bugscope.IssueRef) bool) (*learn.Corpus, []string, error) {
 	var pool []bugscope.Issue
 	byRef := map[bugscope.IssueRef]int{}
 	if err := db.EachIssue(ctx, bugscope.IssueFilter{IncludePulls: true}, func(is bugscope.Issue) error {
@@ -46,14 +50,9 @@ func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscop
 		return nil, missing, fmt.Errorf("none of the %d labelled issues is in the database; import them first: %w",
 			len(recs), bugscope.ErrNotFound)
 	}
-	cs, err := rules.Classify(ctx, labelled)
+	docs, err := learnDocs(ctx, rules, labelled)
 	if err != nil {
 		return nil, nil, err
-	}
-	sigs := ExtractSignals(labelled)
-	docs := make([]learn.Doc, len(labelled))
-	for i := range labelled {
-		docs[i] = learn.Doc{Issue: labelled[i], Signals: sigs[labelled[i].Ref()], Rules: &cs[i]}
 	}
 	c, err := learn.NewCorpus(tax, cfg, docs, gold, pool)
 	if err != nil {
@@ -65,7 +64,41 @@ func Corpus(ctx context.Context, db Store, tax *taxonomy.Taxonomy, rules bugscop
 			c.Source[i] = sources[docs[i].Issue.Ref()]
 		}
 	}
+	if unlabelled != nil {
+		isLabelled := make(map[bugscope.IssueRef]bool, len(labelled))
+		for i := range labelled {
+			isLabelled[labelled[i].Ref()] = true
+		}
+		var rest []bugscope.Issue
+		for _, is := range pool {
+			if !is.IsPullRequest && !isLabelled[is.Ref()] && unlabelled(is.Ref()) {
+				rest = append(rest, is)
+			}
+		}
+		udocs, err := learnDocs(ctx, rules, rest)
+		if err != nil {
+			return nil, missing, err
+		}
+		if err := c.SetUnlabelled(udocs); err != nil {
+			return nil, missing, err
+		}
+	}
 	return c, missing, nil
+}
+
+// learnDocs is what the learned classifier reads of issues: each with the
+// rules' decisions and its signals.
+func learnDocs(ctx context.Context, rules bugscope.Classifier, issues []bugscope.Issue) ([]learn.Doc, error) {
+	cs, err := rules.Classify(ctx, issues)
+	if err != nil {
+		return nil, err
+	}
+	sigs := ExtractSignals(issues)
+	docs := make([]learn.Doc, len(issues))
+	for i := range issues {
+		docs[i] = learn.Doc{Issue: issues[i], Signals: sigs[issues[i].Ref()], Rules: &cs[i]}
+	}
+	return docs, nil
 }
 
 // ReviewQueue builds the queue of stored decisions a human should check

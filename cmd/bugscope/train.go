@@ -207,7 +207,15 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 	start := time.Now()
 	goldFiles, folds, out, js := o.gold, o.folds, o.out, o.json
 	asJSON := js.enabled()
-	corpus, missing, err := pipeline.Corpus(ctx, db, tax, rules, recs, sources, cfg)
+	var unlabelled func(bugscope.IssueRef) bool
+	if opt.SelfTrain != nil {
+		excluded, err := readExcluded(o.selfExclude)
+		if err != nil {
+			return err
+		}
+		unlabelled = func(r bugscope.IssueRef) bool { return !excluded[r] }
+	}
+	corpus, missing, err := pipeline.Corpus(ctx, db, tax, rules, recs, sources, cfg, unlabelled)
 	if err != nil {
 		return err
 	}
@@ -216,11 +224,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 			len(missing), len(recs), missing[0])
 	}
 	if opt.SelfTrain != nil {
-		n, err := addUnlabelled(ctx, db, corpus, rules, o.selfExclude)
-		if err != nil {
-			return err
-		}
-		a.logf("self-training: %d unlabelled issues may be pseudo-labelled", n)
+		a.logf("self-training: %d unlabelled issues may be pseudo-labelled", len(corpus.Unlabelled))
 	}
 	res := trainResult{Examples: corpus.Len(), Missing: missing, Options: opt, Features: cfg}
 	if folds > 0 {
@@ -367,42 +371,19 @@ func kappaMark(m string) string {
 	return ""
 }
 
-// addUnlabelled gives the corpus, for self-training, every stored issue
-// (pull requests left out) that it does not label and no exclude file
-// names, with the rules' decisions and the signals the labelled docs have.
-func addUnlabelled(ctx context.Context, db *sqlite.DB, c *learn.Corpus, rules *classify.Classifier, exclude []string) (int, error) {
-	skip := map[bugscope.IssueRef]bool{}
-	for i := range c.Docs {
-		skip[c.Docs[i].Issue.Ref()] = true
-	}
-	for _, f := range exclude {
+// readExcluded is the set of issues the --self-train-exclude files name.
+func readExcluded(files []string) (map[bugscope.IssueRef]bool, error) {
+	excluded := map[bugscope.IssueRef]bool{}
+	for _, f := range files {
 		refs, err := readIssueIDs(f)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for _, r := range refs {
-			skip[r] = true
+			excluded[r] = true
 		}
 	}
-	var pool []bugscope.Issue
-	if err := db.EachIssue(ctx, bugscope.IssueFilter{}, func(is bugscope.Issue) error {
-		if !skip[is.Ref()] {
-			pool = append(pool, is)
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	cs, err := rules.Classify(ctx, pool)
-	if err != nil {
-		return 0, err
-	}
-	sigs := pipeline.ExtractSignals(pool)
-	docs := make([]learn.Doc, len(pool))
-	for i := range pool {
-		docs[i] = learn.Doc{Issue: pool[i], Signals: sigs[pool[i].Ref()], Rules: &cs[i]}
-	}
-	return len(docs), c.SetUnlabelled(docs)
+	return excluded, nil
 }
 
 // readIssueIDs reads the issue ids of a file: one owner/repo#number a

@@ -499,7 +499,7 @@ func BenchmarkTrainAndClassify(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		rules := classify.New(rs)
-		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, nil, learn.DefaultFeatures())
+		corpus, _, err := pipeline.Corpus(ctx, db, tax, rules, recs, nil, learn.DefaultFeatures(), nil)
 		if err != nil {
 			b.Fatal(err)
 		}
