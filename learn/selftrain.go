@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 
 	"github.com/bugscope/bugscope"
 	"github.com/bugscope/bugscope/internal/par"
+	"gonum.org/v1/gonum/floats"
 )
 
 // SelfTrainOptions control self-training: every fit (of each inner and
@@ -102,8 +104,6 @@ func (p *pseudoSet) len() int {
 	return len(p.docs)
 }
 
-func (p *pseudoSet) count() int { return p.len() }
-
 // pseudoLabel labels the corpus's unlabelled docs with m. A dimension is
 // pseudo-labelled only where its decision reaches the threshold and it
 // applies given the doc's pseudo-labels of the dimensions before it (a
@@ -116,13 +116,13 @@ func (c *Corpus) pseudoLabel(m *Model, o SelfTrainOptions) *pseudoSet {
 		class string
 		conf  float64
 	}
-	per := make([]map[string][]cand, len(c.uraw)) // per doc: head -> its one candidate
+	per := make([]map[string]cand, len(c.uraw)) // per doc: head -> its pseudo-label there
 	par.Workers(context.Background(), len(c.uraw), 0, func(int) func(int) {
 		return func(u int) {
 			x := m.Vocab.vector(c.uraw[u], c.Cfg)
 			rules := c.Unlabelled[u].Rules
 			l := bugscope.Labels{}
-			out := map[string][]cand{}
+			out := map[string]cand{}
 			for _, dm := range m.Dimensions {
 				d := tax.Dimension(dm.Dimension)
 				if !tax.Applies(d, l) {
@@ -134,7 +134,7 @@ func (c *Corpus) pseudoLabel(m *Model, o SelfTrainOptions) *pseudoSet {
 						continue
 					}
 					pr := h.probs(h.logits(x))
-					k := argmax(pr)
+					k := floats.MaxIdx(pr)
 					if pr[k] < o.Threshold {
 						continue
 					}
@@ -142,27 +142,19 @@ func (c *Corpus) pseudoLabel(m *Model, o SelfTrainOptions) *pseudoSet {
 						continue
 					}
 					l[d.ID] = []string{h.Classes[k]}
-					out[headKey(dm, h)] = []cand{{u, h.Classes[k], pr[k]}}
+					out[headKey(dm, h)] = cand{u, h.Classes[k], pr[k]}
 					continue
 				}
 				for _, h := range dm.Values {
 					pr := h.probs(h.logits(x))
-					k := argmax(pr)
+					k := floats.MaxIdx(pr)
 					if pr[k] < o.Threshold {
 						continue
 					}
-					if o.AgreeWithRules {
-						said := false
-						if rules != nil {
-							for _, v := range rules.Labels[d.ID] {
-								said = said || v == h.Value
-							}
-						}
-						if rules == nil || said != (h.Classes[k] == yes) {
-							continue
-						}
+					if o.AgreeWithRules && (rules == nil || slices.Contains(rules.Labels[d.ID], h.Value) != (h.Classes[k] == yes)) {
+						continue
 					}
-					out[headKey(dm, h)] = []cand{{u, h.Classes[k], pr[k]}}
+					out[headKey(dm, h)] = cand{u, h.Classes[k], pr[k]}
 				}
 			}
 			per[u] = out
@@ -170,11 +162,11 @@ func (c *Corpus) pseudoLabel(m *Model, o SelfTrainOptions) *pseudoSet {
 	})
 	byHead := map[string]map[string][]cand{}
 	for _, out := range per {
-		for key, cs := range out {
+		for key, e := range out {
 			if byHead[key] == nil {
 				byHead[key] = map[string][]cand{}
 			}
-			byHead[key][cs[0].class] = append(byHead[key][cs[0].class], cs[0])
+			byHead[key][e.class] = append(byHead[key][e.class], e)
 		}
 	}
 	ps := &pseudoSet{truth: map[string][]pseudoEx{}, weight: o.Weight}
@@ -208,14 +200,4 @@ func (c *Corpus) pseudoLabel(m *Model, o SelfTrainOptions) *pseudoSet {
 		}
 	}
 	return ps
-}
-
-func argmax(p []float64) int {
-	k := 0
-	for i, v := range p {
-		if v > p[k] {
-			k = i
-		}
-	}
-	return k
 }

@@ -265,7 +265,7 @@ func fit(c *Corpus, idx []int, opt TrainOptions) (*Model, error) {
 		if m, err = fitWith(c, idx, v, ps, opt); err != nil {
 			return nil, err
 		}
-		m.Training.Unlabelled, m.Training.PseudoLabels = len(c.uraw), ps.count()
+		m.Training.Unlabelled, m.Training.PseudoLabels = len(c.uraw), ps.len()
 	}
 	return m, nil
 }
