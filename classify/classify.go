@@ -356,6 +356,9 @@ func (rs *RuleSet) match(d *document) []ruleHit {
 		}
 		if best.rule != nil && cues >= r.MinCues {
 			matched[r.index] = true
+			if r.Marker {
+				continue
+			}
 			if r.Cap == 0 {
 				score = best.weight
 			}

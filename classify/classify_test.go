@@ -96,6 +96,10 @@ func TestEngineDecisions(t *testing.T) {
 		// Unless.
 		{"unless silences a rule", "x", "set this to avoid OOM in production", nil,
 			want{kind: "bug", category: "misc.other", cause: "logic"}},
+		{"a marker silences a rule", "x", "a timeout: it timed out, then a segfault", nil,
+			want{kind: "bug", category: "misc.other", cause: "logic"}},
+		{"a marker votes for nothing", "x", "a segfault", nil,
+			want{kind: "bug", category: "misc.other", cause: "logic"}},
 		// Priors and defaults with conditions.
 		{"prior given the category", "x", "out of memory", nil,
 			want{kind: "bug", category: "mem.oom", cause: "resource"}},

@@ -73,8 +73,9 @@ type Default struct {
 // they begin or end with a letter or digit) or its regular expression occurs
 // in one of the regions listed in In, or when the issue carries one of its
 // Labels, or the body has a section whose heading begins with one of its
-// Headings (or, for one ending in "$", is it). When and WhenNot make it depend on dimensions decided before;
-// Unless names rules that, when they match, silence this one.
+// Headings (or, for one ending in "$", is it). When and WhenNot make it
+// depend on dimensions decided before; Unless names rules that, when they
+// match, silence this one.
 type Rule struct {
 	ID      string             `yaml:"id"`
 	Dim     string             `yaml:"dim"`
@@ -114,8 +115,12 @@ type Rule struct {
 	Cap float64 `yaml:"cap"`
 	// Prior rules match whenever their When condition holds: a base rate
 	// for a value given earlier decisions (root cause given the category).
-	Prior bool   `yaml:"prior"`
-	Note  string `yaml:"note"`
+	Prior bool `yaml:"prior"`
+	// Marker rules vote for no value: they only match, so that other
+	// rules can name them in Unless (a crash in the report silences a
+	// topic that words like "requests" would otherwise decide).
+	Marker bool   `yaml:"marker"`
+	Note   string `yaml:"note"`
 }
 
 // RuleSet is a compiled, validated rule file.
@@ -372,7 +377,9 @@ func (rs *RuleSet) compile() error {
 		switch {
 		case d == nil:
 			bad("%s: unknown dimension %q", where, r.Dim)
-		case !d.Accepts(r.Value):
+		case r.Marker && r.Value != "":
+			bad("%s: a marker votes for no value (value %q)", where, r.Value)
+		case !r.Marker && !d.Accepts(r.Value):
 			bad("%s: %q is not a value of %q", where, r.Value, r.Dim)
 		}
 		checkCond(where, r.Dim, r.When)

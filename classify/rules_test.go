@@ -81,6 +81,8 @@ func TestRuleValidation(t *testing.T) {
 			[]string{`rule "r.x": condition on unknown dimension "colour"`}},
 		{"when on an unknown value", rule("    dim: cause\n    value: logic\n    in: {text: 1}\n    phrases: [x]\n    when: {category: [mem.ooom]}\n"),
 			[]string{`rule "r.x": condition category="mem.ooom": no such value`}},
+		{"a marker with a value", rule("    dim: category\n    marker: true\n    value: mem.oom\n    in: {text: 1}\n    phrases: [x]\n"),
+			[]string{`rule "r.x": a marker votes for no value (value "mem.oom")`}},
 		{"unknown unless", rule("    dim: category\n    value: mem.oom\n    in: {text: 1}\n    phrases: [x]\n    unless: [ok.oom, no.such.rule]\n"),
 			[]string{`rule "r.x": unless names unknown rule "no.such.rule"`}},
 		{"duplicate id", baseRules + "  - id: ok.oom\n    dim: category\n    value: mem.leak\n    in: {text: 1}\n    phrases: [leak]\n",
