@@ -529,9 +529,14 @@ func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[stri
 			if bestV == "" || bestS < dc.MinScore {
 				continue
 			}
-			tied := []string{bestV}
+			sup := support[key{t, bestV}]
 			if d.Ordinal && second == bestS {
+				var tied []string
 				bestV, tied = middleOfTie(d, func(v string) float64 { return score[key{t, v}] }, bestS)
+				sup = nil // the tied values' rules are the evidence
+				for _, v := range tied {
+					sup = append(sup, support[key{t, v}]...)
+				}
 			}
 			labels[dimID] = []string{bestV}
 			// Evidence from other tiers against the choice lowers confidence too.
@@ -542,10 +547,6 @@ func (rs *RuleSet) decide(hits []ruleHit) (labels bugscope.Labels, conf map[stri
 				}
 			}
 			conf[dimID] = max(minConfidence, bestS/(bestS+max(second, against/2)+1))
-			var sup []ruleHit
-			for _, v := range tied {
-				sup = append(sup, support[key{t, v}]...)
-			}
 			evidence = append(evidence, topEvidence(sup, 3)...)
 			decided = true
 			break
