@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/bugscope/bugscope/metrics"
 	"github.com/bugscope/bugscope/pipeline"
 	"github.com/bugscope/bugscope/sqlite"
+	"github.com/bugscope/bugscope/study"
 	"github.com/bugscope/bugscope/taxonomy"
 )
 
@@ -83,9 +83,9 @@ labels them, takes its decisions of probability at least
 class of each dimension, the most confident; --self-train-agree: only where
 the rules decide the same), weighs them --self-train-weight of a hand
 label, and fits again (--self-train-rounds times). Temperatures and gates
-are fitted on hand labels only. --self-train-exclude FILE (repeatable; issue
-ids one a line, or label records) keeps other labelled issues out of the
-pool, such as a held-out gold file's. Measured on dev.jsonl out of fold it
+are fitted on hand labels only. --self-train-exclude FILE (repeatable;
+issue ids one a line, or label records in a .jsonl file) keeps other
+labelled issues out of the pool, such as a held-out gold file's. Measured on dev.jsonl out of fold it
 did not help (README, "The learned classifier").
 
 --sample NAME (repeatable) learns from a sample's final labels too: the
@@ -124,7 +124,7 @@ vocabulary and weights.`,
 	cmd.Flags().Float64Var(&o.self.Weight, "self-train-weight", o.self.Weight, "weight of a pseudo-label (a hand label's is 1)")
 	cmd.Flags().IntVar(&o.self.Rounds, "self-train-rounds", o.self.Rounds, "rounds of pseudo-labelling and refitting")
 	cmd.Flags().BoolVar(&o.self.AgreeWithRules, "self-train-agree", false, "pseudo-label only where the rules decide the same")
-	cmd.Flags().StringArrayVar(&o.selfExclude, "self-train-exclude", nil, "never pseudo-label these issues (ids one a line, or label records); repeatable")
+	cmd.Flags().StringArrayVar(&o.selfExclude, "self-train-exclude", nil, "never pseudo-label these issues (ids one a line, or label records in a .jsonl file); repeatable")
 	o.json.register(cmd, "the cross-validation and the model's description")
 	return cmd
 }
@@ -209,7 +209,7 @@ func (a *app) train(ctx context.Context, db *sqlite.DB, tax *taxonomy.Taxonomy, 
 	asJSON := js.enabled()
 	var unlabelled func(bugscope.IssueRef) bool
 	if opt.SelfTrain != nil {
-		excluded, err := readExcluded(o.selfExclude)
+		excluded, err := readExcluded(o.selfExclude, tax)
 		if err != nil {
 			return err
 		}
@@ -371,49 +371,25 @@ func kappaMark(m string) string {
 	return ""
 }
 
-// readExcluded is the set of issues the --self-train-exclude files name.
-func readExcluded(files []string) (map[bugscope.IssueRef]bool, error) {
+// readExcluded is the set of issues the --self-train-exclude files name:
+// label records in a .jsonl file (study.RefsFromLabels), else one issue a
+// line (study.RefsFromList), as sample --from-labels and --ids read them.
+func readExcluded(files []string, tax *taxonomy.Taxonomy) (map[bugscope.IssueRef]bool, error) {
 	excluded := map[bugscope.IssueRef]bool{}
 	for _, f := range files {
-		refs, err := readIssueIDs(f)
+		var refs []bugscope.IssueRef
+		var err error
+		if strings.HasSuffix(f, ".jsonl") {
+			refs, err = study.RefsFromLabels(f, tax)
+		} else {
+			refs, err = study.RefsFromList(f)
+		}
 		if err != nil {
-			return nil, err
+			return nil, usageError("--self-train-exclude: %v", err)
 		}
 		for _, r := range refs {
 			excluded[r] = true
 		}
 	}
 	return excluded, nil
-}
-
-// readIssueIDs reads the issue ids of a file: one owner/repo#number a
-// line, or label records (JSON Lines, of which only "id" is read); blank
-// lines and lines starting with # are skipped.
-func readIssueIDs(path string) ([]bugscope.IssueRef, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var refs []bugscope.IssueRef
-	for n, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "{") {
-			var rec struct {
-				ID string `json:"id"`
-			}
-			if err := json.Unmarshal([]byte(line), &rec); err != nil {
-				return nil, usageError("%s:%d: %v", path, n+1, err)
-			}
-			line = rec.ID
-		}
-		ref, err := bugscope.ParseIssueRef(line)
-		if err != nil {
-			return nil, usageError("%s:%d: %v", path, n+1, err)
-		}
-		refs = append(refs, ref)
-	}
-	return refs, nil
 }

@@ -538,18 +538,24 @@ func TestTrainSelfTrain(t *testing.T) {
 	db := tempDB(t)
 	dump, gold := learnFixture(t, 120, 80)
 	mustRun(t, "--db", db, "import", "--repo", "o/engine", dump)
+	// ten unlabelled issues, as another gold file's: nine in a list, one
+	// in a file of label records
 	exclude := filepath.Join(t.TempDir(), "ids.txt")
 	var ids []string
-	for i := 80; i < 90; i++ { // ten unlabelled issues, as another gold file's
+	for i := 80; i < 89; i++ {
 		ids = append(ids, fmt.Sprintf("o/engine#%d", 1000+i))
 	}
-	ids[1] = `{"id": "` + ids[1] + `", "kind": "bug"}` // a label record reads as its id
 	if err := os.WriteFile(exclude, []byte("# held out\n"+strings.Join(ids, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	records := filepath.Join(t.TempDir(), "held.jsonl")
+	rec := `{"id": "o/engine#1089", "kind": "feature", "category": null, "root_cause": null, "severity": null, "patterns": []}`
+	if err := os.WriteFile(records, []byte(rec+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	model := filepath.Join(t.TempDir(), "model.json.gz")
-	out := mustRun(t, "--db", db, "train", "--gold", gold, "--cv", "2", "-o", model,
-		"--self-train", "--self-train-exclude", exclude, "--self-train-threshold", "0.8", "--self-train-cap", "5")
+	out := mustRun(t, "--db", db, "train", "--gold", gold, "--cv", "2", "-o", model, "--self-train",
+		"--self-train-exclude", exclude, "--self-train-exclude", records, "--self-train-threshold", "0.8", "--self-train-cap", "5")
 	if !strings.Contains(out, "2-fold cross-validation on 80 labelled issues") {
 		t.Errorf("train output:\n%s", out)
 	}
