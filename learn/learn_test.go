@@ -346,14 +346,7 @@ func TestTrainPredictSaveLoad(t *testing.T) {
 		t.Errorf("classification %+v", cls)
 	}
 
-	path := filepath.Join(t.TempDir(), "m.json.gz")
-	if err := m.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := Load(path, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := saveAndLoad(t, m, tax)
 	preds2, err := m2.Predict(context.Background(), fresh, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -592,4 +585,18 @@ func TestClassifier(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// saveAndLoad writes m to a model file and reads it back.
+func saveAndLoad(t *testing.T, m *Model, tax *taxonomy.Taxonomy) *Model {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "m.json.gz")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(path, tax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m2
 }

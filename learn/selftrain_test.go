@@ -3,7 +3,6 @@ package learn
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -176,14 +175,7 @@ func TestSelfTrainOptionsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "m.json.gz")
-	if err := m.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := Load(path, tax)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m2 := saveAndLoad(t, m, tax)
 	if got := m2.Options.SelfTrain; got == nil || *got != o || m2.Training.Unlabelled != 60 || m2.Training.PseudoLabels != 20 {
 		t.Errorf("model file: self-training %+v, training %+v", got, m2.Training)
 	}
